@@ -1,0 +1,572 @@
+package jwtstore
+
+import (
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"hash/maphash"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"github.com/fsnotify/fsnotify"
+)
+
+const fileExt = ".jwt"
+
+// DirOptions configures a directory store.
+type DirOptions struct {
+	// Shard puts each JWT in <last two characters of the key>/<KEY>.jwt, the layout of
+	// nats-account-server. Unsharded, <KEY>.jwt sits in the directory itself, the layout of
+	// nats-server's full resolver directory.
+	Shard bool
+	// ReadOnly serves a directory something else writes: Put and Delete are refused and the
+	// directory is watched; changes are reported to OnChange.
+	ReadOnly bool
+	// MaxCached bounds how many JWT bodies are kept in memory after their first read: 0 keeps
+	// all of them, a negative value none (every Get reads the file).
+	MaxCached int
+	// OnChange is told about changes found by the watcher or by Reload (read-only stores only).
+	OnChange ChangeFunc
+	// OnError is told about errors the watcher meets; they have no caller to return to.
+	OnError func(error)
+}
+
+type dirItem struct {
+	e      Entry // JWT valid when cached; Hash, times valid when hashed
+	hashed bool
+	cached bool
+}
+
+// Dir is a Store keeping one file per account in a directory. The index of keys lives in
+// memory, so a Get is a map lookup (plus one file read the first time), and opening a directory
+// of a million accounts only lists it.
+type Dir struct {
+	dir  string
+	opts DirOptions
+
+	mu       sync.RWMutex
+	idx      map[string]dirItem
+	hash     [sha256.Size]byte // XOR over hashed items
+	unhashed int
+	cached   int
+
+	seed  maphash.Seed
+	locks [256]sync.Mutex // per-key serialisation of file writes, striped
+
+	watcher *fsnotify.Watcher
+	wg      sync.WaitGroup
+}
+
+// OpenDir opens (and, unless read-only, creates) a directory store and indexes its keys.
+func OpenDir(dir string, opts DirOptions) (*Dir, error) {
+	if dir == "" {
+		return nil, errors.New("open jwt store: no directory given")
+	}
+	if !opts.ReadOnly {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, fmt.Errorf("open jwt store: create %s: %w", dir, err)
+		}
+	}
+	st, err := os.Stat(dir)
+	if err != nil {
+		return nil, fmt.Errorf("open jwt store: %w", err)
+	}
+	if !st.IsDir() {
+		return nil, fmt.Errorf("open jwt store: %s is not a directory", dir)
+	}
+	d := &Dir{dir: dir, opts: opts, idx: make(map[string]dirItem), seed: maphash.MakeSeed()}
+	keys, err := d.list()
+	if err != nil {
+		return nil, fmt.Errorf("open jwt store %s: %w", dir, err)
+	}
+	for _, k := range keys {
+		d.idx[k] = dirItem{}
+	}
+	d.unhashed = len(keys)
+	if opts.ReadOnly {
+		if err := d.watch(); err != nil {
+			return nil, fmt.Errorf("open jwt store %s: watch: %w", dir, err)
+		}
+	}
+	return d, nil
+}
+
+// Path is the store's directory.
+func (d *Dir) Path() string { return d.dir }
+
+// validKey keeps file names sane: account keys are upper-case base32. Callers check that a key
+// is an account key; this only makes sure no key escapes the directory.
+func validKey(pub string) bool {
+	if len(pub) < 2 || len(pub) > 128 {
+		return false
+	}
+	for i := 0; i < len(pub); i++ {
+		c := pub[i]
+		if (c < 'A' || c > 'Z') && (c < '2' || c > '7') {
+			return false
+		}
+	}
+	return true
+}
+
+func (d *Dir) pathFor(pub string) string {
+	if d.opts.Shard {
+		return filepath.Join(d.dir, pub[len(pub)-2:], pub+fileExt)
+	}
+	return filepath.Join(d.dir, pub+fileExt)
+}
+
+func (d *Dir) lockFor(pub string) *sync.Mutex {
+	return &d.locks[maphash.String(d.seed, pub)%uint64(len(d.locks))]
+}
+
+// list reads the key names in the directory without reading the files.
+func (d *Dir) list() ([]string, error) {
+	if !d.opts.Shard {
+		return listJWTs(d.dir)
+	}
+	ents, err := readDirUnsorted(d.dir)
+	if err != nil {
+		return nil, err
+	}
+	var keys []string
+	for _, e := range ents {
+		if !e.IsDir() || len(e.Name()) != 2 {
+			continue
+		}
+		sub, err := listJWTs(filepath.Join(d.dir, e.Name()))
+		if err != nil {
+			return nil, err
+		}
+		keys = append(keys, sub...)
+	}
+	return keys, nil
+}
+
+func readDirUnsorted(dir string) ([]fs.DirEntry, error) {
+	f, err := os.Open(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return f.ReadDir(-1)
+}
+
+func listJWTs(dir string) ([]string, error) {
+	ents, err := readDirUnsorted(dir)
+	if err != nil {
+		return nil, err
+	}
+	keys := make([]string, 0, len(ents))
+	for _, e := range ents {
+		if k, ok := keyFromName(e.Name()); ok && !e.IsDir() {
+			keys = append(keys, k)
+		}
+	}
+	return keys, nil
+}
+
+func keyFromName(name string) (string, bool) {
+	if !strings.HasSuffix(name, fileExt) {
+		return "", false
+	}
+	k := strings.TrimSuffix(name, fileExt)
+	return k, validKey(k)
+}
+
+// Get implements Store.
+func (d *Dir) Get(pub string) (string, error) {
+	e, err := d.Entry(pub)
+	return e.JWT, err
+}
+
+// Entry implements Store.
+func (d *Dir) Entry(pub string) (Entry, error) {
+	d.mu.RLock()
+	it, ok := d.idx[pub]
+	d.mu.RUnlock()
+	if !ok {
+		return Entry{}, ErrNotFound
+	}
+	if it.cached {
+		return it.e, nil
+	}
+	return d.load(pub)
+}
+
+// load reads pub's file and records what it learnt in the index. The key lock keeps a
+// concurrent Put from slipping between the read and the index update.
+func (d *Dir) load(pub string) (Entry, error) {
+	l := d.lockFor(pub)
+	l.Lock()
+	defer l.Unlock()
+	data, err := os.ReadFile(d.pathFor(pub))
+	if errors.Is(err, fs.ErrNotExist) {
+		return Entry{}, ErrNotFound
+	}
+	if err != nil {
+		return Entry{}, fmt.Errorf("read account jwt %s: %w", pub, err)
+	}
+	e := NewEntry(string(data))
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	it, ok := d.idx[pub]
+	if !ok {
+		return e, nil // deleted meanwhile (by the watcher); still answer with what we read
+	}
+	if !it.hashed {
+		it.hashed = true
+		d.unhashed--
+		xorInto(&d.hash, e.Hash)
+	}
+	it.e = e
+	if !it.cached && d.mayCache() {
+		it.cached = true
+		d.cached++
+	}
+	if !it.cached {
+		it.e.JWT = ""
+	}
+	d.idx[pub] = it
+	return e, nil
+}
+
+func (d *Dir) mayCache() bool {
+	return d.opts.MaxCached == 0 || (d.opts.MaxCached > 0 && d.cached < d.opts.MaxCached)
+}
+
+// setLocked records e for pub in the index; d.mu must be held.
+func (d *Dir) setLocked(pub string, e Entry) {
+	it, ok := d.idx[pub]
+	if ok {
+		if it.hashed {
+			xorInto(&d.hash, it.e.Hash)
+		} else {
+			d.unhashed--
+		}
+	}
+	it.e, it.hashed = e, true
+	xorInto(&d.hash, e.Hash)
+	if !it.cached && d.mayCache() {
+		it.cached = true
+		d.cached++
+	}
+	if !it.cached {
+		it.e.JWT = ""
+	}
+	d.idx[pub] = it
+}
+
+// removeLocked drops pub from the index; d.mu must be held. It reports whether pub was there.
+func (d *Dir) removeLocked(pub string) bool {
+	it, ok := d.idx[pub]
+	if !ok {
+		return false
+	}
+	if it.hashed {
+		xorInto(&d.hash, it.e.Hash)
+	} else {
+		d.unhashed--
+	}
+	if it.cached {
+		d.cached--
+	}
+	delete(d.idx, pub)
+	return true
+}
+
+// Put implements Store: the JWT is written to a temporary file, synced, and renamed over the
+// old one, so a crash leaves either the old or the new JWT, never a torn one.
+func (d *Dir) Put(pub, jwt string) error {
+	if d.opts.ReadOnly {
+		return ErrReadOnly
+	}
+	if !validKey(pub) {
+		return fmt.Errorf("store account jwt: invalid key %q", pub)
+	}
+	if jwt == "" {
+		return fmt.Errorf("store account jwt %s: empty jwt", pub)
+	}
+	e := NewEntry(jwt)
+	l := d.lockFor(pub)
+	l.Lock()
+	defer l.Unlock()
+	if err := writeAtomic(d.pathFor(pub), []byte(jwt)); err != nil {
+		return fmt.Errorf("store account jwt %s: %w", pub, err)
+	}
+	d.mu.Lock()
+	d.setLocked(pub, e)
+	d.mu.Unlock()
+	return nil
+}
+
+func writeAtomic(path string, data []byte) error {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	ok := false
+	defer func() {
+		if !ok {
+			f.Close()
+			os.Remove(tmp)
+		}
+	}()
+	if err := f.Chmod(0o644); err != nil {
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return err
+	}
+	ok = true
+	return syncDir(dir)
+}
+
+func syncDir(dir string) error {
+	f, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return f.Sync()
+}
+
+// Delete implements Store.
+func (d *Dir) Delete(pub string) error {
+	if d.opts.ReadOnly {
+		return ErrReadOnly
+	}
+	if !validKey(pub) {
+		return fmt.Errorf("delete account jwt: invalid key %q", pub)
+	}
+	l := d.lockFor(pub)
+	l.Lock()
+	defer l.Unlock()
+	if err := os.Remove(d.pathFor(pub)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("delete account jwt %s: %w", pub, err)
+	}
+	d.mu.Lock()
+	d.removeLocked(pub)
+	d.mu.Unlock()
+	return nil
+}
+
+// keys returns a snapshot of the indexed keys.
+func (d *Dir) keys() []string {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	keys := make([]string, 0, len(d.idx))
+	for k := range d.idx {
+		keys = append(keys, k)
+	}
+	return keys
+}
+
+// Range implements Store.
+func (d *Dir) Range(fn func(pub, jwt string) bool) error {
+	for _, k := range d.keys() {
+		jwt, err := d.Get(k)
+		if errors.Is(err, ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if !fn(k, jwt) {
+			return nil
+		}
+	}
+	return nil
+}
+
+// Len implements Store.
+func (d *Dir) Len() int {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	return len(d.idx)
+}
+
+// Hash implements Store. The first call after opening a large store reads every file once.
+func (d *Dir) Hash() ([sha256.Size]byte, error) {
+	d.mu.RLock()
+	pending := d.unhashed
+	d.mu.RUnlock()
+	if pending > 0 {
+		for _, k := range d.keys() {
+			d.mu.RLock()
+			it, ok := d.idx[k]
+			d.mu.RUnlock()
+			if !ok || it.hashed {
+				continue
+			}
+			if _, err := d.load(k); err != nil && !errors.Is(err, ErrNotFound) {
+				return [sha256.Size]byte{}, err
+			}
+		}
+	}
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	return d.hash, nil
+}
+
+// ReadOnly implements Store.
+func (d *Dir) ReadOnly() bool { return d.opts.ReadOnly }
+
+// Close implements Store.
+func (d *Dir) Close() error {
+	var err error
+	if d.watcher != nil {
+		err = d.watcher.Close()
+		d.wg.Wait()
+	}
+	return err
+}
+
+// Reload re-reads the whole directory, reporting every difference from the index to OnChange.
+// It is what SIGHUP does for a read-only store, and a safety net for missed watcher events.
+func (d *Dir) Reload() error {
+	keys, err := d.list()
+	if err != nil {
+		return fmt.Errorf("reload jwt store %s: %w", d.dir, err)
+	}
+	seen := make(map[string]struct{}, len(keys))
+	for _, k := range keys {
+		seen[k] = struct{}{}
+		d.refresh(k)
+	}
+	for _, k := range d.keys() {
+		if _, ok := seen[k]; !ok {
+			d.refresh(k)
+		}
+	}
+	return nil
+}
+
+// refresh brings pub's index entry in line with its file and reports a change.
+func (d *Dir) refresh(pub string) {
+	l := d.lockFor(pub)
+	l.Lock()
+	data, err := os.ReadFile(d.pathFor(pub))
+	var (
+		changed bool
+		jwt     string
+	)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		d.mu.Lock()
+		changed = d.removeLocked(pub)
+		d.mu.Unlock()
+	case err != nil:
+		l.Unlock()
+		d.report(fmt.Errorf("read account jwt %s: %w", pub, err))
+		return
+	default:
+		e := NewEntry(string(data))
+		d.mu.Lock()
+		it, ok := d.idx[pub]
+		changed = !ok || !it.hashed || it.e.Hash != e.Hash
+		if changed {
+			d.setLocked(pub, e)
+		}
+		d.mu.Unlock()
+		jwt = e.JWT
+	}
+	l.Unlock()
+	if changed && d.opts.OnChange != nil {
+		d.opts.OnChange(pub, jwt)
+	}
+}
+
+func (d *Dir) report(err error) {
+	if d.opts.OnError != nil {
+		d.opts.OnError(err)
+	}
+}
+
+func (d *Dir) watch() error {
+	w, err := fsnotify.NewWatcher()
+	if err != nil {
+		return err
+	}
+	if err := w.Add(d.dir); err != nil {
+		w.Close()
+		return err
+	}
+	if d.opts.Shard {
+		ents, err := readDirUnsorted(d.dir)
+		if err != nil {
+			w.Close()
+			return err
+		}
+		for _, e := range ents {
+			if e.IsDir() && len(e.Name()) == 2 {
+				if err := w.Add(filepath.Join(d.dir, e.Name())); err != nil {
+					w.Close()
+					return err
+				}
+			}
+		}
+	}
+	d.watcher = w
+	d.wg.Add(1)
+	go d.watchLoop(w)
+	return nil
+}
+
+func (d *Dir) watchLoop(w *fsnotify.Watcher) {
+	defer d.wg.Done()
+	for {
+		select {
+		case ev, ok := <-w.Events:
+			if !ok {
+				return
+			}
+			d.handleEvent(w, ev)
+		case err, ok := <-w.Errors:
+			if !ok {
+				return
+			}
+			d.report(fmt.Errorf("watch %s: %w", d.dir, err))
+		}
+	}
+}
+
+func (d *Dir) handleEvent(w *fsnotify.Watcher, ev fsnotify.Event) {
+	name := filepath.Base(ev.Name)
+	if d.opts.Shard && filepath.Dir(ev.Name) == filepath.Clean(d.dir) {
+		// A new shard directory: watch it and pick up what was written before the watch.
+		if ev.Has(fsnotify.Create) && len(name) == 2 {
+			if st, err := os.Stat(ev.Name); err == nil && st.IsDir() {
+				if err := w.Add(ev.Name); err != nil {
+					d.report(fmt.Errorf("watch %s: %w", ev.Name, err))
+				}
+				if keys, err := listJWTs(ev.Name); err == nil {
+					for _, k := range keys {
+						d.refresh(k)
+					}
+				}
+			}
+		}
+		return
+	}
+	if k, ok := keyFromName(name); ok {
+		d.refresh(k)
+	}
+}

@@ -1,0 +1,101 @@
+// Package jwtstore is the account server's storage of account JWTs: a small interface keyed by
+// account public key, and its backends (a directory in nats-server's or nats-account-server's
+// layout, and memory for tests).
+//
+// The store knows nothing about trust: callers verify a JWT before they Put it. It keeps what the
+// NATS resolver protocol needs besides the JWTs themselves: the sha256 of each JWT (an HTTP ETag)
+// and the XOR of all of them (the hash nats-server's full resolver exchanges in CLAIMS.PACK).
+package jwtstore
+
+import (
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"strings"
+)
+
+// ErrNotFound is returned by Get and Entry when the store holds no JWT for the key.
+var ErrNotFound = errors.New("account jwt not found")
+
+// ErrReadOnly is returned by Put and Delete on a read-only store.
+var ErrReadOnly = errors.New("jwt store is read-only")
+
+// Entry is one stored JWT with what is derived from it.
+type Entry struct {
+	// JWT is the encoded token as stored.
+	JWT string
+	// Hash is the sha256 of JWT.
+	Hash [sha256.Size]byte
+	// Expires is the JWT's exp claim (unix seconds), 0 when it has none or cannot be read.
+	Expires int64
+	// IssuedAt is the JWT's iat claim (unix seconds), 0 when it cannot be read.
+	IssuedAt int64
+}
+
+// Store holds account JWTs by account public key. Implementations are safe for concurrent use.
+type Store interface {
+	// Get returns the JWT stored for pub, or ErrNotFound.
+	Get(pub string) (string, error)
+	// Entry returns the JWT stored for pub with its hash and times, or ErrNotFound.
+	Entry(pub string) (Entry, error)
+	// Put stores jwt for pub durably, replacing what was there.
+	Put(pub, jwt string) error
+	// Delete removes pub; deleting an absent key is not an error.
+	Delete(pub string) error
+	// Range calls fn for every stored account until fn returns false. fn must not call back
+	// into the store's write methods.
+	Range(fn func(pub, jwt string) bool) error
+	// Len is the number of stored accounts.
+	Len() int
+	// Hash is the XOR of the sha256 of every stored JWT, as nats-server's DirJWTStore computes it.
+	Hash() ([sha256.Size]byte, error)
+	// ReadOnly reports whether Put and Delete are refused.
+	ReadOnly() bool
+	// Close releases resources (watchers); the store must not be used afterwards.
+	Close() error
+}
+
+// ChangeFunc is told about changes a store did not make itself (files edited under a read-only
+// directory store). jwt is empty when the account was removed.
+type ChangeFunc func(pub, jwt string)
+
+// NewEntry derives an Entry from a JWT. A JWT whose claims cannot be read still gets an Entry
+// (with zero times), because the store serves what it holds.
+func NewEntry(token string) Entry {
+	e := Entry{JWT: token, Hash: sha256.Sum256([]byte(token))}
+	e.IssuedAt, e.Expires = claimTimes(token)
+	return e
+}
+
+// claimTimes reads iat and exp from a JWT's payload without verifying it: the store is not where
+// trust is decided, and signature checks on every load would make a million accounts slow.
+func claimTimes(token string) (iat, exp int64) {
+	first := strings.IndexByte(token, '.')
+	if first < 0 {
+		return 0, 0
+	}
+	rest := token[first+1:]
+	second := strings.IndexByte(rest, '.')
+	if second < 0 {
+		return 0, 0
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(rest[:second])
+	if err != nil {
+		return 0, 0
+	}
+	var c struct {
+		IssuedAt int64 `json:"iat"`
+		Expires  int64 `json:"exp"`
+	}
+	if json.Unmarshal(payload, &c) != nil {
+		return 0, 0
+	}
+	return c.IssuedAt, c.Expires
+}
+
+func xorInto(dst *[sha256.Size]byte, src [sha256.Size]byte) {
+	for i := range src {
+		dst[i] ^= src[i]
+	}
+}

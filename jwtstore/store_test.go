@@ -1,0 +1,355 @@
+package jwtstore
+
+import (
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/nats-io/jwt/v2"
+	"github.com/nats-io/nkeys"
+)
+
+func newAccountJWT(t testing.TB, name string) (string, string) {
+	t.Helper()
+	op, err := nkeys.CreateOperator()
+	if err != nil {
+		t.Fatal(err)
+	}
+	akp, err := nkeys.CreateAccount()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub, _ := akp.PublicKey()
+	ac := jwt.NewAccountClaims(pub)
+	ac.Name = name
+	tok, err := ac.Encode(op)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pub, tok
+}
+
+func backends(t *testing.T) map[string]func(t *testing.T) Store {
+	return map[string]func(t *testing.T) Store{
+		"memory": func(t *testing.T) Store { return NewMemory() },
+		"dir": func(t *testing.T) Store {
+			d, err := OpenDir(t.TempDir(), DirOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return d
+		},
+		"dir-shard": func(t *testing.T) Store {
+			d, err := OpenDir(t.TempDir(), DirOptions{Shard: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return d
+		},
+		"dir-nocache": func(t *testing.T) Store {
+			d, err := OpenDir(t.TempDir(), DirOptions{MaxCached: -1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return d
+		},
+	}
+}
+
+func TestStoreContract(t *testing.T) {
+	for name, mk := range backends(t) {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			s := mk(t)
+			defer s.Close()
+			pubA, jwtA := newAccountJWT(t, "A")
+			pubB, jwtB := newAccountJWT(t, "B")
+			if _, err := s.Get(pubA); !errors.Is(err, ErrNotFound) {
+				t.Fatalf("Get on empty store: %v, want ErrNotFound", err)
+			}
+			if err := s.Put(pubA, jwtA); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.Put(pubB, jwtB); err != nil {
+				t.Fatal(err)
+			}
+			got, err := s.Get(pubA)
+			if err != nil || got != jwtA {
+				t.Fatalf("Get A = %q, %v", got, err)
+			}
+			e, err := s.Entry(pubB)
+			if err != nil || e.JWT != jwtB || e.Hash != sha256.Sum256([]byte(jwtB)) || e.IssuedAt == 0 {
+				t.Fatalf("Entry B = %+v, %v", e, err)
+			}
+			if s.Len() != 2 {
+				t.Fatalf("Len = %d", s.Len())
+			}
+			want := sha256.Sum256([]byte(jwtA))
+			xorInto(&want, sha256.Sum256([]byte(jwtB)))
+			if h, err := s.Hash(); err != nil || h != want {
+				t.Fatalf("Hash = %x, %v; want %x", h, err, want)
+			}
+			// Replace A: the hash follows.
+			_, jwtA2 := newAccountJWT(t, "A2")
+			if err := s.Put(pubA, jwtA2); err != nil {
+				t.Fatal(err)
+			}
+			want = sha256.Sum256([]byte(jwtA2))
+			xorInto(&want, sha256.Sum256([]byte(jwtB)))
+			if h, _ := s.Hash(); h != want {
+				t.Fatalf("Hash after replace = %x, want %x", h, want)
+			}
+			seen := map[string]string{}
+			if err := s.Range(func(pub, jwt string) bool { seen[pub] = jwt; return true }); err != nil {
+				t.Fatal(err)
+			}
+			if len(seen) != 2 || seen[pubA] != jwtA2 || seen[pubB] != jwtB {
+				t.Fatalf("Range saw %v", seen)
+			}
+			if err := s.Delete(pubA); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.Delete(pubA); err != nil {
+				t.Fatalf("second delete: %v", err)
+			}
+			if _, err := s.Get(pubA); !errors.Is(err, ErrNotFound) {
+				t.Fatalf("Get after delete: %v", err)
+			}
+			if h, _ := s.Hash(); h != sha256.Sum256([]byte(jwtB)) {
+				t.Fatalf("Hash after delete = %x", h)
+			}
+			if s.Len() != 1 {
+				t.Fatalf("Len after delete = %d", s.Len())
+			}
+		})
+	}
+}
+
+func TestDirLayoutAndReopen(t *testing.T) {
+	for _, shard := range []bool{false, true} {
+		t.Run(fmt.Sprintf("shard=%v", shard), func(t *testing.T) {
+			dir := t.TempDir()
+			d, err := OpenDir(dir, DirOptions{Shard: shard})
+			if err != nil {
+				t.Fatal(err)
+			}
+			pub, tok := newAccountJWT(t, "A")
+			if err := d.Put(pub, tok); err != nil {
+				t.Fatal(err)
+			}
+			want := filepath.Join(dir, pub+".jwt")
+			if shard {
+				want = filepath.Join(dir, pub[len(pub)-2:], pub+".jwt")
+			}
+			data, err := os.ReadFile(want)
+			if err != nil || string(data) != tok {
+				t.Fatalf("file %s: %q, %v", want, data, err)
+			}
+			leftovers, _ := filepath.Glob(filepath.Join(filepath.Dir(want), ".*tmp*"))
+			if len(leftovers) != 0 {
+				t.Fatalf("temporary files left: %v", leftovers)
+			}
+			d.Close()
+			d2, err := OpenDir(dir, DirOptions{Shard: shard})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer d2.Close()
+			if got, err := d2.Get(pub); err != nil || got != tok {
+				t.Fatalf("after reopen Get = %q, %v", got, err)
+			}
+			if h, _ := d2.Hash(); h != sha256.Sum256([]byte(tok)) {
+				t.Fatalf("hash after reopen = %x", h)
+			}
+		})
+	}
+}
+
+func TestDirRejectsBadKeys(t *testing.T) {
+	d, err := OpenDir(t.TempDir(), DirOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"", "A", "../../etc/passwd", "abc", "A/B", "A\x00B"} {
+		if err := d.Put(k, "x.y.z"); err == nil {
+			t.Errorf("Put(%q) accepted", k)
+		}
+	}
+}
+
+func TestDirReadOnlyWatch(t *testing.T) {
+	for _, shard := range []bool{false, true} {
+		t.Run(fmt.Sprintf("shard=%v", shard), func(t *testing.T) {
+			dir := t.TempDir()
+			pub, tok := newAccountJWT(t, "A")
+			type change struct{ pub, jwt string }
+			changes := make(chan change, 16)
+			d, err := OpenDir(dir, DirOptions{Shard: shard, ReadOnly: true, OnChange: func(pub, jwt string) {
+				changes <- change{pub, jwt}
+			}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer d.Close()
+			if err := d.Put(pub, tok); !errors.Is(err, ErrReadOnly) {
+				t.Fatalf("Put on read-only store: %v", err)
+			}
+			// Something else writes the directory, the way a git checkout would.
+			writer, err := OpenDir(dir, DirOptions{Shard: shard})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := writer.Put(pub, tok); err != nil {
+				t.Fatal(err)
+			}
+			waitFor := func(want change) {
+				t.Helper()
+				deadline := time.After(10 * time.Second)
+				for {
+					select {
+					case c := <-changes:
+						if c == want {
+							return
+						}
+					case <-deadline:
+						t.Fatalf("no change %v reported", want)
+					}
+				}
+			}
+			waitFor(change{pub, tok})
+			if got, err := d.Get(pub); err != nil || got != tok {
+				t.Fatalf("Get after external write = %q, %v", got, err)
+			}
+			if err := writer.Delete(pub); err != nil {
+				t.Fatal(err)
+			}
+			waitFor(change{pub, ""})
+			if _, err := d.Get(pub); !errors.Is(err, ErrNotFound) {
+				t.Fatalf("Get after external delete: %v", err)
+			}
+		})
+	}
+}
+
+func TestDirReload(t *testing.T) {
+	dir := t.TempDir()
+	var mu sync.Mutex
+	var changed []string
+	d, err := OpenDir(dir, DirOptions{ReadOnly: true, OnChange: func(pub, jwt string) {
+		mu.Lock()
+		changed = append(changed, pub)
+		mu.Unlock()
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.Close() // no watcher: only Reload can find the change
+	pub, tok := newAccountJWT(t, "A")
+	if err := os.WriteFile(filepath.Join(dir, pub+".jwt"), []byte(tok), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(changed) != 1 || changed[0] != pub {
+		t.Fatalf("Reload reported %v", changed)
+	}
+	if d.Len() != 1 {
+		t.Fatalf("Len = %d", d.Len())
+	}
+}
+
+func TestDirConcurrentPutGet(t *testing.T) {
+	d, err := OpenDir(t.TempDir(), DirOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub, _ := newAccountJWT(t, "A")
+	toks := make([]string, 8)
+	for i := range toks {
+		_, toks[i] = newAccountJWT(t, fmt.Sprint(i))
+	}
+	var wg sync.WaitGroup
+	for i := range toks {
+		wg.Add(2)
+		go func() { defer wg.Done(); _ = d.Put(pub, toks[i]) }()
+		go func() {
+			defer wg.Done()
+			if got, err := d.Get(pub); err == nil && !strings.HasPrefix(got, "ey") {
+				t.Errorf("torn read %q", got)
+			}
+		}()
+	}
+	wg.Wait()
+	got, _ := d.Get(pub)
+	if h, _ := d.Hash(); h != sha256.Sum256([]byte(got)) {
+		t.Fatalf("hash %x does not match stored jwt", h)
+	}
+}
+
+// BenchmarkOpenDir measures loading the index of a large store (files are created once).
+func BenchmarkOpenDir(b *testing.B) {
+	const n = 100_000
+	dir := b.TempDir()
+	_, tok := newAccountJWT(b, "A")
+	for i := 0; i < n; i++ {
+		kp, _ := nkeys.CreateAccount()
+		pub, _ := kp.PublicKey()
+		if err := os.WriteFile(filepath.Join(dir, pub+".jwt"), []byte(tok), 0o644); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		d, err := OpenDir(dir, DirOptions{})
+		if err != nil || d.Len() != n {
+			b.Fatalf("open: %v, len %d", err, d.Len())
+		}
+	}
+	b.ReportMetric(float64(n), "accounts")
+}
+
+func BenchmarkDirGet(b *testing.B) {
+	for _, maxCached := range []int{0, -1} {
+		b.Run(fmt.Sprintf("cached=%v", maxCached == 0), func(b *testing.B) {
+			d, err := OpenDir(b.TempDir(), DirOptions{MaxCached: maxCached})
+			if err != nil {
+				b.Fatal(err)
+			}
+			pub, tok := newAccountJWT(b, "A")
+			if err := d.Put(pub, tok); err != nil {
+				b.Fatal(err)
+			}
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					if _, err := d.Get(pub); err != nil {
+						b.Error(err)
+					}
+				}
+			})
+		})
+	}
+}
+
+func BenchmarkDirPut(b *testing.B) {
+	d, err := OpenDir(b.TempDir(), DirOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	pub, tok := newAccountJWT(b, "A")
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if err := d.Put(pub, tok); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
