@@ -1,0 +1,266 @@
+// Package cmdutil holds what every signet command shares: the I/O streams, the environment, the
+// resolution of folders and of the current operator and account, and the output helpers. It has
+// no package-level state: a Factory is built by main (or by a test) and handed to every command.
+package cmdutil
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/signet-dev/signet/keystore"
+	"github.com/signet-dev/signet/store"
+)
+
+// IOStreams are a command's input and outputs.
+type IOStreams struct {
+	In     io.Reader
+	Out    io.Writer
+	ErrOut io.Writer
+	// TTY is true when Out is a terminal: progress bars and colours only then.
+	TTY bool
+}
+
+// OK prints a success status line: "[ OK ] added user "U"".
+func (s *IOStreams) OK(format string, a ...any) {
+	fmt.Fprintf(s.Out, "[ OK ] "+format+"\n", a...)
+}
+
+// Warn prints a warning status line to stderr.
+func (s *IOStreams) Warn(format string, a ...any) {
+	fmt.Fprintf(s.ErrOut, "[WARN] "+format+"\n", a...)
+}
+
+// Info prints an informational status line.
+func (s *IOStreams) Info(format string, a ...any) {
+	fmt.Fprintf(s.Out, "[INFO] "+format+"\n", a...)
+}
+
+// Factory gives commands their environment. Tests build one with buffers and a fake env.
+type Factory struct {
+	IO      *IOStreams
+	Getenv  func(string) string
+	Now     func() time.Time
+	Getwd   func() (string, error)
+	HTTP    *http.Client
+	DirOpts store.DirOptions
+	// OnAccountSaved, when set, runs after a command saved an account JWT (with the store lock
+	// released): it pushes the account to the operator's account server for managed operators
+	// and for operators that carry an account server URL. The push command wires it.
+	OnAccountSaved func(f *Factory, s *store.Store, account string) error
+}
+
+// AccountSaved runs the OnAccountSaved hook, if any.
+func (f *Factory) AccountSaved(s *store.Store, account string) error {
+	if f.OnAccountSaved == nil {
+		return nil
+	}
+	return f.OnAccountSaved(f, s, account)
+}
+
+// NewFactory builds the Factory of a real process.
+func NewFactory(in io.Reader, out, errOut io.Writer, tty bool) *Factory {
+	return &Factory{
+		IO:     &IOStreams{In: in, Out: out, ErrOut: errOut, TTY: tty},
+		Getenv: os.Getenv,
+		Now:    time.Now,
+		Getwd:  os.Getwd,
+		HTTP:   &http.Client{Timeout: 30 * time.Second},
+	}
+}
+
+// Dirs resolves the config, stores and keystore folders. The stores folder recorded in nsc.json
+// wins over the default unless a flag names one.
+func (f *Factory) Dirs() (store.Dirs, error) {
+	d, err := store.ResolveDirs(f.DirOpts, f.Getenv)
+	if err != nil {
+		return d, err
+	}
+	if f.DirOpts.DataDir == "" && f.DirOpts.AllDirs == "" && !d.CwdOnly {
+		tc, err := store.LoadToolConfig(d.ConfigDir)
+		if err != nil {
+			return d, err
+		}
+		if tc.StoreRoot != "" {
+			d.StoresDir = tc.StoreRoot
+		}
+	}
+	return d, nil
+}
+
+// KeyStore is the keystore in use.
+func (f *Factory) KeyStore() (keystore.KeyStore, error) {
+	d, err := f.Dirs()
+	if err != nil {
+		return keystore.KeyStore{}, err
+	}
+	return keystore.KeyStore{Dir: d.KeystoreDir}, nil
+}
+
+// Stores is the folder of operator stores in use.
+func (f *Factory) Stores() (store.Stores, error) {
+	d, err := f.Dirs()
+	if err != nil {
+		return store.Stores{}, err
+	}
+	return store.Stores{Dir: d.StoresDir}, nil
+}
+
+// ToolConfig reads nsc.json.
+func (f *Factory) ToolConfig() (*store.ToolConfig, error) {
+	d, err := store.ResolveDirs(f.DirOpts, f.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	return store.LoadToolConfig(d.ConfigDir)
+}
+
+// Select records the current operator and account in nsc.json (unless NSC_CWD_ONLY is set).
+func (f *Factory) Select(operator, account string) error {
+	d, err := f.Dirs()
+	if err != nil {
+		return err
+	}
+	if d.CwdOnly {
+		return nil
+	}
+	tc, err := store.LoadToolConfig(d.ConfigDir)
+	if err != nil {
+		return err
+	}
+	tc.StoreRoot = d.StoresDir
+	if operator != "" {
+		if tc.Operator != operator {
+			tc.Account = ""
+		}
+		tc.Operator = operator
+	}
+	if account != "" {
+		tc.Account = account
+	}
+	return tc.Save(d.ConfigDir)
+}
+
+// ErrNoOperator is returned when no operator can be chosen.
+var errNoOperator = errors.New("no operator selected: create one with `signet init` or `signet add operator NAME`, or choose one with `signet select operator NAME`")
+
+// Operator opens the named operator's store; with an empty name, the current operator: the one
+// whose store holds the working directory, else the one in nsc.json, else the only one.
+func (f *Factory) Operator(name string) (*store.Store, error) {
+	stores, err := f.Stores()
+	if err != nil {
+		return nil, err
+	}
+	if name != "" {
+		s, err := stores.Open(name)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, fmt.Errorf("operator %q not found in %s: list them with `signet list operators`", name, stores.Dir)
+		}
+		return s, err
+	}
+	if s := f.cwdStore(); s != nil {
+		return s, nil
+	}
+	d, err := f.Dirs()
+	if err != nil {
+		return nil, err
+	}
+	if !d.CwdOnly {
+		tc, err := store.LoadToolConfig(d.ConfigDir)
+		if err != nil {
+			return nil, err
+		}
+		if tc.Operator != "" {
+			if s, err := stores.Open(tc.Operator); err == nil {
+				return s, nil
+			}
+		}
+	}
+	ops, err := stores.Operators()
+	if err != nil {
+		return nil, err
+	}
+	if len(ops) == 1 {
+		return stores.Open(ops[0])
+	}
+	if len(ops) > 1 {
+		return nil, fmt.Errorf("several operators exist (%s): choose one with `signet select operator NAME`", strings.Join(ops, ", "))
+	}
+	return nil, errNoOperator
+}
+
+// cwdStore finds an operator store that holds the working directory.
+func (f *Factory) cwdStore() *store.Store {
+	if f.Getwd == nil {
+		return nil
+	}
+	wd, err := f.Getwd()
+	if err != nil {
+		return nil
+	}
+	for dir := wd; ; {
+		if _, err := os.Stat(filepath.Join(dir, ".nsc")); err == nil {
+			if s, err := store.OpenDir(dir); err == nil {
+				return s
+			}
+			return nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return nil
+		}
+		dir = parent
+	}
+}
+
+// Account resolves the account to work on: the flag value (name or public key), else the account
+// folder holding the working directory, else nsc.json's account, else the only account.
+func (f *Factory) Account(s *store.Store, flag string) (string, error) {
+	if flag != "" {
+		name, err := s.FindAccount(flag)
+		if err != nil {
+			return "", fmt.Errorf("%w: list them with `signet list accounts`", err)
+		}
+		return name, nil
+	}
+	if f.Getwd != nil {
+		if wd, err := f.Getwd(); err == nil {
+			rel, err := filepath.Rel(filepath.Join(s.Dir, "accounts"), wd)
+			if err == nil && rel != "." && !strings.HasPrefix(rel, "..") {
+				name := strings.Split(rel, string(filepath.Separator))[0]
+				if s.HasAccount(name) {
+					return name, nil
+				}
+			}
+		}
+	}
+	d, err := f.Dirs()
+	if err != nil {
+		return "", err
+	}
+	if !d.CwdOnly {
+		tc, err := store.LoadToolConfig(d.ConfigDir)
+		if err != nil {
+			return "", err
+		}
+		if tc.Account != "" && (tc.Operator == "" || tc.Operator == s.Name()) && s.HasAccount(tc.Account) {
+			return tc.Account, nil
+		}
+	}
+	names, err := s.Accounts()
+	if err != nil {
+		return "", err
+	}
+	if len(names) == 1 {
+		return names[0], nil
+	}
+	if len(names) == 0 {
+		return "", fmt.Errorf("operator %q has no accounts: add one with `signet add account NAME`", s.Name())
+	}
+	return "", fmt.Errorf("no account selected: pass -a/--account NAME or run `signet select account NAME` (accounts: %s)", strings.Join(names, ", "))
+}

@@ -1,0 +1,208 @@
+package entity
+
+import (
+	"fmt"
+
+	"github.com/nats-io/jwt/v2"
+	"github.com/spf13/cobra"
+
+	"github.com/signet-dev/signet/authz"
+	"github.com/signet-dev/signet/internal/cli/cmdutil"
+	"github.com/signet-dev/signet/internal/cli/flags"
+)
+
+// AccountOptions are the inputs of `add account` and `edit account`.
+type AccountOptions struct {
+	Name        string
+	Signer      string
+	Common      CommonOptions
+	Limits      authz.AccountLimitOptions
+	Description string
+	InfoURL     string
+	SigningKeys []string
+	RmSK        []string
+	DefaultPerm authz.UserPermOptions
+}
+
+func (o *AccountOptions) addFlags(cmd *cobra.Command) {
+	fs := cmd.Flags()
+	fs.StringVarP(&o.Name, "name", "n", "", "account name")
+	fs.StringVarP(&o.Signer, "private-key", "K", "", "operator key to sign with: public key, seed, or seed file")
+	fs.StringVar(&o.Description, "description", "", "description")
+	fs.StringVar(&o.InfoURL, "info-url", "", "link to more information")
+	fs.StringSliceVar(&o.SigningKeys, "sk", nil, "add a signing key: public key, seed file, or 'generate'")
+	fs.StringSliceVar(&o.RmSK, "rm-sk", nil, "remove a signing key")
+	o.Common.AddFlags(fs)
+	flags.AddAccountLimitFlags(fs, &o.Limits)
+	flags.AddDefaultPermFlags(fs, &o.DefaultPerm)
+}
+
+// NewCmdAddAccount builds `add account`.
+func NewCmdAddAccount(f *cmdutil.Factory) *cobra.Command {
+	o := &AccountOptions{}
+	cmd := &cobra.Command{
+		Use:   "account [NAME]",
+		Short: "Add an account signed by the operator",
+		Args:  cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 1 {
+				o.Name = args[0]
+			}
+			return RunAddAccount(f, o)
+		},
+	}
+	o.addFlags(cmd)
+	return cmd
+}
+
+// RunAddAccount creates an account.
+func RunAddAccount(f *cmdutil.Factory, o *AccountOptions) error {
+	if o.Name == "" {
+		return fmt.Errorf("account name is required: signet add account NAME")
+	}
+	s, err := f.Operator("")
+	if err != nil {
+		return err
+	}
+	ks, err := f.KeyStore()
+	if err != nil {
+		return err
+	}
+	unlock, err := s.Lock()
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	var msgs []string
+	var keys []pendingKey
+	_, err = CreateAccount(f, s, ks, o.Name, o.Signer, func(ac *jwt.AccountClaims) error {
+		m, k, err := o.apply(f, ac)
+		msgs, keys = m, k
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	if err := storeKeys(ks, keys); err != nil {
+		return err
+	}
+	for _, m := range msgs {
+		f.IO.OK("%s", m)
+	}
+	if err := f.Select("", o.Name); err != nil {
+		return err
+	}
+	unlock()
+	return f.AccountSaved(s, o.Name)
+}
+
+func (o *AccountOptions) apply(f *cmdutil.Factory, ac *jwt.AccountClaims) ([]string, []pendingKey, error) {
+	if err := o.Common.ApplyGeneric(&ac.GenericFields, &ac.ClaimsData, f.Now()); err != nil {
+		return nil, nil, err
+	}
+	ks, err := f.KeyStore()
+	if err != nil {
+		return nil, nil, err
+	}
+	msgs, keys, err := applyAccountSigningKeys(ks, ac, o.SigningKeys, o.RmSK)
+	if err != nil {
+		return nil, nil, err
+	}
+	lm, err := o.Limits.Apply(ac)
+	if err != nil {
+		return nil, nil, err
+	}
+	msgs = append(msgs, lm...)
+	if o.DefaultPerm.HasPermissionChanges() {
+		pm, err := o.DefaultPerm.ApplyPermissions(&ac.DefaultPermissions)
+		if err != nil {
+			return nil, nil, err
+		}
+		msgs = append(msgs, pm...)
+	}
+	if o.Description != "" {
+		ac.Description = o.Description
+		msgs = append(msgs, fmt.Sprintf("set description to %q", o.Description))
+	}
+	if o.InfoURL != "" {
+		ac.InfoURL = o.InfoURL
+		msgs = append(msgs, fmt.Sprintf("set info url to %q", o.InfoURL))
+	}
+	return msgs, keys, nil
+}
+
+// UserOptions are the inputs of `add user` and `edit user`.
+type UserOptions struct {
+	Name    string
+	Account string
+	Signer  string
+	Common  CommonOptions
+	Perms   authz.UserPermOptions
+}
+
+func (o *UserOptions) addFlags(cmd *cobra.Command) {
+	fs := cmd.Flags()
+	fs.StringVarP(&o.Name, "name", "n", "", "user name")
+	fs.StringVarP(&o.Account, "account", "a", "", "account name or public key")
+	fs.StringVarP(&o.Signer, "private-key", "K", "", "account key to sign with: role name, public key, seed, or seed file")
+	o.Common.AddFlags(fs)
+	flags.AddUserPermFlags(fs, &o.Perms)
+}
+
+// NewCmdAddUser builds `add user`.
+func NewCmdAddUser(f *cmdutil.Factory) *cobra.Command {
+	o := &UserOptions{}
+	cmd := &cobra.Command{
+		Use:   "user [NAME]",
+		Short: "Add a user signed by the account (or one of its signing keys with -K)",
+		Args:  cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 1 {
+				o.Name = args[0]
+			}
+			return RunAddUser(f, o)
+		},
+	}
+	o.addFlags(cmd)
+	return cmd
+}
+
+// RunAddUser creates a user with its key and creds.
+func RunAddUser(f *cmdutil.Factory, o *UserOptions) error {
+	if o.Name == "" {
+		return fmt.Errorf("user name is required: signet add user NAME")
+	}
+	s, err := f.Operator("")
+	if err != nil {
+		return err
+	}
+	account, err := f.Account(s, o.Account)
+	if err != nil {
+		return err
+	}
+	ks, err := f.KeyStore()
+	if err != nil {
+		return err
+	}
+	unlock, err := s.Lock()
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	var msgs []string
+	_, err = CreateUser(f, s, ks, account, o.Name, o.Signer, func(uc *jwt.UserClaims) error {
+		if err := o.Common.ApplyGeneric(&uc.GenericFields, &uc.ClaimsData, f.Now()); err != nil {
+			return err
+		}
+		m, err := o.Perms.Apply(&uc.UserPermissionLimits)
+		msgs = m
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	for _, m := range msgs {
+		f.IO.OK("%s", m)
+	}
+	return nil
+}

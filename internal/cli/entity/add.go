@@ -1,0 +1,331 @@
+// Package entity holds the commands that create, edit and delete operators, accounts and users,
+// and `init`, which creates all three in one go.
+package entity
+
+import (
+	"fmt"
+
+	"github.com/nats-io/jwt/v2"
+	"github.com/nats-io/nkeys"
+	"github.com/spf13/cobra"
+
+	"github.com/signet-dev/signet/internal/cli/cmdutil"
+	"github.com/signet-dev/signet/keystore"
+	"github.com/signet-dev/signet/store"
+)
+
+// AddOperatorOptions are the inputs of `add operator`.
+type AddOperatorOptions struct {
+	Name          string
+	Sys           bool
+	GenerateSK    bool
+	NoSelect      bool
+	Common        CommonOptions
+	OperatorFlags OperatorEditOptions
+}
+
+// NewCmdAddOperator builds `add operator`.
+func NewCmdAddOperator(f *cmdutil.Factory, runF func(*AddOperatorOptions) error) *cobra.Command {
+	o := &AddOperatorOptions{}
+	cmd := &cobra.Command{
+		Use:   "operator [NAME]",
+		Short: "Add an operator (a new key pair, or an imported operator JWT with -u)",
+		Args:  cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 1 {
+				o.Name = args[0]
+			}
+			if runF != nil {
+				return runF(o)
+			}
+			return RunAddOperator(f, o)
+		},
+	}
+	fs := cmd.Flags()
+	fs.StringVarP(&o.Name, "name", "n", "", "operator name")
+	fs.BoolVar(&o.Sys, "sys", false, "also create a system account SYS with a user sys")
+	fs.BoolVar(&o.GenerateSK, "generate-signing-key", false, "also generate a signing key")
+	o.Common.AddFlags(fs)
+	o.OperatorFlags.AddFlags(fs, false)
+	return cmd
+}
+
+// RunAddOperator creates an operator store with a new operator key.
+func RunAddOperator(f *cmdutil.Factory, o *AddOperatorOptions) error {
+	if o.Name == "" {
+		return fmt.Errorf("operator name is required: signet add operator NAME")
+	}
+	if err := store.ValidateName(o.Name); err != nil {
+		return fmt.Errorf("operator name: %w", err)
+	}
+	ks, err := f.KeyStore()
+	if err != nil {
+		return err
+	}
+	stores, err := f.Stores()
+	if err != nil {
+		return err
+	}
+	if _, err := stores.Open(o.Name); err == nil {
+		return fmt.Errorf("operator %q already exists: choose another name or `signet edit operator`", o.Name)
+	}
+	kp, err := nkeys.CreateOperator()
+	if err != nil {
+		return fmt.Errorf("create operator key: %w", err)
+	}
+	pub, _ := kp.PublicKey()
+	oc := jwt.NewOperatorClaims(pub)
+	oc.Name = o.Name
+	if err := o.Common.ApplyGeneric(&oc.GenericFields, &oc.ClaimsData, f.Now()); err != nil {
+		return err
+	}
+	var newKeys []nkeys.KeyPair
+	if o.GenerateSK {
+		sk, err := nkeys.CreateOperator()
+		if err != nil {
+			return fmt.Errorf("create signing key: %w", err)
+		}
+		skPub, _ := sk.PublicKey()
+		oc.SigningKeys.Add(skPub)
+		newKeys = append(newKeys, sk)
+	}
+	opMsgs, opKeys, err := o.OperatorFlags.Apply(ks, oc)
+	if err != nil {
+		return err
+	}
+	newKeys = append(newKeys, opKeys...)
+	token, err := oc.Encode(kp)
+	if err != nil {
+		return fmt.Errorf("sign operator: %w", err)
+	}
+	// Keys first: a store whose keys are missing is worse than a key without a store.
+	if _, err := ks.Store(kp); err != nil {
+		return err
+	}
+	for _, k := range newKeys {
+		if _, err := ks.Store(k); err != nil {
+			return err
+		}
+	}
+	s, err := stores.Create(o.Name, token, false)
+	if err != nil {
+		return err
+	}
+	f.IO.OK("generated and stored operator key %q", pub)
+	for _, k := range newKeys {
+		p, _ := k.PublicKey()
+		f.IO.OK("generated and stored operator signing key %q", p)
+	}
+	for _, m := range opMsgs {
+		f.IO.OK("%s", m)
+	}
+	f.IO.OK("added operator %q", o.Name)
+	if err := f.Select(o.Name, ""); err != nil {
+		return err
+	}
+	if o.Sys {
+		if err := CreateSystemAccount(f, s, ks); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// CreateSystemAccount adds account SYS with user sys and makes it the operator's system account.
+func CreateSystemAccount(f *cmdutil.Factory, s *store.Store, ks keystore.KeyStore) error {
+	unlock, err := s.Lock()
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	oc, _, err := s.Operator()
+	if err != nil {
+		return err
+	}
+	akp, err := CreateAccount(f, s, ks, "SYS", "", nil)
+	if err != nil {
+		return err
+	}
+	apub, _ := akp.PublicKey()
+	oc.SystemAccount = apub
+	if err := SaveOperatorClaims(s, ks, oc); err != nil {
+		return err
+	}
+	f.IO.OK("set system account %q", apub)
+	if _, err := CreateUser(f, s, ks, "SYS", "sys", "", nil); err != nil {
+		return err
+	}
+	return nil
+}
+
+// SaveOperatorClaims re-signs the operator with its own key and stores it.
+func SaveOperatorClaims(s *store.Store, ks keystore.KeyStore, oc *jwt.OperatorClaims) error {
+	kp, err := ks.Get(oc.Subject)
+	if err != nil {
+		return fmt.Errorf("operator %q: %w: the operator key signs the operator JWT; is this a managed operator?", s.Name(), err)
+	}
+	token, err := oc.Encode(kp)
+	if err != nil {
+		return fmt.Errorf("sign operator: %w", err)
+	}
+	return s.SaveOperator(token)
+}
+
+// CreateAccount makes a new account key pair and account JWT signed by the operator (or the
+// key chosen by signer), stores both, and returns the key pair. The caller holds the lock.
+// mutate, if set, edits the claims before signing.
+func CreateAccount(f *cmdutil.Factory, s *store.Store, ks keystore.KeyStore, name, signer string, mutate func(*jwt.AccountClaims) error) (nkeys.KeyPair, error) {
+	if err := store.ValidateName(name); err != nil {
+		return nil, fmt.Errorf("account name: %w", err)
+	}
+	if s.HasAccount(name) {
+		return nil, fmt.Errorf("account %q already exists in operator %q", name, s.Name())
+	}
+	oc, _, err := s.Operator()
+	if err != nil {
+		return nil, err
+	}
+	akp, err := nkeys.CreateAccount()
+	if err != nil {
+		return nil, fmt.Errorf("create account key: %w", err)
+	}
+	apub, _ := akp.PublicKey()
+	ac := jwt.NewAccountClaims(apub)
+	ac.Name = name
+	if mutate != nil {
+		if err := mutate(ac); err != nil {
+			return nil, err
+		}
+	}
+	token, err := SignAccount(s, ks, oc, ac, akp, signer)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := ks.Store(akp); err != nil {
+		return nil, err
+	}
+	if err := s.SaveAccount(name, token); err != nil {
+		return nil, err
+	}
+	f.IO.OK("generated and stored account key %q", apub)
+	f.IO.OK("added account %q", name)
+	return akp, nil
+}
+
+// SignAccount signs account claims with the operator key chosen by signer. For a managed operator
+// (no operator key at hand) the account signs itself, and the account server re-signs it.
+func SignAccount(s *store.Store, ks keystore.KeyStore, oc *jwt.OperatorClaims, ac *jwt.AccountClaims, accountKP nkeys.KeyPair, signer string) (string, error) {
+	var kp nkeys.KeyPair
+	if s.Info.Managed && signer == "" {
+		if accountKP == nil {
+			k, err := ks.Get(ac.Subject)
+			if err != nil {
+				return "", fmt.Errorf("account %q: %w", ac.Name, err)
+			}
+			accountKP = k
+		}
+		kp = accountKP
+	} else {
+		k, err := ks.Signer(cmdutil.OperatorIssuer(s.Name(), oc), signer)
+		if err != nil {
+			return "", err
+		}
+		kp = k
+	}
+	token, err := ac.Encode(kp)
+	if err != nil {
+		return "", fmt.Errorf("sign account %q: %w", ac.Name, err)
+	}
+	return token, nil
+}
+
+// CreateUser makes a new user key pair and JWT signed by the account (or the key chosen by
+// signer; a scoped key makes the user scoped), stores the key, JWT and creds. The caller holds
+// the lock.
+func CreateUser(f *cmdutil.Factory, s *store.Store, ks keystore.KeyStore, account, name, signer string, mutate func(*jwt.UserClaims) error) (nkeys.KeyPair, error) {
+	if err := store.ValidateName(name); err != nil {
+		return nil, fmt.Errorf("user name: %w", err)
+	}
+	if s.HasUser(account, name) {
+		return nil, fmt.Errorf("user %q already exists in account %q", name, account)
+	}
+	ac, _, err := s.Account(account)
+	if err != nil {
+		return nil, err
+	}
+	ukp, err := nkeys.CreateUser()
+	if err != nil {
+		return nil, fmt.Errorf("create user key: %w", err)
+	}
+	upub, _ := ukp.PublicKey()
+	uc := jwt.NewUserClaims(upub)
+	uc.Name = name
+	if mutate != nil {
+		if err := mutate(uc); err != nil {
+			return nil, err
+		}
+	}
+	token, err := SignUser(ks, account, ac, uc, signer)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := ks.Store(ukp); err != nil {
+		return nil, err
+	}
+	seed, _ := ukp.Seed()
+	if err := s.SaveUser(account, name, token); err != nil {
+		return nil, err
+	}
+	credsPath, err := ks.WriteCreds(s.Name(), account, name, token, seed)
+	if err != nil {
+		return nil, err
+	}
+	f.IO.OK("generated and stored user key %q", upub)
+	f.IO.OK("generated user creds file %q", credsPath)
+	f.IO.OK("added user %q to account %q", name, account)
+	return ukp, nil
+}
+
+// SignUser signs user claims with the account key chosen by signer. A signing key sets
+// issuer_account; a scoped signing key marks the user scoped and refuses own permissions.
+func SignUser(ks keystore.KeyStore, account string, ac *jwt.AccountClaims, uc *jwt.UserClaims, signer string) (string, error) {
+	kp, err := ks.Signer(cmdutil.AccountIssuer(account, ac), signer)
+	if err != nil {
+		return "", err
+	}
+	pub, _ := kp.PublicKey()
+	uc.IssuerAccount = ""
+	if pub != ac.Subject {
+		uc.IssuerAccount = ac.Subject
+		if scope, ok := ac.SigningKeys.GetScope(pub); ok && scope != nil {
+			if HasOwnPermissions(uc) {
+				role := ""
+				if us, ok := scope.(*jwt.UserScope); ok {
+					role = us.Role
+				}
+				return "", fmt.Errorf("user %q is signed by the scoped signing key %s (role %q), which sets its permissions and limits: drop the permission and limit flags, or edit the scope with `signet edit signing-key`", uc.Name, pub, role)
+			}
+			uc.SetScoped(true)
+		} else {
+			uc.SetScoped(false)
+		}
+	} else {
+		uc.SetScoped(false)
+	}
+	token, err := uc.Encode(kp)
+	if err != nil {
+		return "", fmt.Errorf("sign user %q: %w", uc.Name, err)
+	}
+	return token, nil
+}
+
+// HasOwnPermissions reports whether a user carries permissions or limits of its own, which a
+// scoped user may not.
+func HasOwnPermissions(uc *jwt.UserClaims) bool {
+	empty := jwt.NewUserClaims(uc.Subject)
+	p, e := uc.UserPermissionLimits, empty.UserPermissionLimits
+	return len(p.Pub.Allow) > 0 || len(p.Pub.Deny) > 0 || len(p.Sub.Allow) > 0 || len(p.Sub.Deny) > 0 ||
+		p.Resp != nil || p.BearerToken != e.BearerToken || len(p.Src) > 0 || len(p.Times) > 0 ||
+		p.Locale != "" || len(p.AllowedConnectionTypes) > 0 ||
+		p.Subs != e.Subs || p.Data != e.Data || p.Payload != e.Payload
+}

@@ -1,0 +1,198 @@
+package entity
+
+import (
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/signet-dev/signet/internal/cli/cmdutil"
+)
+
+// DeleteUserOptions are the inputs of `delete user`.
+type DeleteUserOptions struct {
+	Names      []string
+	Account    string
+	Revoke     bool
+	RmCreds    bool
+	RmNKey     bool
+	Signer     string
+	RevokeHook func(f *cmdutil.Factory, account string, userPubs []string, signer string) error
+}
+
+// NewCmdDeleteUser builds `delete user`. revoke, when set, revokes the users' keys in the account
+// (the revocations command provides it).
+func NewCmdDeleteUser(f *cmdutil.Factory, revoke func(f *cmdutil.Factory, account string, userPubs []string, signer string) error) *cobra.Command {
+	o := &DeleteUserOptions{RevokeHook: revoke}
+	cmd := &cobra.Command{
+		Use:   "user NAME...",
+		Short: "Delete users (revoking them by default)",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.Names = append(o.Names, args...)
+			return RunDeleteUser(f, o)
+		},
+	}
+	fs := cmd.Flags()
+	fs.StringSliceVarP(&o.Names, "name", "n", nil, "user name or public key")
+	fs.StringVarP(&o.Account, "account", "a", "", "account name or public key")
+	fs.BoolVarP(&o.Revoke, "revoke", "R", true, "revoke the user before deleting it (re-signs the account)")
+	fs.BoolVarP(&o.RmCreds, "rm-creds", "C", false, "also delete the creds file")
+	fs.BoolVarP(&o.RmNKey, "rm-nkey", "D", false, "also delete the user's key from the keystore")
+	fs.StringVarP(&o.Signer, "private-key", "K", "", "operator key to re-sign the account with when revoking")
+	return cmd
+}
+
+// RunDeleteUser deletes users.
+func RunDeleteUser(f *cmdutil.Factory, o *DeleteUserOptions) error {
+	if len(o.Names) == 0 {
+		return errors.New("user name is required: signet delete user NAME")
+	}
+	s, err := f.Operator("")
+	if err != nil {
+		return err
+	}
+	account, err := f.Account(s, o.Account)
+	if err != nil {
+		return err
+	}
+	ks, err := f.KeyStore()
+	if err != nil {
+		return err
+	}
+	type victim struct{ name, pub string }
+	var victims []victim
+	for _, n := range o.Names {
+		name, err := s.FindUser(account, n)
+		if err != nil {
+			return err
+		}
+		uc, _, err := s.User(account, name)
+		if err != nil {
+			return err
+		}
+		victims = append(victims, victim{name, uc.Subject})
+	}
+	if o.Revoke && o.RevokeHook != nil {
+		var pubs []string
+		for _, v := range victims {
+			pubs = append(pubs, v.pub)
+		}
+		if err := o.RevokeHook(f, account, pubs, o.Signer); err != nil {
+			return fmt.Errorf("revoke before delete: %w (or pass --revoke=false to delete without revoking)", err)
+		}
+	}
+	unlock, err := s.Lock()
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	for _, v := range victims {
+		if err := s.DeleteUser(account, v.name); err != nil {
+			return err
+		}
+		if o.RmCreds {
+			if err := ks.RemoveCreds(s.Name(), account, v.name); err != nil {
+				return err
+			}
+		}
+		if o.RmNKey {
+			if err := ks.Remove(v.pub); err != nil {
+				return err
+			}
+		}
+		f.IO.OK("deleted user %q", v.name)
+	}
+	return nil
+}
+
+// NewCmdDeleteAccount builds `delete account`.
+func NewCmdDeleteAccount(f *cmdutil.Factory) *cobra.Command {
+	var rmKeys bool
+	cmd := &cobra.Command{
+		Use:   "account NAME",
+		Short: "Delete an account and its users from the store",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			s, err := f.Operator("")
+			if err != nil {
+				return err
+			}
+			name, err := s.FindAccount(args[0])
+			if err != nil {
+				return err
+			}
+			ks, err := f.KeyStore()
+			if err != nil {
+				return err
+			}
+			unlock, err := s.Lock()
+			if err != nil {
+				return err
+			}
+			defer unlock()
+			var pubs []string
+			if rmKeys {
+				ac, _, err := s.Account(name)
+				if err != nil {
+					return err
+				}
+				pubs = append(pubs, ac.Subject)
+				users, err := s.ListUsers(name)
+				if err != nil {
+					return err
+				}
+				for _, u := range users {
+					pubs = append(pubs, u.PublicKey)
+				}
+			}
+			if err := s.DeleteAccount(name); err != nil {
+				return err
+			}
+			for _, p := range pubs {
+				if err := ks.Remove(p); err != nil {
+					return err
+				}
+			}
+			if rmKeys {
+				if err := os.RemoveAll(ks.AccountCredsDir(s.Name(), name)); err != nil {
+					return fmt.Errorf("remove creds of account %q: %w", name, err)
+				}
+			}
+			f.IO.OK("deleted account %q", name)
+			return nil
+		},
+	}
+	cmd.Flags().BoolVarP(&rmKeys, "rm-nkey", "D", false, "also delete the account's and its users' keys and creds")
+	return cmd
+}
+
+// NewCmdDeleteOperator builds `delete operator`.
+func NewCmdDeleteOperator(f *cmdutil.Factory) *cobra.Command {
+	var force bool
+	cmd := &cobra.Command{
+		Use:   "operator NAME",
+		Short: "Delete an operator store (keys stay in the keystore)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			s, err := f.Operator(args[0])
+			if err != nil {
+				return err
+			}
+			accounts, err := s.Accounts()
+			if err != nil {
+				return err
+			}
+			if len(accounts) > 0 && !force {
+				return fmt.Errorf("operator %q still has %d accounts: pass --force to delete it with them", s.Name(), len(accounts))
+			}
+			if err := os.RemoveAll(s.Dir); err != nil {
+				return fmt.Errorf("delete operator %q: %w", s.Name(), err)
+			}
+			f.IO.OK("deleted operator %q", s.Name())
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&force, "force", false, "delete even if the operator has accounts")
+	return cmd
+}

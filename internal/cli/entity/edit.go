@@ -1,0 +1,329 @@
+package entity
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/nats-io/jwt/v2"
+	"github.com/nats-io/nkeys"
+	"github.com/spf13/cobra"
+
+	"github.com/signet-dev/signet/internal/cli/cmdutil"
+	"github.com/signet-dev/signet/keystore"
+)
+
+// pendingKey is a key generated or given during a command, stored only once the command's
+// checks all passed.
+type pendingKey = nkeys.KeyPair
+
+func storeKeys(ks keystore.KeyStore, keys []pendingKey) error {
+	for _, k := range keys {
+		if _, err := ks.Store(k); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// applyAccountSigningKeys adds (--sk: public key, seed, seed file, or "generate") and removes
+// (--rm-sk) account signing keys.
+func applyAccountSigningKeys(ks keystore.KeyStore, ac *jwt.AccountClaims, add, rm []string) ([]string, []pendingKey, error) {
+	var msgs []string
+	var keys []pendingKey
+	var pubs []string
+	for _, v := range add {
+		if v == "generate" {
+			kp, err := nkeys.CreateAccount()
+			if err != nil {
+				return nil, nil, fmt.Errorf("generate signing key: %w", err)
+			}
+			keys = append(keys, kp)
+			p, _ := kp.PublicKey()
+			pubs = append(pubs, p)
+			continue
+		}
+		kp, err := ks.ResolveKey(v)
+		if err != nil {
+			return nil, nil, fmt.Errorf("--sk: %w", err)
+		}
+		p, _ := kp.PublicKey()
+		if !nkeys.IsValidPublicAccountKey(p) {
+			return nil, nil, fmt.Errorf("--sk: %s is not an account key", p)
+		}
+		if p == ac.Subject {
+			return nil, nil, fmt.Errorf("--sk: %s is the account's own identity key", p)
+		}
+		if _, err := kp.Seed(); err == nil && !ks.Has(p) {
+			keys = append(keys, kp)
+		}
+		pubs = append(pubs, p)
+	}
+	for _, p := range rm {
+		if _, ok := ac.SigningKeys[p]; !ok {
+			return nil, nil, fmt.Errorf("--rm-sk: %s is not a signing key of account %q", p, ac.Name)
+		}
+	}
+	for _, p := range pubs {
+		if _, ok := ac.SigningKeys[p]; !ok {
+			ac.SigningKeys.Add(p)
+			msgs = append(msgs, fmt.Sprintf("added signing key %q", p))
+		}
+	}
+	for _, p := range rm {
+		delete(ac.SigningKeys, p)
+		msgs = append(msgs, fmt.Sprintf("removed signing key %q", p))
+	}
+	return msgs, keys, nil
+}
+
+// EditOperatorOptions are the inputs of `edit operator`.
+type EditOperatorOptions struct {
+	Common   CommonOptions
+	Operator OperatorEditOptions
+}
+
+// NewCmdEditOperator builds `edit operator`.
+func NewCmdEditOperator(f *cmdutil.Factory) *cobra.Command {
+	o := &EditOperatorOptions{}
+	cmd := &cobra.Command{
+		Use:   "operator",
+		Short: "Edit the current operator",
+		Args:  cobra.NoArgs,
+		RunE:  func(cmd *cobra.Command, args []string) error { return RunEditOperator(f, o) },
+	}
+	fs := cmd.Flags()
+	o.Common.AddFlags(fs)
+	o.Operator.AddFlags(fs, true)
+	fs.StringSliceVar(&o.Operator.RmSigningKeys, "rm-sk", nil, "remove a signing key")
+	fs.StringSliceVar(&o.Operator.RmServiceURLs, "rm-service-url", nil, "remove an operator service URL")
+	fs.StringVar(&o.Operator.SystemAccount, "system-account", "", "set the system account (name or public key)")
+	fs.BoolVar(&o.Operator.NoRequireSK, "no-require-signing-keys", false, "allow the operator identity key to sign accounts again")
+	return cmd
+}
+
+// RunEditOperator edits the current operator.
+func RunEditOperator(f *cmdutil.Factory, o *EditOperatorOptions) error {
+	s, err := f.Operator("")
+	if err != nil {
+		return err
+	}
+	ks, err := f.KeyStore()
+	if err != nil {
+		return err
+	}
+	unlock, err := s.Lock()
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	oc, _, err := s.Operator()
+	if err != nil {
+		return err
+	}
+	if o.Operator.SystemAccount != "" && !nkeys.IsValidPublicAccountKey(o.Operator.SystemAccount) {
+		name, err := s.FindAccount(o.Operator.SystemAccount)
+		if err != nil {
+			return fmt.Errorf("--system-account: %w", err)
+		}
+		ac, _, err := s.Account(name)
+		if err != nil {
+			return err
+		}
+		o.Operator.SystemAccount = ac.Subject
+	}
+	if err := o.Common.ApplyGeneric(&oc.GenericFields, &oc.ClaimsData, f.Now()); err != nil {
+		return err
+	}
+	msgs, keys, err := o.Operator.Apply(ks, oc)
+	if err != nil {
+		return err
+	}
+	if len(msgs) == 0 && !o.Common.Changed() {
+		return errors.New("nothing to edit: give at least one flag (see `signet edit operator --help`)")
+	}
+	if err := storeKeys(ks, keys); err != nil {
+		return err
+	}
+	if err := SaveOperatorClaims(s, ks, oc); err != nil {
+		return err
+	}
+	for _, m := range msgs {
+		f.IO.OK("%s", m)
+	}
+	f.IO.OK("edited operator %q", s.Name())
+	return nil
+}
+
+// NewCmdEditAccount builds `edit account`.
+func NewCmdEditAccount(f *cmdutil.Factory) *cobra.Command {
+	o := &AccountOptions{}
+	cmd := &cobra.Command{
+		Use:   "account [NAME]",
+		Short: "Edit an account",
+		Args:  cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 1 {
+				o.Name = args[0]
+			}
+			return RunEditAccount(f, o)
+		},
+	}
+	o.addFlags(cmd)
+	return cmd
+}
+
+// RunEditAccount edits an account and re-signs it.
+func RunEditAccount(f *cmdutil.Factory, o *AccountOptions) error {
+	s, err := f.Operator("")
+	if err != nil {
+		return err
+	}
+	name, err := f.Account(s, o.Name)
+	if err != nil {
+		return err
+	}
+	ks, err := f.KeyStore()
+	if err != nil {
+		return err
+	}
+	unlock, err := s.Lock()
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	oc, _, err := s.Operator()
+	if err != nil {
+		return err
+	}
+	ac, _, err := s.Account(name)
+	if err != nil {
+		return err
+	}
+	msgs, keys, err := o.apply(f, ac)
+	if err != nil {
+		return err
+	}
+	if len(msgs) == 0 && !o.Common.Changed() && o.Signer == "" {
+		return errors.New("nothing to edit: give at least one flag (see `signet edit account --help`)")
+	}
+	token, err := SignAccount(s, ks, oc, ac, nil, o.Signer)
+	if err != nil {
+		return err
+	}
+	if err := storeKeys(ks, keys); err != nil {
+		return err
+	}
+	if err := s.SaveAccount(name, token); err != nil {
+		return err
+	}
+	for _, m := range msgs {
+		f.IO.OK("%s", m)
+	}
+	f.IO.OK("edited account %q", name)
+	unlock()
+	return f.AccountSaved(s, name)
+}
+
+// NewCmdEditUser builds `edit user`.
+func NewCmdEditUser(f *cmdutil.Factory) *cobra.Command {
+	o := &UserOptions{}
+	cmd := &cobra.Command{
+		Use:   "user [NAME]",
+		Short: "Edit a user and regenerate its creds",
+		Args:  cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 1 {
+				o.Name = args[0]
+			}
+			return RunEditUser(f, o)
+		},
+	}
+	o.addFlags(cmd)
+	return cmd
+}
+
+// RunEditUser edits a user, re-signs it and rewrites its creds when the seed is at hand.
+func RunEditUser(f *cmdutil.Factory, o *UserOptions) error {
+	s, err := f.Operator("")
+	if err != nil {
+		return err
+	}
+	account, err := f.Account(s, o.Account)
+	if err != nil {
+		return err
+	}
+	if o.Name == "" {
+		return errors.New("user name is required: signet edit user NAME")
+	}
+	ks, err := f.KeyStore()
+	if err != nil {
+		return err
+	}
+	unlock, err := s.Lock()
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	name, err := s.FindUser(account, o.Name)
+	if err != nil {
+		return err
+	}
+	ac, _, err := s.Account(account)
+	if err != nil {
+		return err
+	}
+	uc, _, err := s.User(account, name)
+	if err != nil {
+		return err
+	}
+	if err := o.Common.ApplyGeneric(&uc.GenericFields, &uc.ClaimsData, f.Now()); err != nil {
+		return err
+	}
+	if len(o.Perms.SetFlags()) > 0 && isScopedUser(uc, ac) && o.Signer == "" {
+		return fmt.Errorf("user %q is scoped: its permissions come from signing key %s; edit them with `signet edit signing-key`, or re-sign the user with a non-scoped key using -K", name, uc.Issuer)
+	}
+	msgs, err := o.Perms.Apply(&uc.UserPermissionLimits)
+	if err != nil {
+		return err
+	}
+	if len(msgs) == 0 && !o.Common.Changed() && o.Signer == "" {
+		return errors.New("nothing to edit: give at least one flag (see `signet edit user --help`)")
+	}
+	signer := o.Signer
+	if signer == "" && uc.Issuer != ac.Subject && slices.Contains(ac.SigningKeys.Keys(), uc.Issuer) {
+		signer = uc.Issuer // keep the signing key that issued it, when the keystore has it
+		if !ks.Has(signer) {
+			signer = ""
+		}
+	}
+	if isScopedUser(uc, ac) && o.Signer == "" {
+		uc.UserPermissionLimits = jwt.UserPermissionLimits{}
+	}
+	token, err := SignUser(ks, account, ac, uc, signer)
+	if err != nil {
+		return err
+	}
+	if err := s.SaveUser(account, name, token); err != nil {
+		return err
+	}
+	if ukp, err := ks.Get(uc.Subject); err == nil {
+		seed, _ := ukp.Seed()
+		if p, err := ks.WriteCreds(s.Name(), account, name, token, seed); err == nil {
+			f.IO.OK("generated user creds file %q", p)
+		}
+	}
+	for _, m := range msgs {
+		f.IO.OK("%s", m)
+	}
+	f.IO.OK("edited user %q", name)
+	return nil
+}
+
+func isScopedUser(uc *jwt.UserClaims, ac *jwt.AccountClaims) bool {
+	if uc.Issuer == ac.Subject {
+		return false
+	}
+	scope, ok := ac.SigningKeys.GetScope(uc.Issuer)
+	return ok && scope != nil
+}

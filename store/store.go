@@ -1,0 +1,596 @@
+// Package store is the nsc-compatible operator store: one folder per operator holding the operator,
+// account and user JWTs in nsc's layout (<op>/<op>.jwt, <op>/accounts/<A>/<A>.jwt,
+// <op>/accounts/<A>/users/<U>.jwt, <op>/.nsc), with atomic writes, a per-operator lock, and an O(1)
+// lookup of an entity by name or public key.
+//
+// The public-key index lives in <op>/.signet, which nsc ignores. It is only a hint: every hit is
+// checked against the JWT it points to, and a miss falls back to a scan that repairs it, so stores
+// edited by nsc keep working.
+package store
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/gofrs/flock"
+	"github.com/nats-io/jwt/v2"
+	"github.com/nats-io/nkeys"
+)
+
+// ErrNotFound is returned (wrapped) when an entity does not exist.
+var ErrNotFound = errors.New("not found")
+
+// ErrExists is returned (wrapped) when an entity to be created already exists.
+var ErrExists = errors.New("already exists")
+
+const (
+	infoFile    = ".nsc"
+	signetDir   = ".signet"
+	accountsDir = "accounts"
+	usersDir    = "users"
+	jwtExt      = ".jwt"
+)
+
+// Info is the .nsc file at the root of an operator store.
+type Info struct {
+	Managed bool   `json:"managed"`
+	Name    string `json:"name"`
+	Kind    string `json:"kind"`
+	Version string `json:"version"`
+}
+
+// Stores is the folder that holds one store per operator.
+type Stores struct {
+	Dir string
+}
+
+// Operators lists the operator stores by name, sorted.
+func (s Stores) Operators() ([]string, error) {
+	entries, err := os.ReadDir(s.Dir)
+	if isNotExist(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("list operators in %q: %w", s.Dir, err)
+	}
+	var names []string
+	for _, e := range entries {
+		if e.IsDir() && exists(filepath.Join(s.Dir, e.Name(), infoFile)) {
+			names = append(names, e.Name())
+		}
+	}
+	sort.Strings(names)
+	return names, nil
+}
+
+// Open opens the store of the named operator.
+func (s Stores) Open(name string) (*Store, error) {
+	if err := ValidateName(name); err != nil {
+		return nil, fmt.Errorf("operator name: %w", err)
+	}
+	return OpenDir(filepath.Join(s.Dir, name))
+}
+
+// OpenDir opens the operator store rooted at dir.
+func OpenDir(dir string) (*Store, error) {
+	data, err := os.ReadFile(filepath.Join(dir, infoFile))
+	if isNotExist(err) {
+		return nil, fmt.Errorf("operator store %q: %w", dir, ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", filepath.Join(dir, infoFile), err)
+	}
+	var info Info
+	if err := json.Unmarshal(data, &info); err != nil {
+		return nil, fmt.Errorf("parse %s: %w", filepath.Join(dir, infoFile), err)
+	}
+	if info.Name == "" {
+		info.Name = filepath.Base(dir)
+	}
+	return &Store{Dir: dir, Info: info}, nil
+}
+
+// Create makes a new operator store holding token. It fails with ErrExists if a store of that
+// name exists. The store appears whole or not at all: it is built in a temporary folder and renamed.
+func (s Stores) Create(name, token string, managed bool) (*Store, error) {
+	if err := ValidateName(name); err != nil {
+		return nil, fmt.Errorf("operator name: %w", err)
+	}
+	final := filepath.Join(s.Dir, name)
+	if exists(final) {
+		return nil, fmt.Errorf("operator %q: %w", name, ErrExists)
+	}
+	if err := os.MkdirAll(s.Dir, 0o755); err != nil {
+		return nil, fmt.Errorf("create stores folder %q: %w", s.Dir, err)
+	}
+	tmp, err := os.MkdirTemp(s.Dir, ".new-"+name+"-")
+	if err != nil {
+		return nil, fmt.Errorf("create operator store: %w", err)
+	}
+	defer os.RemoveAll(tmp)
+	info := Info{Managed: managed, Name: name, Kind: "operator", Version: "1"}
+	data, _ := json.Marshal(info)
+	if err := WriteFileAtomic(filepath.Join(tmp, infoFile), data, 0o644, 0o755); err != nil {
+		return nil, err
+	}
+	if err := WriteFileAtomic(filepath.Join(tmp, name+jwtExt), []byte(token), 0o644, 0o755); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(filepath.Join(tmp, accountsDir), 0o755); err != nil {
+		return nil, fmt.Errorf("create operator store: %w", err)
+	}
+	if err := os.Chmod(tmp, 0o755); err != nil {
+		return nil, fmt.Errorf("create operator store: %w", err)
+	}
+	if err := os.Rename(tmp, final); err != nil {
+		if exists(final) {
+			return nil, fmt.Errorf("operator %q: %w", name, ErrExists)
+		}
+		return nil, fmt.Errorf("create operator store %q: %w", final, err)
+	}
+	return &Store{Dir: final, Info: info}, nil
+}
+
+// Store is one operator's store.
+type Store struct {
+	Dir  string
+	Info Info
+}
+
+// Name is the operator's name.
+func (s *Store) Name() string { return s.Info.Name }
+
+// Lock takes the store's exclusive lock, waiting for other signet processes; call the returned
+// function to release it. Every mutation holds it so that parallel processes lose nothing.
+func (s *Store) Lock() (func(), error) {
+	dir := filepath.Join(s.Dir, signetDir)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("create lock folder: %w", err)
+	}
+	l := flock.New(filepath.Join(dir, "lock"))
+	if err := l.Lock(); err != nil {
+		return nil, fmt.Errorf("lock store %q: %w", s.Dir, err)
+	}
+	var once sync.Once
+	return func() { once.Do(func() { _ = l.Unlock() }) }, nil
+}
+
+// SetManaged records whether the operator is managed (its key is held elsewhere).
+func (s *Store) SetManaged(managed bool) error {
+	s.Info.Managed = managed
+	data, _ := json.Marshal(s.Info)
+	return WriteFileAtomic(filepath.Join(s.Dir, infoFile), data, 0o644, 0o755)
+}
+
+// OperatorPath is the operator JWT's file.
+func (s *Store) OperatorPath() string { return filepath.Join(s.Dir, s.Info.Name+jwtExt) }
+
+// OperatorJWT reads the operator JWT.
+func (s *Store) OperatorJWT() (string, error) {
+	return readToken(s.OperatorPath(), "operator "+s.Info.Name)
+}
+
+// Operator reads and decodes the operator JWT.
+func (s *Store) Operator() (*jwt.OperatorClaims, string, error) {
+	tok, err := s.OperatorJWT()
+	if err != nil {
+		return nil, "", err
+	}
+	oc, err := jwt.DecodeOperatorClaims(tok)
+	if err != nil {
+		return nil, "", fmt.Errorf("decode operator %q: %w", s.Info.Name, err)
+	}
+	return oc, tok, nil
+}
+
+// SaveOperator replaces the operator JWT.
+func (s *Store) SaveOperator(token string) error {
+	return WriteFileAtomic(s.OperatorPath(), []byte(token), 0o644, 0o755)
+}
+
+// AccountDir is the folder of the named account.
+func (s *Store) AccountDir(name string) string { return filepath.Join(s.Dir, accountsDir, name) }
+
+// AccountPath is the JWT file of the named account.
+func (s *Store) AccountPath(name string) string {
+	return filepath.Join(s.AccountDir(name), name+jwtExt)
+}
+
+// UserPath is the JWT file of the named user.
+func (s *Store) UserPath(account, user string) string {
+	return filepath.Join(s.AccountDir(account), usersDir, user+jwtExt)
+}
+
+// Accounts lists the account names, sorted.
+func (s *Store) Accounts() ([]string, error) {
+	dir := filepath.Join(s.Dir, accountsDir)
+	entries, err := os.ReadDir(dir)
+	if isNotExist(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("list accounts: %w", err)
+	}
+	var names []string
+	for _, e := range entries {
+		if e.IsDir() && exists(filepath.Join(dir, e.Name(), e.Name()+jwtExt)) {
+			names = append(names, e.Name())
+		}
+	}
+	sort.Strings(names)
+	return names, nil
+}
+
+// HasAccount reports whether the named account exists.
+func (s *Store) HasAccount(name string) bool {
+	return ValidateName(name) == nil && exists(s.AccountPath(name))
+}
+
+// AccountJWT reads the named account's JWT.
+func (s *Store) AccountJWT(name string) (string, error) {
+	if err := ValidateName(name); err != nil {
+		return "", fmt.Errorf("account name: %w", err)
+	}
+	return readToken(s.AccountPath(name), "account "+name)
+}
+
+// Account reads and decodes the named account.
+func (s *Store) Account(name string) (*jwt.AccountClaims, string, error) {
+	tok, err := s.AccountJWT(name)
+	if err != nil {
+		return nil, "", err
+	}
+	ac, err := jwt.DecodeAccountClaims(tok)
+	if err != nil {
+		return nil, "", fmt.Errorf("decode account %q: %w", name, err)
+	}
+	return ac, tok, nil
+}
+
+// SaveAccount writes the named account's JWT (creating it when new) and indexes its key.
+func (s *Store) SaveAccount(name, token string) error {
+	if err := ValidateName(name); err != nil {
+		return fmt.Errorf("account name: %w", err)
+	}
+	sub, err := PeekSubject(token)
+	if err != nil {
+		return fmt.Errorf("save account %q: %w", name, err)
+	}
+	if err := os.MkdirAll(filepath.Join(s.AccountDir(name), usersDir), 0o755); err != nil {
+		return fmt.Errorf("create account folder: %w", err)
+	}
+	if err := WriteFileAtomic(s.AccountPath(name), []byte(token), 0o644, 0o755); err != nil {
+		return err
+	}
+	return s.index(sub, name)
+}
+
+// DeleteAccount removes the named account with all its users.
+func (s *Store) DeleteAccount(name string) error {
+	if !s.HasAccount(name) {
+		return fmt.Errorf("account %q: %w", name, ErrNotFound)
+	}
+	sub, _ := PeekSubject(mustRead(s.AccountPath(name)))
+	// Move the folder aside first so the account vanishes in one step.
+	tmp := filepath.Join(s.Dir, signetDir, "deleted-"+name)
+	_ = os.RemoveAll(tmp)
+	if err := os.MkdirAll(filepath.Dir(tmp), 0o755); err != nil {
+		return fmt.Errorf("delete account %q: %w", name, err)
+	}
+	if err := os.Rename(s.AccountDir(name), tmp); err != nil {
+		return fmt.Errorf("delete account %q: %w", name, err)
+	}
+	if sub != "" {
+		s.unindex(sub)
+	}
+	return os.RemoveAll(tmp)
+}
+
+// FindAccount resolves an account by name or public key and returns its name.
+func (s *Store) FindAccount(nameOrKey string) (string, error) {
+	if nkeys.IsValidPublicAccountKey(nameOrKey) {
+		if name, ok := s.lookup(nameOrKey); ok && s.HasAccount(name) {
+			if sub, _ := PeekSubject(mustRead(s.AccountPath(name))); sub == nameOrKey {
+				return name, nil
+			}
+		}
+		names, err := s.Accounts()
+		if err != nil {
+			return "", err
+		}
+		for _, n := range names {
+			if sub, _ := PeekSubject(mustRead(s.AccountPath(n))); sub == nameOrKey {
+				_ = s.index(sub, n)
+				return n, nil
+			}
+		}
+		if s.HasAccount(nameOrKey) {
+			return nameOrKey, nil
+		}
+		return "", fmt.Errorf("account %q: %w in operator %q", nameOrKey, ErrNotFound, s.Info.Name)
+	}
+	if err := ValidateName(nameOrKey); err != nil {
+		return "", fmt.Errorf("account name: %w", err)
+	}
+	if !s.HasAccount(nameOrKey) {
+		return "", fmt.Errorf("account %q: %w in operator %q", nameOrKey, ErrNotFound, s.Info.Name)
+	}
+	return nameOrKey, nil
+}
+
+// HasUser reports whether the named user exists in the account.
+func (s *Store) HasUser(account, name string) bool {
+	return ValidateName(account) == nil && ValidateName(name) == nil && exists(s.UserPath(account, name))
+}
+
+// UserNames lists the user names of an account, sorted, without reading any JWT.
+func (s *Store) UserNames(account string) ([]string, error) {
+	dir := filepath.Join(s.AccountDir(account), usersDir)
+	entries, err := os.ReadDir(dir)
+	if isNotExist(err) {
+		if !s.HasAccount(account) {
+			return nil, fmt.Errorf("account %q: %w", account, ErrNotFound)
+		}
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("list users of %q: %w", account, err)
+	}
+	names := make([]string, 0, len(entries))
+	for _, e := range entries {
+		n := e.Name()
+		if !e.IsDir() && strings.HasSuffix(n, jwtExt) && !strings.HasPrefix(n, ".") {
+			names = append(names, strings.TrimSuffix(n, jwtExt))
+		}
+	}
+	sort.Strings(names)
+	return names, nil
+}
+
+// NamedKey is an entity's name and public key.
+type NamedKey struct {
+	Name      string `json:"name"`
+	PublicKey string `json:"public_key"`
+}
+
+// ListUsers lists the users of an account with their public keys. It reads each JWT's subject
+// without verifying signatures (that is validate's job), in parallel, so that it stays fast for
+// very large accounts.
+func (s *Store) ListUsers(account string) ([]NamedKey, error) {
+	names, err := s.UserNames(account)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]NamedKey, len(names))
+	workers := runtime.GOMAXPROCS(0) * 2
+	var wg sync.WaitGroup
+	var firstErr error
+	var mu sync.Mutex
+	next := make(chan int, workers)
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				tok, err := os.ReadFile(s.UserPath(account, names[i]))
+				var sub string
+				if err == nil {
+					sub, err = PeekSubject(string(tok))
+				}
+				if err != nil {
+					mu.Lock()
+					if firstErr == nil {
+						firstErr = fmt.Errorf("read user %q: %w", names[i], err)
+					}
+					mu.Unlock()
+				}
+				out[i] = NamedKey{Name: names[i], PublicKey: sub}
+			}
+		}()
+	}
+	for i := range names {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	return out, firstErr
+}
+
+// UserJWT reads a user's JWT.
+func (s *Store) UserJWT(account, name string) (string, error) {
+	if err := ValidateName(name); err != nil {
+		return "", fmt.Errorf("user name: %w", err)
+	}
+	return readToken(s.UserPath(account, name), fmt.Sprintf("user %q in account", name)+" "+account)
+}
+
+// User reads and decodes a user.
+func (s *Store) User(account, name string) (*jwt.UserClaims, string, error) {
+	tok, err := s.UserJWT(account, name)
+	if err != nil {
+		return nil, "", err
+	}
+	uc, err := jwt.DecodeUserClaims(tok)
+	if err != nil {
+		return nil, "", fmt.Errorf("decode user %q: %w", name, err)
+	}
+	return uc, tok, nil
+}
+
+// SaveUser writes a user's JWT and indexes its key.
+func (s *Store) SaveUser(account, name, token string) error {
+	if err := ValidateName(name); err != nil {
+		return fmt.Errorf("user name: %w", err)
+	}
+	if !s.HasAccount(account) {
+		return fmt.Errorf("account %q: %w", account, ErrNotFound)
+	}
+	sub, err := PeekSubject(token)
+	if err != nil {
+		return fmt.Errorf("save user %q: %w", name, err)
+	}
+	if err := WriteFileAtomic(s.UserPath(account, name), []byte(token), 0o644, 0o755); err != nil {
+		return err
+	}
+	return s.index(sub, account+"/"+name)
+}
+
+// DeleteUser removes a user's JWT.
+func (s *Store) DeleteUser(account, name string) error {
+	if !s.HasUser(account, name) {
+		return fmt.Errorf("user %q in account %q: %w", name, account, ErrNotFound)
+	}
+	p := s.UserPath(account, name)
+	sub, _ := PeekSubject(mustRead(p))
+	if err := os.Remove(p); err != nil {
+		return fmt.Errorf("delete user %q: %w", name, err)
+	}
+	if sub != "" {
+		s.unindex(sub)
+	}
+	return nil
+}
+
+// FindUser resolves a user of an account by name or public key and returns its name.
+func (s *Store) FindUser(account, nameOrKey string) (string, error) {
+	if nkeys.IsValidPublicUserKey(nameOrKey) {
+		if ref, ok := s.lookup(nameOrKey); ok {
+			if a, u, found := strings.Cut(ref, "/"); found && a == account && s.HasUser(a, u) {
+				if sub, _ := PeekSubject(mustRead(s.UserPath(a, u))); sub == nameOrKey {
+					return u, nil
+				}
+			}
+		}
+		names, err := s.UserNames(account)
+		if err != nil {
+			return "", err
+		}
+		for _, n := range names {
+			if sub, _ := PeekSubject(mustRead(s.UserPath(account, n))); sub == nameOrKey {
+				_ = s.index(sub, account+"/"+n)
+				return n, nil
+			}
+		}
+		if s.HasUser(account, nameOrKey) {
+			return nameOrKey, nil
+		}
+		return "", fmt.Errorf("user %q in account %q: %w", nameOrKey, account, ErrNotFound)
+	}
+	if err := ValidateName(nameOrKey); err != nil {
+		return "", fmt.Errorf("user name: %w", err)
+	}
+	if !s.HasUser(account, nameOrKey) {
+		return "", fmt.Errorf("user %q in account %q: %w", nameOrKey, account, ErrNotFound)
+	}
+	return nameOrKey, nil
+}
+
+// FindUserAnyAccount resolves a user public key to its account and name through the index.
+func (s *Store) FindUserAnyAccount(pub string) (account, name string, err error) {
+	if ref, ok := s.lookup(pub); ok {
+		if a, u, found := strings.Cut(ref, "/"); found && s.HasUser(a, u) {
+			if sub, _ := PeekSubject(mustRead(s.UserPath(a, u))); sub == pub {
+				return a, u, nil
+			}
+		}
+	}
+	accounts, err := s.Accounts()
+	if err != nil {
+		return "", "", err
+	}
+	for _, a := range accounts {
+		if u, err := s.FindUser(a, pub); err == nil {
+			return a, u, nil
+		}
+	}
+	return "", "", fmt.Errorf("user %q: %w", pub, ErrNotFound)
+}
+
+func (s *Store) indexPath(pub string) string {
+	return filepath.Join(s.Dir, signetDir, "keys", pub)
+}
+
+func (s *Store) index(pub, ref string) error {
+	if pub == "" {
+		return nil
+	}
+	return WriteFileAtomic(s.indexPath(pub), []byte(ref), 0o644, 0o755)
+}
+
+func (s *Store) unindex(pub string) { _ = os.Remove(s.indexPath(pub)) }
+
+func (s *Store) lookup(pub string) (string, bool) {
+	data, err := os.ReadFile(s.indexPath(pub))
+	if err != nil {
+		return "", false
+	}
+	return string(data), true
+}
+
+func readToken(path, what string) (string, error) {
+	data, err := os.ReadFile(path)
+	if isNotExist(err) {
+		return "", fmt.Errorf("%s: %w", what, ErrNotFound)
+	}
+	if err != nil {
+		return "", fmt.Errorf("read %s: %w", what, err)
+	}
+	return strings.TrimSpace(string(data)), nil
+}
+
+func mustRead(path string) string {
+	data, _ := os.ReadFile(path)
+	return string(data)
+}
+
+// PeekSubject returns a JWT's subject without verifying it. It is for indexing and listing only;
+// anything that trusts a JWT decodes it with jwt/v2.
+func PeekSubject(token string) (string, error) {
+	parts := strings.Split(strings.TrimSpace(token), ".")
+	if len(parts) != 3 {
+		return "", errors.New("not a JWT")
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		return "", fmt.Errorf("not a JWT: %w", err)
+	}
+	var c struct {
+		Sub string `json:"sub"`
+	}
+	if err := json.Unmarshal(payload, &c); err != nil {
+		return "", fmt.Errorf("not a JWT: %w", err)
+	}
+	if c.Sub == "" {
+		return "", errors.New("JWT has no subject")
+	}
+	return c.Sub, nil
+}
+
+// ValidateName checks an entity name: it becomes a file name, so it may not be empty, start with a
+// dot, or hold path separators or control characters.
+func ValidateName(name string) error {
+	switch {
+	case name == "":
+		return errors.New("name is empty")
+	case len(name) > 200:
+		return fmt.Errorf("name %q is longer than 200 characters", name[:20]+"...")
+	case strings.HasPrefix(name, "."):
+		return fmt.Errorf("name %q may not start with a dot", name)
+	case strings.ContainsAny(name, `/\`):
+		return fmt.Errorf("name %q may not contain a slash", name)
+	}
+	for _, r := range name {
+		if r < 0x20 || r == 0x7f {
+			return fmt.Errorf("name %q may not contain control characters", name)
+		}
+	}
+	return nil
+}
