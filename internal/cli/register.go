@@ -4,15 +4,21 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/signet-dev/signet/internal/cli/cmdutil"
+	"github.com/signet-dev/signet/internal/cli/dev"
 	"github.com/signet-dev/signet/internal/cli/entity"
+	"github.com/signet-dev/signet/internal/cli/exports"
+	"github.com/signet-dev/signet/internal/cli/generate"
+	"github.com/signet-dev/signet/internal/cli/inspect"
+	"github.com/signet-dev/signet/internal/cli/signing"
+	"github.com/signet-dev/signet/internal/cli/sync"
+	"github.com/signet-dev/signet/internal/cli/tool"
 )
 
-// registerCommands attaches every command to the tree. Each package owns its commands; this is
-// the one place that lists them.
+// registerCommands attaches every command to the tree. Each package owns its commands and
+// registers them itself; this is the one place that lists the packages.
 func registerCommands(f *cmdutil.Factory, root *cobra.Command, verbs map[string]*cobra.Command) {
-	root.AddCommand(entity.NewCmdInit(f, nil))
+	root.AddCommand(entity.NewCmdInit(f, sync.ImportOperator))
 	verbs["add"].AddCommand(
-		entity.NewCmdAddOperator(f, nil),
 		entity.NewCmdAddAccount(f),
 		entity.NewCmdAddUser(f),
 	)
@@ -24,6 +30,14 @@ func registerCommands(f *cmdutil.Factory, root *cobra.Command, verbs map[string]
 	verbs["delete"].AddCommand(
 		entity.NewCmdDeleteOperator(f),
 		entity.NewCmdDeleteAccount(f),
-		entity.NewCmdDeleteUser(f, nil),
+		entity.NewCmdDeleteUser(f, signing.RevokeUsers),
 	)
+	inspect.Register(f, root, verbs)
+	generate.Register(f, root, verbs)
+	signing.Register(f, root, verbs)
+	exports.Register(f, root, verbs)
+	// sync registers `add operator` (it adds -u import to the local form) and the push hook.
+	sync.Register(f, root, verbs)
+	tool.Register(f, root, verbs)
+	dev.Register(f, root, verbs)
 }
