@@ -122,11 +122,24 @@ func StartCluster(t testing.TB, n int, tr Trust, o ...Options) []*Server {
 	}
 	tmpl.Resolver = Full
 	tmpl.Dir = ""
-	servers := make([]*Server, 0, n)
+	all := make([]Options, n)
+	for i := range all {
+		all[i] = tmpl
+	}
+	return StartClusterOf(t, tr, all)
+}
+
+// StartClusterOf starts one server per element of opts, routed into one cluster, and returns
+// once every server has a route to every other one. Empty names become S0, S1, ...; servers
+// may use different resolvers (a memory-resolver server beside full ones, say).
+func StartClusterOf(t testing.TB, tr Trust, opts []Options) []*Server {
+	t.Helper()
+	servers := make([]*Server, 0, len(opts))
 	var seed string
-	for i := range n {
-		so := tmpl
-		so.Name = fmt.Sprintf("S%d", i)
+	for i, so := range opts {
+		if so.Name == "" {
+			so.Name = fmt.Sprintf("S%d", i)
+		}
 		cluster := "cluster {\n  name: C\n  listen: 127.0.0.1:-1\n"
 		if seed != "" {
 			cluster += fmt.Sprintf("  routes: [%q]\n", seed)
