@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/nats-io/jwt/v2"
@@ -221,25 +222,15 @@ func ExpandScopedUser(scope *jwt.UserScope, user *jwt.UserClaims, acc *jwt.Accou
 // never writes into the scope it came from.
 func copyLimits(lim jwt.UserPermissionLimits) jwt.UserPermissionLimits {
 	out := lim
-	cp := func(l jwt.StringList) jwt.StringList {
-		if l == nil {
-			return nil
-		}
-		return append(jwt.StringList(nil), l...)
-	}
-	out.Pub.Allow, out.Pub.Deny = cp(lim.Pub.Allow), cp(lim.Pub.Deny)
-	out.Sub.Allow, out.Sub.Deny = cp(lim.Sub.Allow), cp(lim.Sub.Deny)
+	out.Pub.Allow, out.Pub.Deny = slices.Clone(lim.Pub.Allow), slices.Clone(lim.Pub.Deny)
+	out.Sub.Allow, out.Sub.Deny = slices.Clone(lim.Sub.Allow), slices.Clone(lim.Sub.Deny)
 	if lim.Resp != nil {
 		r := *lim.Resp
 		out.Resp = &r
 	}
-	if lim.Src != nil {
-		out.Src = append(jwt.CIDRList(nil), lim.Src...)
-	}
-	if lim.Times != nil {
-		out.Times = append([]jwt.TimeRange(nil), lim.Times...)
-	}
-	out.AllowedConnectionTypes = cp(lim.AllowedConnectionTypes)
+	out.Src = slices.Clone(lim.Src)
+	out.Times = slices.Clone(lim.Times)
+	out.AllowedConnectionTypes = slices.Clone(lim.AllowedConnectionTypes)
 	return out
 }
 
