@@ -54,6 +54,13 @@ func (e *Env) Run(args ...string) Result {
 	var out, errOut bytes.Buffer
 	f := cmdutil.NewFactory(strings.NewReader(""), &out, &errOut, false)
 	f.Getenv = func(k string) string { return e.Vars[k] }
+	f.Environ = func() []string {
+		var out []string
+		for k, v := range e.Vars {
+			out = append(out, k+"="+v)
+		}
+		return out
+	}
 	f.Getwd = func() (string, error) { return e.Wd, nil }
 	if e.Now != nil {
 		f.Now = e.Now

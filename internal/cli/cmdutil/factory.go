@@ -45,6 +45,7 @@ func (s *IOStreams) Info(format string, a ...any) {
 type Factory struct {
 	IO      *IOStreams
 	Getenv  func(string) string
+	Environ func() []string
 	Now     func() time.Time
 	Getwd   func() (string, error)
 	HTTP    *http.Client
@@ -66,11 +67,12 @@ func (f *Factory) AccountSaved(s *store.Store, account string) error {
 // NewFactory builds the Factory of a real process.
 func NewFactory(in io.Reader, out, errOut io.Writer, tty bool) *Factory {
 	return &Factory{
-		IO:     &IOStreams{In: in, Out: out, ErrOut: errOut, TTY: tty},
-		Getenv: os.Getenv,
-		Now:    time.Now,
-		Getwd:  os.Getwd,
-		HTTP:   &http.Client{Timeout: 30 * time.Second},
+		IO:      &IOStreams{In: in, Out: out, ErrOut: errOut, TTY: tty},
+		Getenv:  os.Getenv,
+		Environ: os.Environ,
+		Now:     time.Now,
+		Getwd:   os.Getwd,
+		HTTP:    &http.Client{Timeout: 30 * time.Second},
 	}
 }
 
