@@ -1,0 +1,329 @@
+package accountserver
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nkeys"
+
+	"github.com/signet-dev/signet/jwtstore"
+)
+
+// headerValues are the constant header values, allocated once per server.
+type headerValues struct {
+	jwt, text, json, noCache, noStore []string
+}
+
+func newHeaderValues() headerValues {
+	return headerValues{
+		jwt:     []string{"application/jwt"},
+		text:    []string{"text/plain; charset=utf-8"},
+		json:    []string{"application/json"},
+		noCache: []string{"no-cache"},
+		noStore: []string{"no-cache, no-store, must-revalidate"},
+	}
+}
+
+// Handler is the HTTP API (also usable without Start, e.g. with httptest).
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	route := func(pattern, name string, h http.HandlerFunc) {
+		mux.Handle(pattern, s.metrics.instrument(name, h))
+	}
+	route("GET /jwt/v1/accounts/{$}", "accounts", s.handleAccountsRoot)
+	route("GET /jwt/v1/accounts", "accounts", s.handleAccountsRoot)
+	route("GET /jwt/v1/accounts/{pub}", "get_account", s.handleGet)
+	route("POST /jwt/v1/accounts/{pub}", "post_account", s.handlePost)
+	route("DELETE /jwt/v1/accounts/{pub}", "delete_account", s.handleDelete)
+	route("GET /jwt/v1/operator", "operator", s.handleOperator)
+	route("GET /jwt/v1/pack", "pack", s.handlePack)
+	route("GET /jwt/v1/help", "help", s.handleHelp)
+	route("GET /jwt/v1/", "help", s.handleHelp)
+	route("GET /healthz", "healthz", s.handleHealth)
+	mux.Handle("GET /metrics", s.metrics.handler())
+	return mux
+}
+
+func (s *Server) handleAccountsRoot(w http.ResponseWriter, _ *http.Request) {
+	w.Header()["Cache-Control"] = s.hdr.noStore
+	w.WriteHeader(http.StatusOK)
+}
+
+func badKey(w http.ResponseWriter, pub string) bool {
+	if !nkeys.IsValidPublicAccountKey(pub) {
+		http.Error(w, fmt.Sprintf("%q is not an account public key", pub), http.StatusBadRequest)
+		return true
+	}
+	return false
+}
+
+func (s *Server) handleGet(w http.ResponseWriter, r *http.Request) {
+	pub := r.PathValue("pub")
+	if badKey(w, pub) {
+		return
+	}
+	e, err := s.lookup(pub)
+	if errors.Is(err, jwtstore.ErrNotFound) {
+		http.Error(w, "account not found", http.StatusNotFound)
+		return
+	}
+	if err != nil {
+		s.log.Error("read account jwt", "account", pub, "err", err)
+		http.Error(w, "store error", http.StatusInternalServerError)
+		return
+	}
+	var text, decode, check bool
+	if r.URL.RawQuery != "" {
+		q := r.URL.Query()
+		text, decode, check = flag(q.Get("text")), flag(q.Get("decode")), flag(q.Get("check"))
+	}
+	now := time.Now().Unix()
+	if check && e.Expires > 0 && e.Expires <= now {
+		http.Error(w, "account jwt expired", http.StatusNotFound)
+		return
+	}
+	h := w.Header()
+	etag := `"` + hex.EncodeToString(e.Hash[:]) + `"`
+	h["Etag"] = []string{etag}
+	if e.Expires > 0 {
+		h["Cache-Control"] = []string{"max-age=" + strconv.FormatInt(max(0, e.Expires-now), 10)}
+	} else {
+		h["Cache-Control"] = s.hdr.noCache
+	}
+	if inm := r.Header.Get("If-None-Match"); inm != "" && etagMatches(inm, etag) {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	s.writeToken(w, e.JWT, text, decode)
+}
+
+func etagMatches(header, etag string) bool {
+	for _, t := range strings.Split(header, ",") {
+		t = strings.TrimPrefix(strings.TrimSpace(t), "W/")
+		if t == etag || t == "*" {
+			return true
+		}
+	}
+	return false
+}
+
+func flag(v string) bool {
+	b, err := strconv.ParseBool(v)
+	return err == nil && b
+}
+
+func (s *Server) writeToken(w http.ResponseWriter, token string, text, decode bool) {
+	h := w.Header()
+	switch {
+	case decode:
+		out, err := decodeJWT(token)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		h["Content-Type"] = s.hdr.json
+		w.Write(out)
+	case text:
+		h["Content-Type"] = s.hdr.text
+		io.WriteString(w, token)
+	default:
+		h["Content-Type"] = s.hdr.jwt
+		io.WriteString(w, token)
+	}
+}
+
+// decodeJWT renders a JWT's header and claims as one JSON document.
+func decodeJWT(token string) ([]byte, error) {
+	parts := strings.Split(token, ".")
+	if len(parts) != 3 {
+		return nil, errors.New("stored jwt is malformed")
+	}
+	var doc struct {
+		Header json.RawMessage `json:"header"`
+		Claims json.RawMessage `json:"claims"`
+	}
+	for i, dst := range []*json.RawMessage{&doc.Header, &doc.Claims} {
+		raw, err := base64.RawURLEncoding.DecodeString(parts[i])
+		if err != nil || !json.Valid(raw) {
+			return nil, errors.New("stored jwt is malformed")
+		}
+		*dst = raw
+	}
+	out, err := json.MarshalIndent(doc, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	return append(out, '\n'), nil
+}
+
+func readBody(w http.ResponseWriter, r *http.Request) (string, bool) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			http.Error(w, fmt.Sprintf("body larger than %d bytes", maxBody), http.StatusRequestEntityTooLarge)
+		} else {
+			http.Error(w, "read body: "+err.Error(), http.StatusBadRequest)
+		}
+		return "", false
+	}
+	return string(bytes.TrimSpace(body)), true
+}
+
+func oneLine(err error) string {
+	return strings.ReplaceAll(err.Error(), "\n", "; ")
+}
+
+func (s *Server) handlePost(w http.ResponseWriter, r *http.Request) {
+	pub := r.PathValue("pub")
+	if badKey(w, pub) {
+		return
+	}
+	token, ok := readBody(w, r)
+	if !ok {
+		return
+	}
+	res, err := s.update(token, pub, false)
+	if err != nil {
+		code := statusOf(err)
+		if code >= 500 {
+			s.log.Error("account update failed", "account", pub, "err", err)
+		} else {
+			s.log.Info("account update refused", "account", pub, "code", code, "reason", oneLine(err))
+		}
+		http.Error(w, oneLine(err), code)
+		return
+	}
+	w.Header()["Content-Type"] = s.hdr.text
+	if res.changed {
+		fmt.Fprintf(w, "account %s updated\n", pub)
+	} else {
+		fmt.Fprintf(w, "account %s unchanged\n", pub)
+	}
+}
+
+func (s *Server) handleDelete(w http.ResponseWriter, r *http.Request) {
+	pub := r.PathValue("pub")
+	if badKey(w, pub) {
+		return
+	}
+	token, ok := readBody(w, r)
+	if !ok {
+		return
+	}
+	n, err := s.deleteAccounts(token, pub, true)
+	if err != nil {
+		s.log.Info("delete refused", "account", pub, "reason", oneLine(err))
+		http.Error(w, oneLine(err), statusOf(err))
+		return
+	}
+	w.Header()["Content-Type"] = s.hdr.text
+	fmt.Fprintf(w, "deleted %d accounts\n", n)
+}
+
+func (s *Server) handleOperator(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	w.Header()["Cache-Control"] = s.hdr.noCache
+	s.writeToken(w, s.trust.Load().opJWT, flag(q.Get("text")), flag(q.Get("decode")))
+}
+
+func (s *Server) handlePack(w http.ResponseWriter, r *http.Request) {
+	limit := -1
+	if m := r.URL.Query().Get("max"); m != "" {
+		n, err := strconv.Atoi(m)
+		if err != nil || n < 0 {
+			http.Error(w, "max must be a non-negative integer", http.StatusBadRequest)
+			return
+		}
+		limit = n
+	}
+	w.Header()["Content-Type"] = s.hdr.text
+	count := 0
+	var werr error
+	err := s.store.Range(func(pub, token string) bool {
+		if count == limit {
+			return false
+		}
+		count++
+		_, werr = fmt.Fprintf(w, "%s|%s\n", pub, token)
+		return werr == nil
+	})
+	if err != nil {
+		s.log.Error("pack", "err", err)
+	}
+}
+
+const helpText = `signet account server (nats-account-server compatible /jwt/v1 API)
+
+GET    /jwt/v1/accounts/            200, empty (nats-server probes it)
+GET    /jwt/v1/accounts/<pub>       the account JWT; ?text=true ?decode=true ?check=true; ETag/If-None-Match
+POST   /jwt/v1/accounts/<pub>       store a JWT signed by the operator (body: the JWT, at most 1 MiB)
+DELETE /jwt/v1/accounts/<pub>       delete; body: operator-signed generic claims {"accounts":[...]} with exp or iat
+GET    /jwt/v1/operator             the operator JWT; ?text=true ?decode=true
+GET    /jwt/v1/pack?max=N           pubkey|jwt lines
+GET    /jwt/v1/help                 this text
+GET    /healthz                     store and NATS state (200 or 503, JSON)
+GET    /metrics                     Prometheus metrics
+`
+
+func (s *Server) handleHelp(w http.ResponseWriter, _ *http.Request) {
+	w.Header()["Content-Type"] = s.hdr.text
+	io.WriteString(w, helpText)
+}
+
+type health struct {
+	Status string `json:"status"`
+	Store  struct {
+		Readable bool   `json:"readable"`
+		Writable bool   `json:"writable"`
+		ReadOnly bool   `json:"readonly"`
+		Accounts int    `json:"accounts"`
+		Error    string `json:"error,omitempty"`
+	} `json:"store"`
+	NATS struct {
+		Configured bool `json:"configured"`
+		Connected  bool `json:"connected"`
+	} `json:"nats"`
+}
+
+func (s *Server) handleHealth(w http.ResponseWriter, _ *http.Request) {
+	var h health
+	h.Store.ReadOnly = s.store.ReadOnly()
+	h.Store.Accounts = s.store.Len()
+	h.Store.Readable, h.Store.Writable = true, !h.Store.ReadOnly
+	if d, ok := s.store.(*jwtstore.Dir); ok {
+		if _, err := os.ReadDir(d.Path()); err != nil {
+			h.Store.Readable, h.Store.Error = false, err.Error()
+		}
+		if h.Store.Writable {
+			if f, err := os.CreateTemp(d.Path(), ".healthz*"); err != nil {
+				h.Store.Writable, h.Store.Error = false, err.Error()
+			} else {
+				f.Close()
+				os.Remove(f.Name())
+			}
+		}
+	}
+	h.NATS.Configured = s.peer.Load() != nil
+	h.NATS.Connected = s.NATSConnected()
+	ok := h.Store.Readable && (h.Store.ReadOnly || h.Store.Writable) && (!h.NATS.Configured || h.NATS.Connected)
+	code := http.StatusOK
+	h.Status = "ok"
+	if !ok {
+		code, h.Status = http.StatusServiceUnavailable, "unavailable"
+	}
+	w.Header()["Content-Type"] = s.hdr.json
+	w.Header()["Cache-Control"] = s.hdr.noStore
+	w.WriteHeader(code)
+	json.NewEncoder(w).Encode(h)
+}

@@ -1,0 +1,465 @@
+// Package accountserver is signet's account server as a library: it stores account JWTs
+// (through jwtstore), vends them over HTTP with nats-account-server's /jwt/v1 API (so nats-server's
+// URL resolver and nsc work unchanged), notifies NATS servers through the system account when an
+// account changes, and is a peer of nats-server's NATS-based resolver ($SYS.REQ.CLAIMS.*).
+//
+// Every JWT that enters the store, from HTTP, from NATS or from a pack exchange, passes
+// VerifyAccountJWT first. Start it with New and Start; stop it with Shutdown.
+package accountserver
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"hash/maphash"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/nats-io/jwt/v2"
+	"github.com/nats-io/nkeys"
+
+	"github.com/signet-dev/signet/jwtstore"
+)
+
+// maxBody bounds a POSTed JWT (and a delete request).
+const maxBody = 1 << 20
+
+// trustState is what verification needs; it is swapped whole on Reload.
+type trustState struct {
+	op     *jwt.OperatorClaims
+	opJWT  string
+	sysPub string
+	sysJWT string
+	signer nkeys.KeyPair // signing mode, nil when off
+	policy SigningConfig
+}
+
+// Server is a running (or ready to run) account server.
+type Server struct {
+	log *slog.Logger
+
+	cfgMu sync.Mutex
+	cfg   Config
+
+	trust atomic.Pointer[trustState]
+
+	store    jwtstore.Store
+	ownStore bool
+
+	seed     maphash.Seed
+	keyLocks [256]sync.Mutex
+
+	deletes *deleteGuard
+	metrics *metrics
+	hdr     headerValues
+
+	ln      net.Listener
+	httpSrv *http.Server
+	httpErr chan error
+	scheme  string
+
+	peer atomic.Pointer[natsPeer]
+}
+
+// New checks cfg, loads the operator (and system account) and opens the store. It does not
+// listen or connect yet: Start does.
+func New(cfg Config, logger *slog.Logger) (*Server, error) {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	s := &Server{
+		log:     logger,
+		cfg:     cfg,
+		seed:    maphash.MakeSeed(),
+		deletes: newDeleteGuard(),
+		hdr:     newHeaderValues(),
+	}
+	ts, err := loadTrust(cfg)
+	if err != nil {
+		return nil, err
+	}
+	s.trust.Store(ts)
+	if err := s.openStore(); err != nil {
+		return nil, err
+	}
+	s.metrics = newMetrics(s)
+	return s, nil
+}
+
+func loadTrust(cfg Config) (*trustState, error) {
+	opJWT := strings.TrimSpace(cfg.OperatorJWT)
+	if opJWT == "" {
+		if cfg.OperatorJWTPath == "" {
+			return nil, errors.New("no operator: set operatorjwtpath (or --operator)")
+		}
+		data, err := os.ReadFile(cfg.OperatorJWTPath)
+		if err != nil {
+			return nil, fmt.Errorf("read operator jwt: %w", err)
+		}
+		opJWT = strings.TrimSpace(string(data))
+	}
+	op, err := jwt.DecodeOperatorClaims(opJWT)
+	if err != nil {
+		return nil, fmt.Errorf("decode operator jwt: %w", err)
+	}
+	ts := &trustState{op: op, opJWT: opJWT, sysPub: op.SystemAccount, policy: cfg.Signing}
+	if cfg.SystemAccountJWTPath != "" {
+		data, err := os.ReadFile(cfg.SystemAccountJWTPath)
+		if err != nil {
+			return nil, fmt.Errorf("read system account jwt: %w", err)
+		}
+		tok := strings.TrimSpace(string(data))
+		ac, err := VerifyAccountJWT(op, tok, "")
+		if err != nil {
+			return nil, fmt.Errorf("system account jwt %s: %w", cfg.SystemAccountJWTPath, err)
+		}
+		if ts.sysPub != "" && ts.sysPub != ac.Subject {
+			return nil, fmt.Errorf("system account jwt is for %s but the operator names %s", ac.Subject, ts.sysPub)
+		}
+		ts.sysPub, ts.sysJWT = ac.Subject, tok
+	}
+	if cfg.Signing.Key != "" {
+		kp, err := loadSigningKey(cfg.Signing.Key, op)
+		if err != nil {
+			return nil, err
+		}
+		ts.signer = kp
+	}
+	return ts, nil
+}
+
+func (s *Server) openStore() error {
+	if s.cfg.Backend != nil {
+		s.store = s.cfg.Backend
+		return nil
+	}
+	if s.cfg.Store.Dir == "" {
+		s.log.Warn("no store directory configured: accounts are kept in memory only")
+		s.store = jwtstore.NewMemory()
+		s.ownStore = true
+		return nil
+	}
+	d, err := jwtstore.OpenDir(s.cfg.Store.Dir, jwtstore.DirOptions{
+		Shard:    s.cfg.Store.Shard,
+		ReadOnly: s.cfg.Store.ReadOnly,
+		OnChange: s.onStoreChange,
+		OnError:  func(err error) { s.log.Error("store watcher", "err", err) },
+	})
+	if err != nil {
+		return err
+	}
+	s.log.Info("opened store", "dir", s.cfg.Store.Dir, "shard", s.cfg.Store.Shard,
+		"readonly", s.cfg.Store.ReadOnly, "accounts", d.Len())
+	s.store, s.ownStore = d, true
+	return nil
+}
+
+// Start listens for HTTP and starts the NATS connection (which retries in the background if NATS
+// is not reachable yet).
+func (s *Server) Start() error {
+	s.cfgMu.Lock()
+	cfg := s.cfg
+	s.cfgMu.Unlock()
+	host := cfg.HTTP.Host
+	if host == "" {
+		host = "127.0.0.1"
+	}
+	port := cfg.HTTP.Port
+	if port < 0 {
+		port = 0
+	}
+	ln, err := net.Listen("tcp", net.JoinHostPort(host, strconv.Itoa(port)))
+	if err != nil {
+		return fmt.Errorf("listen for http: %w", err)
+	}
+	s.scheme = "http"
+	if cfg.HTTP.TLS.Cert != "" || cfg.HTTP.TLS.Key != "" {
+		cert, err := tls.LoadX509KeyPair(cfg.HTTP.TLS.Cert, cfg.HTTP.TLS.Key)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("load http tls certificate: %w", err)
+		}
+		ln = tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12})
+		s.scheme = "https"
+	}
+	s.ln = ln
+	s.httpSrv = &http.Server{
+		Handler:           s.Handler(),
+		ReadTimeout:       cfg.HTTP.ReadTimeout,
+		ReadHeaderTimeout: 10 * time.Second,
+		WriteTimeout:      cfg.HTTP.WriteTimeout,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+	s.httpErr = make(chan error, 1)
+	go func() { s.httpErr <- s.httpSrv.Serve(ln) }()
+	if len(cfg.NATS.Servers) > 0 {
+		p, err := startPeer(s, cfg.NATS)
+		if err != nil {
+			s.httpSrv.Close()
+			return err
+		}
+		s.peer.Store(p)
+	} else {
+		s.log.Warn("no nats servers configured: updates are not notified")
+	}
+	s.log.Info("account server is running", "http", s.HTTPAddr(), "accounts", s.store.Len())
+	s.log.Info("configure the nats-server with:")
+	s.log.Info(fmt.Sprintf("resolver: URL(%s)", s.ResolverURL()))
+	return nil
+}
+
+// HTTPAddr is the address HTTP listens on (host:port), empty before Start.
+func (s *Server) HTTPAddr() string {
+	if s.ln == nil {
+		return ""
+	}
+	return s.ln.Addr().String()
+}
+
+// ResolverURL is what a nats-server's `resolver: URL(...)` needs.
+func (s *Server) ResolverURL() string {
+	addr := s.HTTPAddr()
+	if addr == "" {
+		return ""
+	}
+	host, port, _ := net.SplitHostPort(addr)
+	if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
+		host = "localhost"
+	}
+	return fmt.Sprintf("%s://%s/jwt/v1/accounts/", s.scheme, net.JoinHostPort(host, port))
+}
+
+// Store is the server's JWT store.
+func (s *Server) Store() jwtstore.Store { return s.store }
+
+// NATSConnected reports whether the notification connection is up.
+func (s *Server) NATSConnected() bool {
+	p := s.peer.Load()
+	return p != nil && p.connected()
+}
+
+// Reload applies a new configuration: operator, system account, signing policy, and a re-read
+// of a read-only store. Listen address, store location and NATS settings need a restart; a change
+// of those is logged and otherwise ignored.
+func (s *Server) Reload(cfg Config) error {
+	ts, err := loadTrust(cfg)
+	if err != nil {
+		return fmt.Errorf("reload: %w", err)
+	}
+	s.cfgMu.Lock()
+	old := s.cfg
+	if old.HTTP.Host != cfg.HTTP.Host || old.HTTP.Port != cfg.HTTP.Port || old.Store != cfg.Store ||
+		strings.Join(old.NATS.Servers, ",") != strings.Join(cfg.NATS.Servers, ",") ||
+		old.NATS.UserCredentials != cfg.NATS.UserCredentials {
+		s.log.Warn("reload: http, store and nats settings take effect after a restart")
+	}
+	keep := old
+	keep.OperatorJWT, keep.OperatorJWTPath = cfg.OperatorJWT, cfg.OperatorJWTPath
+	keep.SystemAccountJWTPath, keep.Signing, keep.Logging = cfg.SystemAccountJWTPath, cfg.Signing, cfg.Logging
+	s.cfg = keep
+	s.cfgMu.Unlock()
+	s.trust.Store(ts)
+	if r, ok := s.store.(interface{ Reload() error }); ok && s.store.ReadOnly() {
+		if err := r.Reload(); err != nil {
+			return fmt.Errorf("reload: %w", err)
+		}
+	}
+	s.log.Info("configuration reloaded", "operator", ts.op.Subject)
+	return nil
+}
+
+// Shutdown stops accepting HTTP requests, waits for those in flight, sends pending
+// notifications if NATS is up, drains the NATS connection and closes the store.
+func (s *Server) Shutdown(ctx context.Context) error {
+	var errs []error
+	if s.httpSrv != nil {
+		if err := s.httpSrv.Shutdown(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("http shutdown: %w", err))
+		}
+	}
+	if p := s.peer.Load(); p != nil {
+		if err := p.stop(ctx); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if s.ownStore {
+		if err := s.store.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("close store: %w", err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (s *Server) lockKey(pub string) *sync.Mutex {
+	return &s.keyLocks[maphash.String(s.seed, pub)%uint64(len(s.keyLocks))]
+}
+
+// updateError carries the HTTP status an update failure maps to.
+type updateError struct {
+	code int
+	err  error
+}
+
+func (e *updateError) Error() string { return e.err.Error() }
+func (e *updateError) Unwrap() error { return e.err }
+
+func statusOf(err error) int {
+	var ue *updateError
+	if errors.As(err, &ue) {
+		return ue.code
+	}
+	return http.StatusInternalServerError
+}
+
+// updateResult says what an accepted update did.
+type updateResult struct {
+	pub     string
+	changed bool
+}
+
+// update verifies token and stores it if it is newer than what the store holds. expectedSub may
+// be empty (NATS CLAIMS.UPDATE carries no key besides the JWT's). Older JWTs are refused with
+// 409 unless quietOlder is set (pack merges, where older means "we are ahead").
+func (s *Server) update(token, expectedSub string, quietOlder bool) (updateResult, error) {
+	ts := s.trust.Load()
+	ac, err := VerifyAccountJWT(ts.op, token, expectedSub)
+	if err != nil && ts.signer != nil && errors.Is(err, ErrUntrusted) {
+		token, ac, err = s.signAccount(ts, token, expectedSub)
+	}
+	if err != nil {
+		code := http.StatusBadRequest
+		if errors.Is(err, ErrUntrusted) {
+			code = http.StatusForbidden
+		}
+		return updateResult{}, &updateError{code, err}
+	}
+	pub := ac.Subject
+	if s.store.ReadOnly() {
+		return updateResult{pub: pub}, &updateError{http.StatusForbidden, errors.New("store is read-only")}
+	}
+	l := s.lockKey(pub)
+	l.Lock()
+	defer l.Unlock()
+	old, err := s.store.Entry(pub)
+	switch {
+	case errors.Is(err, jwtstore.ErrNotFound):
+	case err != nil:
+		return updateResult{pub: pub}, &updateError{http.StatusInternalServerError, fmt.Errorf("read stored jwt: %w", err)}
+	case old.JWT == token:
+		return updateResult{pub: pub}, nil
+	case old.IssuedAt > ac.IssuedAt:
+		if quietOlder {
+			return updateResult{pub: pub}, nil
+		}
+		return updateResult{pub: pub}, &updateError{http.StatusConflict,
+			fmt.Errorf("jwt issued at %d is older than the stored one (%d)", ac.IssuedAt, old.IssuedAt)}
+	}
+	if err := s.store.Put(pub, token); err != nil {
+		s.metrics.storeErrors.Inc()
+		return updateResult{pub: pub}, &updateError{http.StatusInternalServerError, fmt.Errorf("store: %w", err)}
+	}
+	s.log.Info("updated account jwt", "account", pub, "name", ac.Name)
+	s.notify(pub)
+	return updateResult{pub: pub, changed: true}, nil
+}
+
+// deleteAccounts verifies an operator-signed delete request and deletes its accounts; when
+// expected is not empty it must be among them. forward sends the request on to the NATS
+// resolvers (HTTP deletes do, NATS ones were seen by the servers already).
+func (s *Server) deleteAccounts(token, expected string, forward bool) (int, error) {
+	ts := s.trust.Load()
+	now := time.Now()
+	accounts, id, deadline, err := VerifyDeleteRequest(ts.op, token, now)
+	if err != nil {
+		code := http.StatusBadRequest
+		if errors.Is(err, ErrUntrusted) {
+			code = http.StatusForbidden
+		}
+		return 0, &updateError{code, err}
+	}
+	if expected != "" && !contains(accounts, expected) {
+		return 0, &updateError{http.StatusBadRequest, fmt.Errorf("delete request does not name account %s", expected)}
+	}
+	for _, a := range accounts {
+		if a == ts.sysPub {
+			return 0, &updateError{http.StatusBadRequest, errors.New("not allowed to delete the system account")}
+		}
+	}
+	if s.store.ReadOnly() {
+		return 0, &updateError{http.StatusForbidden, errors.New("store is read-only")}
+	}
+	if err := s.deletes.admit(id, deadline, now); err != nil {
+		return 0, &updateError{http.StatusForbidden, err}
+	}
+	n := 0
+	var errs []error
+	for _, a := range accounts {
+		l := s.lockKey(a)
+		l.Lock()
+		err := s.store.Delete(a)
+		l.Unlock()
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		n++
+		s.log.Info("deleted account jwt", "account", a)
+	}
+	if p := s.peer.Load(); forward && p != nil {
+		p.forwardDelete(token)
+	}
+	if len(errs) > 0 {
+		return n, &updateError{http.StatusInternalServerError, errors.Join(errs...)}
+	}
+	return n, nil
+}
+
+func contains(list []string, s string) bool {
+	for _, e := range list {
+		if e == s {
+			return true
+		}
+	}
+	return false
+}
+
+// lookup returns the JWT to serve for pub: the store's, else the configured system account's.
+func (s *Server) lookup(pub string) (jwtstore.Entry, error) {
+	e, err := s.store.Entry(pub)
+	if errors.Is(err, jwtstore.ErrNotFound) {
+		if ts := s.trust.Load(); ts.sysJWT != "" && pub == ts.sysPub {
+			return ts.sysEntry(), nil
+		}
+	}
+	return e, err
+}
+
+func (ts *trustState) sysEntry() jwtstore.Entry { return jwtstore.NewEntry(ts.sysJWT) }
+
+// onStoreChange is told about files changed under a read-only store.
+func (s *Server) onStoreChange(pub, token string) {
+	if token == "" {
+		s.log.Info("account jwt removed from store", "account", pub)
+		return
+	}
+	if _, err := VerifyAccountJWT(s.trust.Load().op, token, pub); err != nil {
+		s.log.Warn("store holds an account jwt that is not trusted; not notified", "account", pub, "err", err)
+		return
+	}
+	s.log.Info("account jwt changed in store", "account", pub)
+	s.notify(pub)
+}
+
+func (s *Server) notify(pub string) {
+	if p := s.peer.Load(); p != nil {
+		p.enqueue(pub)
+	}
+}

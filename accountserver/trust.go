@@ -1,0 +1,140 @@
+package accountserver
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/nats-io/jwt/v2"
+	"github.com/nats-io/nkeys"
+)
+
+// ErrUntrusted is wrapped by VerifyAccountJWT when the JWT is not signed by the operator.
+var ErrUntrusted = errors.New("not issued by the operator or one of its signing keys")
+
+// VerifyAccountJWT decodes token (checking its signature) and accepts it only if it is an
+// account JWT for expectedSub (when not empty), issued by op's key or one of its signing keys
+// (only the signing keys when op demands strict signing-key usage), and if validation reports
+// nothing blocking. This is the check nats-server's full resolver leaves out.
+func VerifyAccountJWT(op *jwt.OperatorClaims, token string, expectedSub string) (*jwt.AccountClaims, error) {
+	if op == nil {
+		return nil, errors.New("no operator to verify against")
+	}
+	ac, err := jwt.DecodeAccountClaims(token)
+	if err != nil {
+		return nil, fmt.Errorf("not a valid account jwt: %w", err)
+	}
+	if !nkeys.IsValidPublicAccountKey(ac.Subject) {
+		return nil, fmt.Errorf("subject %q is not an account public key", ac.Subject)
+	}
+	if expectedSub != "" && ac.Subject != expectedSub {
+		return nil, fmt.Errorf("jwt subject %s does not match account %s", ac.Subject, expectedSub)
+	}
+	switch {
+	case ac.Issuer == op.Subject:
+		if op.StrictSigningKeyUsage {
+			return nil, fmt.Errorf("issuer %s: operator requires issuer to be a signing key: %w", ac.Issuer, ErrUntrusted)
+		}
+	case op.SigningKeys.Contains(ac.Issuer):
+	case ac.Issuer == ac.Subject:
+		return nil, fmt.Errorf("self-signed account jwt: %w", ErrUntrusted)
+	default:
+		return nil, fmt.Errorf("issuer %s: %w", ac.Issuer, ErrUntrusted)
+	}
+	vr := &jwt.ValidationResults{}
+	ac.Validate(vr)
+	if vr.IsBlocking(false) {
+		return nil, fmt.Errorf("validation failed: %v", vr.Errors())
+	}
+	return ac, nil
+}
+
+// DeleteWindow bounds how long a delete request stays valid: a request without exp must have
+// been issued within this window, one with exp may not be valid for longer than it.
+const DeleteWindow = 5 * time.Minute
+
+// deleteGuard verifies operator-signed delete requests and remembers their ids until they expire,
+// so a captured request cannot be replayed.
+type deleteGuard struct {
+	mu   sync.Mutex
+	seen map[string]int64 // jti -> unix time after which the request is dead anyway
+}
+
+func newDeleteGuard() *deleteGuard { return &deleteGuard{seen: make(map[string]int64)} }
+
+// VerifyDeleteRequest checks a delete request in the form nats-server's
+// $SYS.REQ.CLAIMS.DELETE takes: generic claims, self-signed by the operator key or one of its
+// signing keys, with data {"accounts": [...]}. It also demands a time window: exp in the future
+// and at most DeleteWindow away, or (without exp) iat within DeleteWindow of now. It returns the
+// account keys and the claims' id and death time (for replay tracking).
+func VerifyDeleteRequest(op *jwt.OperatorClaims, token string, now time.Time) (accounts []string, id string, deadline int64, err error) {
+	if op == nil {
+		return nil, "", 0, errors.New("no operator to verify against")
+	}
+	gc, err := jwt.DecodeGeneric(token)
+	if err != nil {
+		return nil, "", 0, fmt.Errorf("not a valid delete request: %w", err)
+	}
+	if gc.Subject != gc.Issuer {
+		return nil, "", 0, errors.New("delete request is not self signed")
+	}
+	trusted := op.SigningKeys.Contains(gc.Issuer) || (gc.Issuer == op.Subject && !op.StrictSigningKeyUsage)
+	if !trusted {
+		return nil, "", 0, fmt.Errorf("delete request issuer %s: %w", gc.Issuer, ErrUntrusted)
+	}
+	unix := now.Unix()
+	win := int64(DeleteWindow / time.Second)
+	switch {
+	case gc.Expires > 0:
+		if gc.Expires <= unix {
+			return nil, "", 0, errors.New("delete request expired")
+		}
+		if gc.Expires-unix > win {
+			return nil, "", 0, fmt.Errorf("delete request valid for longer than %v", DeleteWindow)
+		}
+		deadline = gc.Expires
+	case gc.IssuedAt > 0:
+		if gc.IssuedAt > unix+win || gc.IssuedAt < unix-win {
+			return nil, "", 0, fmt.Errorf("delete request issued outside the %v window", DeleteWindow)
+		}
+		deadline = gc.IssuedAt + win
+	default:
+		return nil, "", 0, errors.New("delete request carries neither exp nor iat")
+	}
+	if gc.ID == "" {
+		return nil, "", 0, errors.New("delete request has no jti")
+	}
+	list, ok := gc.Data["accounts"].([]any)
+	if !ok || len(list) == 0 {
+		return nil, "", 0, errors.New("malformed delete request: no accounts list")
+	}
+	for _, e := range list {
+		acc, ok := e.(string)
+		if !ok || !nkeys.IsValidPublicAccountKey(acc) {
+			return nil, "", 0, fmt.Errorf("malformed delete request: %v is not an account public key", e)
+		}
+		if acc == op.SystemAccount {
+			return nil, "", 0, errors.New("not allowed to delete the system account")
+		}
+		accounts = append(accounts, acc)
+	}
+	return accounts, gc.ID, deadline, nil
+}
+
+// admit records a delete request id; it fails if the id was seen and has not expired yet.
+func (g *deleteGuard) admit(id string, deadline int64, now time.Time) error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	unix := now.Unix()
+	for k, d := range g.seen {
+		if d < unix {
+			delete(g.seen, k)
+		}
+	}
+	if _, ok := g.seen[id]; ok {
+		return errors.New("delete request already used (replay refused)")
+	}
+	g.seen[id] = deadline
+	return nil
+}
