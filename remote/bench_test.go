@@ -1,0 +1,35 @@
+package remote
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/signet-dev/signet/internal/natstest"
+)
+
+// BenchmarkPush10kAccounts3Servers pushes 10,000 account JWTs to a cluster of three
+// full-resolver servers (in-process) and waits until every server answered every update.
+// Every iteration pushes new JWTs (a newer iat is not needed: full resolvers store what they get).
+func BenchmarkPush10kAccounts3Servers(b *testing.B) {
+	op := natstest.NewOperator(b, "O")
+	servers := natstest.StartCluster(b, 3, op.Trust())
+	jwts := jwtList(op.Accounts(b, 10_000))
+	c := dialSys(b, servers[0], op)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	if _, err := c.Servers(ctx); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for range b.N {
+		sum, err := c.PushAll(ctx, jwts, PushOptions{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := sum.Err(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/push")
+}
