@@ -215,6 +215,10 @@ func ExpandScopedUser(scope *jwt.UserScope, user *jwt.UserClaims, acc *jwt.Accou
 		lim.Pub.Deny.Add(">")
 		warnings = append(warnings, `no allow pub entry expanded: publishing is denied (deny pub ">")`)
 	}
+	if lim.Resp != nil && len(lim.Pub.Allow) == 0 {
+		// nats-server's validateResponsePermissions turns the blanket publish allow off.
+		warnings = append(warnings, "response permissions without allow pub: the server only lets this user publish replies to requests it received")
+	}
 	return lim, warnings, nil
 }
 

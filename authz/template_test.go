@@ -45,7 +45,7 @@ func TestExpandSeedExample(t *testing.T) {
 		userWith("joe", "team:leads"):   "sales.leads.joe.>",
 	} {
 		lim, warn, err := ExpandScopedUser(scope, user, acc)
-		if err != nil || len(warn) != 0 {
+		if err != nil || len(warn) != 1 || !strings.Contains(warn[0], "only lets this user publish replies") {
 			t.Fatalf("%s: %v %q", user.Name, err, warn)
 		}
 		if !slices.Equal(lim.Sub.Allow, []string{want}) || lim.Resp == nil || lim.Resp.MaxMsgs != 1 {
