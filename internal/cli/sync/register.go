@@ -1,9 +1,9 @@
-// Package sync holds signet's sync commands.
+// Package sync holds the commands that move account JWTs between the store and account servers
+// or nats-server resolvers: push, pull, importing a (managed or well-known) operator, and the
+// automatic push after an account is saved.
 package sync
 
 import (
-	"errors"
-
 	"github.com/spf13/cobra"
 
 	"github.com/signet-dev/signet/internal/cli/cmdutil"
@@ -11,14 +11,23 @@ import (
 )
 
 // Register attaches this package's commands to the root command and to the verb commands
-// (add, edit, describe, list, delete, generate, select).
+// (add, edit, describe, list, delete, generate, select), and installs the auto-push hook.
 func Register(f *cmdutil.Factory, root *cobra.Command, verbs map[string]*cobra.Command) {
-	verbs["add"].AddCommand(entity.NewCmdAddOperator(f, nil))
+	f.OnAccountSaved = AutoPush
+	verbs["add"].AddCommand(newCmdAddOperator(f))
+	root.AddCommand(newCmdPush(f), newCmdPull(f))
 }
 
-// ImportOperator adds a managed operator from a URL, file or well-known name (used by `init -u/-o`).
-func ImportOperator(f *cmdutil.Factory, source, name string) error {
-	return errNotYet
+// newCmdAddOperator is entity's `add operator` plus -u to import an operator JWT.
+func newCmdAddOperator(f *cmdutil.Factory) *cobra.Command {
+	var source string
+	var cmd *cobra.Command
+	cmd = entity.NewCmdAddOperator(f, func(o *entity.AddOperatorOptions) error {
+		if source != "" {
+			return ImportOperator(f, source, o.Name)
+		}
+		return entity.RunAddOperator(f, o)
+	})
+	cmd.Flags().StringVarP(&source, "url", "u", "", "import the operator JWT from a URL (http://host:port/jwt/v1/operator), a file, or a well-known operator name")
+	return cmd
 }
-
-var errNotYet = errors.New("not implemented yet")

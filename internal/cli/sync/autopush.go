@@ -1,0 +1,126 @@
+package sync
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/signet-dev/signet/internal/cli/cmdutil"
+	"github.com/signet-dev/signet/remote"
+	"github.com/signet-dev/signet/store"
+)
+
+// NoPushEnv turns the automatic push off when set to a non-empty value other than "0".
+const NoPushEnv = "SIGNET_NO_PUSH"
+
+// AutoPush runs after a command saved an account JWT. The rule:
+//   - SIGNET_NO_PUSH set (not "0"): nothing is pushed.
+//   - Managed operator (its key is held elsewhere): the self-signed JWT is pushed to the
+//     operator's account server and the signed copy pulled back into the store. A failure is an
+//     error; the store keeps the local JWT and `signet push`/`signet pull` fix it later.
+//   - Local operator with an account server URL: the JWT is pushed there. A server that cannot
+//     be reached is a warning (nothing is running; push later); a server that refuses the JWT is
+//     an error.
+//   - Otherwise nothing happens.
+func AutoPush(f *cmdutil.Factory, s *store.Store, account string) error {
+	if v := f.Getenv(NoPushEnv); v != "" && v != "0" {
+		return nil
+	}
+	oc, _, err := s.Operator()
+	if err != nil {
+		return err
+	}
+	if oc.AccountServerURL == "" {
+		if s.Info.Managed {
+			f.IO.Warn("managed operator %q has no account server URL: account %q was not pushed", s.Name(), account)
+		}
+		return nil
+	}
+	tok, err := s.AccountJWT(account)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	u := oc.AccountServerURL
+	if isNATSURL(u) {
+		return autoPushNATS(ctx, f, s, account, u, tok)
+	}
+	res, err := remote.PushHTTP(ctx, f.HTTP, u, tok)
+	if err != nil {
+		var he *remote.HTTPError
+		if !s.Info.Managed && !errors.As(err, &he) && unreachable(err) {
+			f.IO.Warn("account server %s is not reachable; account %q was saved but not pushed (run `signet push -a %s` later, or set %s=1 to stop trying)", u, account, account, NoPushEnv)
+			return nil
+		}
+		return fmt.Errorf("push account %q to %s: %w; the store keeps the local JWT: fix the problem and run `signet push -a %s`", account, u, err, account)
+	}
+	if res.Pending {
+		f.IO.OK("pushed account %q to %s: accepted, pending approval (%d)", account, u, res.Status)
+		return nil
+	}
+	f.IO.OK("pushed account %q to %s", account, u)
+	if !s.Info.Managed {
+		return nil
+	}
+	ac, _, err := s.Account(account)
+	if err != nil {
+		return err
+	}
+	signed, err := remote.PullHTTP(ctx, f.HTTP, u, ac.Subject)
+	if err != nil {
+		return fmt.Errorf("pull the signed account %q from %s: %w; run `signet pull -a %s` later", account, u, err, account)
+	}
+	unlock, err := s.Lock()
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	if _, _, err := SaveTrusted(s, oc, signed, true); err != nil {
+		return fmt.Errorf("pull the signed account %q: %w", account, err)
+	}
+	f.IO.OK("pulled account %q signed by the operator from %s", account, u)
+	return nil
+}
+
+func autoPushNATS(ctx context.Context, f *cmdutil.Factory, s *store.Store, account, u, tok string) error {
+	ks, err := f.KeyStore()
+	if err != nil {
+		return err
+	}
+	oc, _, err := s.Operator()
+	if err != nil {
+		return err
+	}
+	opts, err := SystemConn(s, ks, oc, "")
+	if err != nil {
+		f.IO.Warn("account %q was saved but not pushed to %s: %v", account, u, err)
+		return nil
+	}
+	c, err := remote.Dial(u, opts...)
+	if err != nil {
+		f.IO.Warn("%s is not reachable; account %q was saved but not pushed (run `signet push -a %s` later)", u, account, account)
+		return nil
+	}
+	defer c.Close()
+	sum, err := c.PushAll(ctx, []string{tok}, remote.PushOptions{Timeout: 3 * time.Second})
+	if err != nil {
+		return fmt.Errorf("push account %q to %s: %w", account, u, err)
+	}
+	if !sum.OK() {
+		return fmt.Errorf("push account %q to %s: not every server accepted it: %+v", account, u, sum)
+	}
+	f.IO.OK("pushed account %q to %s", account, u)
+	return nil
+}
+
+// unreachable reports whether err means nothing listens at the server (as opposed to a refusal).
+func unreachable(err error) bool {
+	var ue *url.Error
+	var oe *net.OpError
+	return errors.As(err, &oe) || (errors.As(err, &ue) && ue.Timeout()) || strings.Contains(err.Error(), "connection refused")
+}

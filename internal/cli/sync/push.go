@@ -1,0 +1,507 @@
+package sync
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	gosync "sync"
+	"time"
+
+	"github.com/nats-io/jwt/v2"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nkeys"
+	"github.com/schollz/progressbar/v3"
+	"github.com/spf13/cobra"
+
+	"github.com/signet-dev/signet/internal/cli/cmdutil"
+	"github.com/signet-dev/signet/keystore"
+	"github.com/signet-dev/signet/remote"
+	"github.com/signet-dev/signet/store"
+)
+
+// PushOptions are the inputs of `push`.
+type PushOptions struct {
+	Account    string
+	All        bool
+	URL        string
+	Prune      bool
+	Diff       bool
+	JSON       bool
+	SystemUser string
+	Signer     string
+	Timeout    time.Duration
+}
+
+func newCmdPush(f *cmdutil.Factory) *cobra.Command {
+	o := &PushOptions{}
+	cmd := &cobra.Command{
+		Use:   "push",
+		Short: "Push account JWTs to the account server or to nats-server resolvers",
+		Long: `Push account JWTs. The URL decides the transport: http(s):// talks to an account
+server (signet serve, nats-account-server); nats://, tls://, ws://, wss:// talk nats-server's
+resolver protocol as a short-lived system-account user. Without -u the operator's account
+server URL is used.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error { return RunPush(cmd.Context(), f, o) },
+	}
+	fs := cmd.Flags()
+	fs.StringVarP(&o.Account, "account", "a", "", "push this account (name or public key)")
+	fs.BoolVarP(&o.All, "all", "A", false, "push every account")
+	fs.StringVarP(&o.URL, "account-jwt-server-url", "u", "", "account server or NATS URL (default: the operator's account server URL)")
+	fs.BoolVarP(&o.Prune, "prune", "P", false, "delete accounts on the servers that the store no longer has (needs the operator key)")
+	fs.BoolVar(&o.Diff, "diff", false, "show what push would change, and change nothing")
+	fs.BoolVar(&o.JSON, "json", false, "print the summary as JSON")
+	fs.StringVar(&o.SystemUser, "system-user", "", "system account user whose creds to connect with (default: a short-lived user signed by a system account key)")
+	fs.StringVarP(&o.Signer, "private-key", "K", "", "operator key for --prune delete requests")
+	fs.DurationVar(&o.Timeout, "timeout", 5*time.Second, "how long to wait for servers that have not answered")
+	return cmd
+}
+
+// isNATSURL reports whether u speaks the NATS protocol rather than HTTP.
+func isNATSURL(u string) bool {
+	for _, p := range []string{"nats://", "tls://", "ws://", "wss://"} {
+		if strings.HasPrefix(u, p) {
+			return true
+		}
+	}
+	return false
+}
+
+func targetURL(oc *jwt.OperatorClaims, flag string) (string, error) {
+	u := flag
+	if u == "" {
+		u = oc.AccountServerURL
+	}
+	if u == "" {
+		return "", fmt.Errorf("operator %q has no account server URL: pass -u <url> or set one with `signet edit operator -u <url>`", oc.Name)
+	}
+	if !isNATSURL(u) && !strings.HasPrefix(u, "http://") && !strings.HasPrefix(u, "https://") {
+		return "", fmt.Errorf("url %q: want http(s)://, nats://, tls://, ws:// or wss://", u)
+	}
+	return u, nil
+}
+
+// accountTokens loads the JWTs to push: one account or all of them (public key -> JWT, and
+// public key -> name).
+func accountTokens(f *cmdutil.Factory, s *store.Store, account string, all bool) (map[string]string, map[string]string, error) {
+	var names []string
+	if all {
+		n, err := s.Accounts()
+		if err != nil {
+			return nil, nil, err
+		}
+		names = n
+	} else {
+		n, err := f.Account(s, account)
+		if err != nil {
+			return nil, nil, err
+		}
+		names = []string{n}
+	}
+	tokens := map[string]string{}
+	byPub := map[string]string{}
+	for _, n := range names {
+		tok, err := s.AccountJWT(n)
+		if err != nil {
+			return nil, nil, err
+		}
+		pub, err := store.PeekSubject(tok)
+		if err != nil {
+			return nil, nil, fmt.Errorf("account %q: %w", n, err)
+		}
+		tokens[pub] = tok
+		byPub[pub] = n
+	}
+	return tokens, byPub, nil
+}
+
+// pushReport is the JSON form of a push.
+type pushReport struct {
+	URL      string            `json:"url"`
+	Accounts int               `json:"accounts"`
+	HTTP     []httpPushResult  `json:"http,omitempty"`
+	NATS     *remote.Summary   `json:"nats,omitempty"`
+	Pruned   []string          `json:"pruned,omitempty"`
+	Diff     []diffLine        `json:"diff,omitempty"`
+	Names    map[string]string `json:"-"`
+}
+
+type httpPushResult struct {
+	Account string `json:"account"`
+	Name    string `json:"name"`
+	Status  int    `json:"status,omitempty"`
+	Pending bool   `json:"pending,omitempty"`
+	Error   string `json:"error,omitempty"`
+}
+
+type diffLine struct {
+	Account string `json:"account"`
+	Name    string `json:"name,omitempty"`
+	Action  string `json:"action"` // add, update, same, older-remote-newer, prune
+}
+
+// RunPush pushes account JWTs.
+func RunPush(ctx context.Context, f *cmdutil.Factory, o *PushOptions) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	if o.Account == "" && !o.All {
+		o.All = o.Prune // prune makes sense only for the whole store
+	}
+	if o.Account != "" && o.All {
+		return errors.New("give either -a ACCOUNT or -A, not both")
+	}
+	s, err := f.Operator("")
+	if err != nil {
+		return err
+	}
+	oc, _, err := s.Operator()
+	if err != nil {
+		return err
+	}
+	u, err := targetURL(oc, o.URL)
+	if err != nil {
+		return err
+	}
+	tokens, names, err := accountTokens(f, s, o.Account, o.All)
+	if err != nil {
+		return err
+	}
+	ks, err := f.KeyStore()
+	if err != nil {
+		return err
+	}
+	rep := &pushReport{URL: u, Accounts: len(tokens), Names: names}
+	var failed bool
+	if isNATSURL(u) {
+		failed, err = pushNATS(ctx, f, s, ks, oc, u, tokens, o, rep)
+	} else {
+		failed, err = pushHTTP(ctx, f, s, ks, oc, u, tokens, o, rep)
+	}
+	if err != nil {
+		return err
+	}
+	if o.JSON {
+		if err := cmdutil.PrintJSON(f.IO.Out, rep); err != nil {
+			return err
+		}
+	}
+	if failed {
+		if !o.JSON {
+			fmt.Fprintln(f.IO.ErrOut, "push: some updates failed (see above)")
+		}
+		return &cmdutil.ExitError{Code: 1}
+	}
+	return nil
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// progress returns a progress callback: a bar on a terminal, a few plain lines otherwise.
+func progress(f *cmdutil.Factory, total int, what string, quiet bool) (func(done, total int), func()) {
+	if quiet || total < 2 {
+		return nil, func() {}
+	}
+	if f.IO.TTY {
+		bar := progressbar.NewOptions(total, progressbar.OptionSetWriter(f.IO.ErrOut), progressbar.OptionSetDescription(what), progressbar.OptionShowCount())
+		return func(done, _ int) { _ = bar.Set(done) }, func() { _ = bar.Finish(); fmt.Fprintln(f.IO.ErrOut) }
+	}
+	step := total / 10
+	if step == 0 {
+		step = 1
+	}
+	last := 0
+	return func(done, total int) {
+		if done-last >= step || done == total {
+			last = done
+			fmt.Fprintf(f.IO.ErrOut, "%s: %d/%d\n", what, done, total)
+		}
+	}, func() {}
+}
+
+func pushHTTP(ctx context.Context, f *cmdutil.Factory, s *store.Store, ks keystore.KeyStore, oc *jwt.OperatorClaims, u string, tokens map[string]string, o *PushOptions, rep *pushReport) (bool, error) {
+	pubs := sortedKeys(tokens)
+	if o.Diff || o.Prune {
+		remoteAll, err := remote.PackHTTP(ctx, f.HTTP, u)
+		if err != nil {
+			return false, fmt.Errorf("list accounts on %s: %w", u, err)
+		}
+		if o.Diff {
+			rep.Diff = diff(tokens, remoteAll, rep.Names, o.Prune)
+			printDiff(f, rep.Diff, o.JSON)
+			return false, nil
+		}
+		var stale []string
+		for pub := range remoteAll {
+			if _, ok := tokens[pub]; !ok && pub != oc.SystemAccount {
+				stale = append(stale, pub)
+			}
+		}
+		sort.Strings(stale)
+		if len(stale) > 0 {
+			kp, err := ks.Signer(cmdutil.OperatorIssuer(s.Name(), oc), o.Signer)
+			if err != nil {
+				return false, fmt.Errorf("--prune needs the operator key: %w", err)
+			}
+			if err := remote.DeleteHTTP(ctx, f.HTTP, u, kp, stale); err != nil {
+				return false, fmt.Errorf("prune: %w", err)
+			}
+			rep.Pruned = stale
+			if !o.JSON {
+				for _, p := range stale {
+					f.IO.OK("pruned account %s from %s", p, u)
+				}
+			}
+		}
+	}
+	results := make([]httpPushResult, len(pubs))
+	prog, done := progress(f, len(pubs), "push", o.JSON)
+	var wg gosync.WaitGroup
+	var mu gosync.Mutex
+	finished := 0
+	sem := make(chan struct{}, 8)
+	for i, pub := range pubs {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func(i int, pub string) {
+			defer wg.Done()
+			defer func() { <-sem }()
+			r := httpPushResult{Account: pub, Name: rep.Names[pub]}
+			res, err := remote.PushHTTP(ctx, f.HTTP, u, tokens[pub])
+			r.Status, r.Pending = res.Status, res.Pending
+			if err != nil {
+				r.Error = err.Error()
+			}
+			results[i] = r
+			mu.Lock()
+			finished++
+			if prog != nil {
+				prog(finished, len(pubs))
+			}
+			mu.Unlock()
+		}(i, pub)
+	}
+	wg.Wait()
+	done()
+	rep.HTTP = results
+	failed := false
+	for _, r := range results {
+		switch {
+		case r.Error != "":
+			failed = true
+			if !o.JSON {
+				fmt.Fprintf(f.IO.ErrOut, "[ERR ] push account %q (%s): %s\n", r.Name, r.Account, r.Error)
+			}
+		case r.Pending && !o.JSON:
+			f.IO.OK("pushed account %q to %s: accepted, pending (%d)", r.Name, u, r.Status)
+		case !o.JSON:
+			f.IO.OK("pushed account %q to %s", r.Name, u)
+		}
+	}
+	return failed, nil
+}
+
+func diff(local, remoteAll map[string]string, names map[string]string, prune bool) []diffLine {
+	var out []diffLine
+	for _, pub := range sortedKeys(local) {
+		d := diffLine{Account: pub, Name: names[pub]}
+		rt, ok := remoteAll[pub]
+		switch {
+		case !ok:
+			d.Action = "add"
+		case rt == local[pub]:
+			d.Action = "same"
+		default:
+			d.Action = "update"
+			lc, err1 := jwt.DecodeAccountClaims(local[pub])
+			rc, err2 := jwt.DecodeAccountClaims(rt)
+			if err1 == nil && err2 == nil && rc.IssuedAt > lc.IssuedAt {
+				d.Action = "remote-newer"
+			}
+		}
+		out = append(out, d)
+	}
+	if prune {
+		for _, pub := range sortedKeys(remoteAll) {
+			if _, ok := local[pub]; !ok {
+				out = append(out, diffLine{Account: pub, Action: "prune"})
+			}
+		}
+	}
+	return out
+}
+
+func printDiff(f *cmdutil.Factory, lines []diffLine, asJSON bool) {
+	if asJSON {
+		return
+	}
+	t := cmdutil.NewTable("Push Diff")
+	t.AppendHeader([]any{"Account", "Name", "Action"})
+	for _, d := range lines {
+		t.AppendRow([]any{d.Account, d.Name, d.Action})
+	}
+	cmdutil.RenderTable(f.IO.Out, t)
+}
+
+// SystemConn builds the NATS options of a system-account user: a named user's creds, or a
+// short-lived user signed by a non-scoped system account key from the keystore.
+func SystemConn(s *store.Store, ks keystore.KeyStore, oc *jwt.OperatorClaims, systemUser string) ([]nats.Option, error) {
+	if oc.SystemAccount == "" {
+		return nil, fmt.Errorf("operator %q has no system account: set one with `signet edit operator --system-account SYS`", oc.Name)
+	}
+	sysName, err := s.FindAccount(oc.SystemAccount)
+	if err != nil {
+		// The store may have lost its accounts (pull restores them): the keystore may still
+		// hold the system account's key.
+		if kp, kerr := ks.Get(oc.SystemAccount); kerr == nil && systemUser == "" {
+			tok, seed, err := remote.SystemUser(kp, oc.SystemAccount, 2*time.Minute)
+			if err != nil {
+				return nil, err
+			}
+			return []nats.Option{nats.UserJWTAndSeed(tok, string(seed))}, nil
+		}
+		return nil, fmt.Errorf("system account %s is not in the store: %w", oc.SystemAccount, err)
+	}
+	if systemUser != "" {
+		uname, err := s.FindUser(sysName, systemUser)
+		if err != nil {
+			return nil, fmt.Errorf("--system-user: %w", err)
+		}
+		uc, tok, err := s.User(sysName, uname)
+		if err != nil {
+			return nil, err
+		}
+		kp, err := ks.Get(uc.Subject)
+		if err != nil {
+			return nil, fmt.Errorf("--system-user %q: %w", uname, err)
+		}
+		seed, _ := kp.Seed()
+		return []nats.Option{nats.UserJWTAndSeed(tok, string(seed))}, nil
+	}
+	ac, _, err := s.Account(sysName)
+	if err != nil {
+		return nil, err
+	}
+	var signer nkeys.KeyPair
+	candidates := []string{ac.Subject}
+	for pub, scope := range ac.SigningKeys {
+		if scope == nil {
+			candidates = append(candidates, pub)
+		}
+	}
+	for _, pub := range candidates {
+		if kp, err := ks.Get(pub); err == nil {
+			signer = kp
+			break
+		}
+	}
+	if signer == nil {
+		return nil, fmt.Errorf("the keystore holds no non-scoped key of system account %q: pass --system-user NAME (a user of %q with creds)", sysName, sysName)
+	}
+	tok, seed, err := remote.SystemUser(signer, ac.Subject, 2*time.Minute)
+	if err != nil {
+		return nil, err
+	}
+	return []nats.Option{nats.UserJWTAndSeed(tok, string(seed))}, nil
+}
+
+func pushNATS(ctx context.Context, f *cmdutil.Factory, s *store.Store, ks keystore.KeyStore, oc *jwt.OperatorClaims, u string, tokens map[string]string, o *PushOptions, rep *pushReport) (bool, error) {
+	opts, err := SystemConn(s, ks, oc, o.SystemUser)
+	if err != nil {
+		return false, err
+	}
+	c, err := remote.Dial(u, opts...)
+	if err != nil {
+		return false, err
+	}
+	defer c.Close()
+	c.Timeout = o.Timeout
+	if o.Diff || o.Prune {
+		remoteAll, err := c.Pack(ctx)
+		if err != nil {
+			return false, err
+		}
+		if o.Diff {
+			rep.Diff = diff(tokens, remoteAll, rep.Names, o.Prune)
+			printDiff(f, rep.Diff, o.JSON)
+			return false, nil
+		}
+	}
+	pubs := sortedKeys(tokens)
+	list := make([]string, len(pubs))
+	for i, p := range pubs {
+		list[i] = tokens[p]
+	}
+	prog, done := progress(f, len(list), "push", o.JSON)
+	sum, err := c.PushAll(ctx, list, remote.PushOptions{Timeout: o.Timeout, Progress: prog})
+	done()
+	if err != nil {
+		return false, err
+	}
+	rep.NATS = &sum
+	failed := !sum.OK()
+	if o.Prune {
+		lr, err := c.List(ctx)
+		if err != nil {
+			return false, err
+		}
+		var stale []string
+		for _, pub := range lr.Union() {
+			if _, ok := tokens[pub]; !ok && pub != oc.SystemAccount {
+				stale = append(stale, pub)
+			}
+		}
+		if len(stale) > 0 {
+			kp, err := ks.Signer(cmdutil.OperatorIssuer(s.Name(), oc), o.Signer)
+			if err != nil {
+				return false, fmt.Errorf("--prune needs the operator key: %w", err)
+			}
+			dsum, err := c.Delete(ctx, kp, stale, remote.PushOptions{Timeout: o.Timeout})
+			if err != nil {
+				return false, fmt.Errorf("prune: %w", err)
+			}
+			if !dsum.OK() {
+				failed = true
+			}
+			rep.Pruned = stale
+		}
+	}
+	if !o.JSON {
+		printSummary(f.IO.Out, sum, rep)
+	}
+	return failed, nil
+}
+
+func printSummary(w io.Writer, sum remote.Summary, rep *pushReport) {
+	t := cmdutil.NewTable(fmt.Sprintf("Pushed %d accounts to %s", sum.Accounts, rep.URL))
+	t.AppendHeader([]any{"Server", "OK", "Failed", "Missing"})
+	for _, sv := range sum.Servers {
+		name := sv.Server.Name
+		if name == "" {
+			name = sv.Server.ID
+		}
+		t.AppendRow([]any{name, sv.OK, sv.Failed, sv.Missing})
+	}
+	cmdutil.RenderTable(w, t)
+	for _, sv := range sum.Servers {
+		for _, fl := range sv.Failures {
+			fmt.Fprintf(w, "[ERR ] %s: %+v\n", sv.Server.Name, fl)
+		}
+	}
+	for _, n := range sum.Unanswered {
+		fmt.Fprintf(w, "[ERR ] server %s did not answer every update before the timeout\n", n)
+	}
+	for _, p := range rep.Pruned {
+		fmt.Fprintf(w, "[ OK ] pruned account %s\n", p)
+	}
+}
