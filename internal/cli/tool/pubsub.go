@@ -1,0 +1,306 @@
+package tool
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/spf13/cobra"
+
+	"github.com/signet-dev/signet/authz"
+	"github.com/signet-dev/signet/internal/cli/cmdutil"
+)
+
+// PubOptions are the inputs of `tool pub`.
+type PubOptions struct {
+	Conn    ConnOptions
+	Subject string
+	Payload string
+}
+
+// NewCmdPub builds `tool pub`.
+func NewCmdPub(f *cmdutil.Factory) *cobra.Command {
+	o := &PubOptions{}
+	cmd := &cobra.Command{
+		Use:     "pub SUBJECT [MESSAGE]",
+		Short:   "Publish a message as a user of the current account",
+		Example: "signet tool pub hello world",
+		Args:    cobra.RangeArgs(1, 2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.Subject = args[0]
+			if len(args) == 2 {
+				o.Payload = args[1]
+			}
+			return RunPub(cmd.Context(), f, o)
+		},
+	}
+	o.Conn.AddFlags(cmd.Flags())
+	return cmd
+}
+
+// RunPub publishes one message and waits until the server has it.
+func RunPub(ctx context.Context, f *cmdutil.Factory, o *PubOptions) error {
+	if err := authz.ValidateSubject(o.Subject, false); err != nil {
+		return fmt.Errorf("publish: %w", err)
+	}
+	nc, _, err := Connect(ctx, f, &o.Conn)
+	if err != nil {
+		return err
+	}
+	defer nc.Close()
+	if err := nc.Publish(o.Subject, []byte(o.Payload)); err != nil {
+		return fmt.Errorf("publish to %q: %w", o.Subject, err)
+	}
+	if err := flush(ctx, nc); err != nil {
+		return fmt.Errorf("publish to %q: %w", o.Subject, err)
+	}
+	f.IO.OK("published [%s]: '%s'", o.Subject, o.Payload)
+	return nil
+}
+
+// flush waits until the server has processed everything sent so far; a permissions violation
+// shows up here as the connection's last error.
+func flush(ctx context.Context, nc *nats.Conn) error {
+	fctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := nc.FlushWithContext(fctx); err != nil {
+		return err
+	}
+	if err := nc.LastError(); err != nil {
+		return err
+	}
+	return nil
+}
+
+// SubOptions are the inputs of `tool sub`.
+type SubOptions struct {
+	Conn    ConnOptions
+	Subject string
+	Queue   string
+	// Max stops after this many messages; 0 waits until the context ends.
+	Max int
+}
+
+// NewCmdSub builds `tool sub`.
+func NewCmdSub(f *cmdutil.Factory) *cobra.Command {
+	o := &SubOptions{}
+	cmd := &cobra.Command{
+		Use:     "sub SUBJECT",
+		Short:   "Print the messages on a subject until interrupted (or --max messages)",
+		Example: "signet tool sub 'hello.>' --max 1",
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.Subject = args[0]
+			return RunSub(cmd.Context(), f, o)
+		},
+	}
+	o.Conn.AddFlags(cmd.Flags())
+	cmd.Flags().StringVar(&o.Queue, "queue", "", "subscribe in this queue group")
+	cmd.Flags().IntVar(&o.Max, "max", 0, "stop after this many messages (0: until interrupted)")
+	return cmd
+}
+
+// RunSub prints messages until ctx ends or o.Max messages arrived. An ended context is a normal
+// stop, not an error.
+func RunSub(ctx context.Context, f *cmdutil.Factory, o *SubOptions) error {
+	if err := authz.ValidateSubject(o.Subject, true); err != nil {
+		return fmt.Errorf("subscribe: %w", err)
+	}
+	if o.Max < 0 {
+		return fmt.Errorf("--max must be 0 or more, not %d", o.Max)
+	}
+	return serve(ctx, f, &o.Conn, o.Subject, o.Queue, o.Max, "listening on", func(n int, m *nats.Msg) error {
+		fmt.Fprintf(f.IO.Out, "[#%d] received on [%s]: '%s'\n", n, m.Subject, m.Data)
+		return nil
+	})
+}
+
+// ReplyOptions are the inputs of `tool reply`.
+type ReplyOptions struct {
+	Conn    ConnOptions
+	Subject string
+	Payload string
+	Queue   string
+	Max     int
+}
+
+// NewCmdReply builds `tool reply`.
+func NewCmdReply(f *cmdutil.Factory) *cobra.Command {
+	o := &ReplyOptions{}
+	cmd := &cobra.Command{
+		Use:     "reply SUBJECT [MESSAGE]",
+		Short:   "Answer requests on a subject with a message until interrupted (or --max requests)",
+		Example: "signet tool reply help 'I can help'",
+		Args:    cobra.RangeArgs(1, 2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.Subject = args[0]
+			if len(args) == 2 {
+				o.Payload = args[1]
+			}
+			return RunReply(cmd.Context(), f, o)
+		},
+	}
+	o.Conn.AddFlags(cmd.Flags())
+	cmd.Flags().StringVar(&o.Queue, "queue", "", "listen in this queue group")
+	cmd.Flags().IntVar(&o.Max, "max", 0, "stop after answering this many requests (0: until interrupted)")
+	return cmd
+}
+
+// RunReply answers requests until ctx ends or o.Max requests were answered.
+func RunReply(ctx context.Context, f *cmdutil.Factory, o *ReplyOptions) error {
+	if err := authz.ValidateSubject(o.Subject, true); err != nil {
+		return fmt.Errorf("reply: %w", err)
+	}
+	if o.Max < 0 {
+		return fmt.Errorf("--max must be 0 or more, not %d", o.Max)
+	}
+	return serve(ctx, f, &o.Conn, o.Subject, o.Queue, o.Max, "answering requests on", func(n int, m *nats.Msg) error {
+		fmt.Fprintf(f.IO.Out, "[#%d] received request on [%s]: '%s'\n", n, m.Subject, m.Data)
+		if m.Reply == "" {
+			f.IO.Warn("message #%d on [%s] has no reply subject: not answered", n, m.Subject)
+			return nil
+		}
+		if err := m.Respond([]byte(o.Payload)); err != nil {
+			return fmt.Errorf("answer request #%d on [%s]: %w", n, m.Subject, err)
+		}
+		return nil
+	})
+}
+
+// serve subscribes and hands each message to handle until ctx ends or max messages were handled.
+// The subscription is confirmed by the server before the "listening" line is printed, so a
+// caller that waits for that line can publish right away.
+func serve(ctx context.Context, f *cmdutil.Factory, co *ConnOptions, subject, queue string, max int, doing string,
+	handle func(n int, m *nats.Msg) error) error {
+	nc, id, err := Connect(ctx, f, co)
+	if err != nil {
+		return err
+	}
+	defer nc.Close()
+	sub, err := nc.QueueSubscribeSync(subject, queue)
+	if err != nil {
+		return fmt.Errorf("subscribe to %q: %w", subject, err)
+	}
+	if err := flush(ctx, nc); err != nil {
+		return fmt.Errorf("subscribe to %q: %w", subject, err)
+	}
+	f.IO.Info("%s [%s] as user %q of account %q", doing, subject, id.User, id.Account)
+	for n := 1; max == 0 || n <= max; n++ {
+		m, err := sub.NextMsgWithContext(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			if errors.Is(err, nats.ErrConnectionClosed) || errors.Is(err, nats.ErrBadSubscription) {
+				return fmt.Errorf("subscription to %q ended: %w", subject, connErr(nc, err))
+			}
+			return fmt.Errorf("receive on %q: %w", subject, connErr(nc, err))
+		}
+		if err := handle(n, m); err != nil {
+			return err
+		}
+	}
+	return flush(ctx, nc)
+}
+
+// connErr prefers the connection's last error (e.g. a permissions violation sent by the server)
+// over the generic one a call returned.
+func connErr(nc *nats.Conn, err error) error {
+	if last := nc.LastError(); last != nil {
+		return last
+	}
+	return err
+}
+
+// ReqOptions are the inputs of `tool req`.
+type ReqOptions struct {
+	Conn    ConnOptions
+	Subject string
+	Payload string
+	Timeout time.Duration
+}
+
+// NewCmdReq builds `tool req`.
+func NewCmdReq(f *cmdutil.Factory) *cobra.Command {
+	o := &ReqOptions{}
+	cmd := &cobra.Command{
+		Use:     "req SUBJECT [MESSAGE]",
+		Aliases: []string{"request"},
+		Short:   "Send a request and print the reply",
+		Example: "signet tool req help 'me'",
+		Args:    cobra.RangeArgs(1, 2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.Subject = args[0]
+			if len(args) == 2 {
+				o.Payload = args[1]
+			}
+			return RunReq(cmd.Context(), f, o)
+		},
+	}
+	o.Conn.AddFlags(cmd.Flags())
+	cmd.Flags().DurationVar(&o.Timeout, "timeout", 5*time.Second, "time to wait for the reply")
+	return cmd
+}
+
+// RunReq sends one request and prints its reply.
+func RunReq(ctx context.Context, f *cmdutil.Factory, o *ReqOptions) error {
+	if err := authz.ValidateSubject(o.Subject, false); err != nil {
+		return fmt.Errorf("request: %w", err)
+	}
+	if o.Timeout <= 0 {
+		return fmt.Errorf("--timeout must be positive, not %s", o.Timeout)
+	}
+	nc, _, err := Connect(ctx, f, &o.Conn)
+	if err != nil {
+		return err
+	}
+	defer nc.Close()
+	rctx, cancel := context.WithTimeout(ctx, o.Timeout)
+	defer cancel()
+	m, err := nc.RequestWithContext(rctx, o.Subject, []byte(o.Payload))
+	switch {
+	case errors.Is(err, nats.ErrNoResponders):
+		return fmt.Errorf("request on [%s]: nobody is listening (start a responder with `signet tool reply %s MESSAGE`)", o.Subject, o.Subject)
+	case errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil:
+		return fmt.Errorf("request on [%s]: no reply within %s", o.Subject, o.Timeout)
+	case err != nil:
+		return fmt.Errorf("request on [%s]: %w", o.Subject, connErr(nc, err))
+	}
+	fmt.Fprintf(f.IO.Out, "received reply on [%s]: '%s'\n", m.Subject, m.Data)
+	return nil
+}
+
+// RTTOptions are the inputs of `tool rtt`.
+type RTTOptions struct {
+	Conn ConnOptions
+}
+
+// NewCmdRTT builds `tool rtt`.
+func NewCmdRTT(f *cmdutil.Factory) *cobra.Command {
+	o := &RTTOptions{}
+	cmd := &cobra.Command{
+		Use:   "rtt",
+		Short: "Measure the round trip time to the server",
+		Args:  cobra.NoArgs,
+		RunE:  func(cmd *cobra.Command, args []string) error { return RunRTT(cmd.Context(), f, o) },
+	}
+	o.Conn.AddFlags(cmd.Flags())
+	return cmd
+}
+
+// RunRTT connects and prints the round trip time of one PING/PONG.
+func RunRTT(ctx context.Context, f *cmdutil.Factory, o *RTTOptions) error {
+	nc, _, err := Connect(ctx, f, &o.Conn)
+	if err != nil {
+		return err
+	}
+	defer nc.Close()
+	start := time.Now()
+	if err := flush(ctx, nc); err != nil {
+		return fmt.Errorf("round trip to %s: %w", nc.ConnectedUrlRedacted(), err)
+	}
+	fmt.Fprintf(f.IO.Out, "round trip time to %s: %s\n", nc.ConnectedUrlRedacted(), time.Since(start))
+	return nil
+}
