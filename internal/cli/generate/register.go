@@ -1,4 +1,7 @@
-// Package generate holds signet's generate commands.
+// Package generate holds signet's generate commands: `generate nkey` (new key pairs, optionally
+// stored in the keystore), `generate creds` (a user's creds file from its JWT and stored seed) and
+// `generate config` (a nats-server configuration trusting the current operator, with a memory,
+// full or cache resolver).
 package generate
 
 import (
@@ -10,4 +13,9 @@ import (
 // Register attaches this package's commands to the root command and to the verb commands
 // (add, edit, describe, list, delete, generate, select).
 func Register(f *cmdutil.Factory, root *cobra.Command, verbs map[string]*cobra.Command) {
+	verbs["generate"].AddCommand(
+		NewCmdNKey(f),
+		NewCmdCreds(f),
+		NewCmdConfig(f),
+	)
 }
