@@ -1,0 +1,413 @@
+package inspect
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/nats-io/jwt/v2"
+	"github.com/nats-io/nkeys"
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/signet-dev/signet/internal/cli/cmdutil"
+	"github.com/signet-dev/signet/store"
+)
+
+// OutputOptions choose how describe prints a JWT: a table (default), the decoded claims as JSON,
+// one field of them, or the encoded JWT.
+type OutputOptions struct {
+	JSON  bool
+	Field string
+	Raw   bool
+}
+
+// AddFlags binds --json, -F/--field and -R/--raw.
+func (o *OutputOptions) AddFlags(fs *pflag.FlagSet) {
+	fs.BoolVar(&o.JSON, "json", false, "print the decoded claims as JSON")
+	fs.StringVarP(&o.Field, "field", "F", "", "print one field of the claims: a dotted JSON path such as nats.limits.conns or sub")
+	fs.BoolVarP(&o.Raw, "raw", "R", false, "print the encoded JWT")
+}
+
+func (o *OutputOptions) validate() error {
+	n := 0
+	for _, b := range []bool{o.JSON, o.Field != "", o.Raw} {
+		if b {
+			n++
+		}
+	}
+	if n > 1 {
+		return errors.New("--json, --field and --raw are exclusive: choose one")
+	}
+	return nil
+}
+
+// write prints token and claims as the options ask; table renders the default view.
+func (o *OutputOptions) write(w io.Writer, token string, claims any, table func()) error {
+	switch {
+	case o.Raw:
+		_, err := fmt.Fprintln(w, token)
+		return err
+	case o.JSON:
+		return cmdutil.PrintJSON(w, claims)
+	case o.Field != "":
+		v, err := Field(claims, o.Field)
+		if err != nil {
+			return err
+		}
+		if s, ok := v.(string); ok {
+			_, err = fmt.Fprintln(w, s)
+			return err
+		}
+		return cmdutil.PrintJSON(w, v)
+	}
+	table()
+	return nil
+}
+
+// Field returns the value at a dotted path into the JSON form of claims ("nats.limits.conns",
+// "sub", "nats.pub.allow.0"); numbers index arrays.
+func Field(claims any, path string) (any, error) {
+	data, err := json.Marshal(claims)
+	if err != nil {
+		return nil, fmt.Errorf("encode claims: %w", err)
+	}
+	var cur any
+	dec := json.NewDecoder(strings.NewReader(string(data)))
+	dec.UseNumber()
+	if err := dec.Decode(&cur); err != nil {
+		return nil, fmt.Errorf("decode claims: %w", err)
+	}
+	var walked []string
+	for _, part := range strings.Split(path, ".") {
+		if part == "" {
+			return nil, fmt.Errorf("field %q: empty path element", path)
+		}
+		switch v := cur.(type) {
+		case map[string]any:
+			next, ok := v[part]
+			if !ok {
+				keys := make([]string, 0, len(v))
+				for k := range v {
+					keys = append(keys, k)
+				}
+				sort.Strings(keys)
+				return nil, fmt.Errorf("field %q: %q has no field %q (fields: %s)", path, strings.Join(walked, "."), part, strings.Join(keys, ", "))
+			}
+			cur = next
+		case []any:
+			i, err := strconv.Atoi(part)
+			if err != nil || i < 0 || i >= len(v) {
+				return nil, fmt.Errorf("field %q: %q is a list of %d: use an index from 0 to %d", path, strings.Join(walked, "."), len(v), len(v)-1)
+			}
+			cur = v[i]
+		default:
+			return nil, fmt.Errorf("field %q: %q is a value, not an object", path, strings.Join(walked, "."))
+		}
+		walked = append(walked, part)
+	}
+	if n, ok := cur.(json.Number); ok {
+		if i, err := n.Int64(); err == nil {
+			return i, nil
+		}
+		return n, nil
+	}
+	return cur, nil
+}
+
+// DescribeOptions are the inputs of describe operator/account/user.
+type DescribeOptions struct {
+	Name    string
+	Account string
+	Output  OutputOptions
+}
+
+func nameArg(o *DescribeOptions) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if err := cobra.MaximumNArgs(1)(cmd, args); err != nil {
+			return err
+		}
+		if len(args) == 1 {
+			if o.Name != "" && o.Name != args[0] {
+				return fmt.Errorf("name given twice (%q and --name %q): give it once", args[0], o.Name)
+			}
+			o.Name = args[0]
+		}
+		return o.Output.validate()
+	}
+}
+
+// NewCmdDescribeOperator builds `describe operator`.
+func NewCmdDescribeOperator(f *cmdutil.Factory) *cobra.Command {
+	o := &DescribeOptions{}
+	cmd := &cobra.Command{
+		Use:   "operator [NAME|PUBKEY]",
+		Short: "Describe an operator (the current one by default)",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return RunDescribeOperator(f, o)
+		},
+	}
+	cmd.Args = nameArg(o)
+	cmd.Flags().StringVarP(&o.Name, "name", "n", "", "operator name or public key")
+	o.Output.AddFlags(cmd.Flags())
+	return cmd
+}
+
+// openOperator opens an operator store by name or public key ("" = current).
+func openOperator(f *cmdutil.Factory, nameOrKey string) (*store.Store, error) {
+	if !nkeys.IsValidPublicOperatorKey(nameOrKey) {
+		return f.Operator(nameOrKey)
+	}
+	stores, err := f.Stores()
+	if err != nil {
+		return nil, err
+	}
+	ops, err := stores.Operators()
+	if err != nil {
+		return nil, err
+	}
+	for _, name := range ops {
+		s, err := stores.Open(name)
+		if err != nil {
+			continue
+		}
+		tok, err := s.OperatorJWT()
+		if err != nil {
+			continue
+		}
+		if sub, _ := store.PeekSubject(tok); sub == nameOrKey {
+			return s, nil
+		}
+	}
+	return nil, fmt.Errorf("no operator with public key %s in %s: list them with `signet list operators`", nameOrKey, stores.Dir)
+}
+
+// RunDescribeOperator prints an operator.
+func RunDescribeOperator(f *cmdutil.Factory, o *DescribeOptions) error {
+	s, err := openOperator(f, o.Name)
+	if err != nil {
+		return err
+	}
+	oc, tok, err := s.Operator()
+	if err != nil {
+		return err
+	}
+	return o.Output.write(f.IO.Out, tok, oc, func() {
+		renderOperator(f.IO.Out, oc, func(pub string) string {
+			n, err := s.FindAccount(pub)
+			if err != nil {
+				return ""
+			}
+			return n
+		})
+	})
+}
+
+// NewCmdDescribeAccount builds `describe account`.
+func NewCmdDescribeAccount(f *cmdutil.Factory) *cobra.Command {
+	o := &DescribeOptions{}
+	cmd := &cobra.Command{
+		Use:   "account [NAME|PUBKEY]",
+		Short: "Describe an account (the current one by default)",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return RunDescribeAccount(f, o)
+		},
+	}
+	cmd.Args = nameArg(o)
+	cmd.Flags().StringVarP(&o.Name, "name", "n", "", "account name or public key")
+	o.Output.AddFlags(cmd.Flags())
+	return cmd
+}
+
+// RunDescribeAccount prints an account.
+func RunDescribeAccount(f *cmdutil.Factory, o *DescribeOptions) error {
+	s, err := f.Operator("")
+	if err != nil {
+		return err
+	}
+	name, err := f.Account(s, o.Name)
+	if err != nil {
+		return err
+	}
+	ac, tok, err := s.Account(name)
+	if err != nil {
+		return err
+	}
+	return o.Output.write(f.IO.Out, tok, ac, func() { renderAccount(f.IO.Out, ac) })
+}
+
+// NewCmdDescribeUser builds `describe user`.
+func NewCmdDescribeUser(f *cmdutil.Factory) *cobra.Command {
+	o := &DescribeOptions{}
+	cmd := &cobra.Command{
+		Use:   "user [NAME|PUBKEY]",
+		Short: "Describe a user; a scoped user's effective permissions are expanded from its signing key's template",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return RunDescribeUser(f, o)
+		},
+	}
+	cmd.Args = nameArg(o)
+	cmd.Flags().StringVarP(&o.Name, "name", "n", "", "user name or public key")
+	cmd.Flags().StringVarP(&o.Account, "account", "a", "", "account name or public key")
+	o.Output.AddFlags(cmd.Flags())
+	return cmd
+}
+
+// findUser resolves a user by name or public key; a public key needs no account.
+func findUser(f *cmdutil.Factory, s *store.Store, accountFlag, nameOrKey string) (account, name string, err error) {
+	if accountFlag == "" && nkeys.IsValidPublicUserKey(nameOrKey) {
+		a, u, err := s.FindUserAnyAccount(nameOrKey)
+		if err != nil {
+			return "", "", fmt.Errorf("%w in operator %q: list users with `signet list users -a ACCOUNT`", err, s.Name())
+		}
+		return a, u, nil
+	}
+	account, err = f.Account(s, accountFlag)
+	if err != nil {
+		return "", "", err
+	}
+	if nameOrKey == "" {
+		names, err := s.UserNames(account)
+		if err != nil {
+			return "", "", err
+		}
+		if len(names) != 1 {
+			return "", "", fmt.Errorf("account %q has %d users: name one, as in `signet describe user NAME -a %s`", account, len(names), account)
+		}
+		return account, names[0], nil
+	}
+	name, err = s.FindUser(account, nameOrKey)
+	if err != nil {
+		return "", "", fmt.Errorf("%w: list them with `signet list users -a %s`", err, account)
+	}
+	return account, name, nil
+}
+
+// RunDescribeUser prints a user.
+func RunDescribeUser(f *cmdutil.Factory, o *DescribeOptions) error {
+	s, err := f.Operator("")
+	if err != nil {
+		return err
+	}
+	account, name, err := findUser(f, s, o.Account, o.Name)
+	if err != nil {
+		return err
+	}
+	uc, tok, err := s.User(account, name)
+	if err != nil {
+		return err
+	}
+	ac, _, err := s.Account(account)
+	if err != nil {
+		return err
+	}
+	return o.Output.write(f.IO.Out, tok, uc, func() { renderUser(f.IO.Out, uc, ac, f.Now()) })
+}
+
+// DescribeJWTOptions are the inputs of describe jwt.
+type DescribeJWTOptions struct {
+	File   string
+	Output OutputOptions
+}
+
+// NewCmdDescribeJWT builds `describe jwt`.
+func NewCmdDescribeJWT(f *cmdutil.Factory) *cobra.Command {
+	o := &DescribeJWTOptions{}
+	cmd := &cobra.Command{
+		Use:   "jwt -f FILE",
+		Short: "Describe a JWT from a file (a JWT, or a creds file; - reads stdin)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := o.Output.validate(); err != nil {
+				return err
+			}
+			return RunDescribeJWT(f, o)
+		},
+	}
+	cmd.Flags().StringVarP(&o.File, "file", "f", "", "file holding a JWT or a creds file")
+	o.Output.AddFlags(cmd.Flags())
+	return cmd
+}
+
+// readToken reads a JWT from a file holding a bare JWT or a decorated (creds) one. Only the
+// JWT is kept: a seed in the same file is never printed.
+func readToken(f *cmdutil.Factory, path string) (string, error) {
+	var data []byte
+	var err error
+	if path == "-" {
+		data, err = io.ReadAll(io.LimitReader(f.IO.In, 4<<20))
+	} else {
+		data, err = os.ReadFile(path)
+	}
+	if err != nil {
+		return "", fmt.Errorf("read JWT file: %w", err)
+	}
+	tok, err := jwt.ParseDecoratedJWT(data)
+	if err != nil {
+		return "", fmt.Errorf("read JWT from %s: %w", path, err)
+	}
+	tok = strings.TrimSpace(tok)
+	if strings.Count(tok, ".") != 2 || strings.ContainsAny(tok, " \n") {
+		return "", fmt.Errorf("%s holds no JWT (expected a JWT or a creds file)", path)
+	}
+	return tok, nil
+}
+
+// RunDescribeJWT prints a JWT from a file after verifying its signature.
+func RunDescribeJWT(f *cmdutil.Factory, o *DescribeJWTOptions) error {
+	if o.File == "" {
+		return errors.New("a file is required: signet describe jwt -f FILE")
+	}
+	tok, err := readToken(f, o.File)
+	if err != nil {
+		return err
+	}
+	claims, err := jwt.Decode(tok)
+	if err != nil {
+		return fmt.Errorf("decode JWT from %s: %w", o.File, err)
+	}
+	w := f.IO.Out
+	return o.Output.write(w, tok, claims, func() {
+		switch c := claims.(type) {
+		case *jwt.OperatorClaims:
+			renderOperator(w, c, func(string) string { return "" })
+		case *jwt.AccountClaims:
+			renderAccount(w, c)
+		case *jwt.UserClaims:
+			renderUser(w, c, accountOf(f, c), f.Now())
+		case *jwt.ActivationClaims:
+			renderActivation(w, c)
+		case *jwt.GenericClaims:
+			renderGeneric(w, c)
+		default:
+			fmt.Fprintf(w, "%s JWT for %s\n", claims.ClaimType(), claims.Claims().Subject)
+		}
+	})
+}
+
+// accountOf finds the account of a user JWT in the current operator's store, so that a scoped
+// user's permissions can be expanded; nil when it is not there.
+func accountOf(f *cmdutil.Factory, uc *jwt.UserClaims) *jwt.AccountClaims {
+	pub := uc.IssuerAccount
+	if pub == "" {
+		pub = uc.Issuer
+	}
+	s, err := f.Operator("")
+	if err != nil {
+		return nil
+	}
+	name, err := s.FindAccount(pub)
+	if err != nil {
+		return nil
+	}
+	ac, _, err := s.Account(name)
+	if err != nil {
+		return nil
+	}
+	return ac
+}
