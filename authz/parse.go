@@ -228,15 +228,7 @@ func ParseTag(s string) (string, error) {
 
 // ParseTags validates every tag (see ParseTag) and returns them normalised.
 func ParseTags(tags []string) ([]string, error) {
-	out := make([]string, 0, len(tags))
-	for _, t := range tags {
-		v, err := ParseTag(t)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, v)
-	}
-	return out, nil
+	return parseAll(tags, ParseTag)
 }
 
 // ParseTimeRange parses a daily connect window "hh:mm:ss-hh:mm:ss" (24h clock, in the

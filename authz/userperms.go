@@ -44,47 +44,54 @@ type UserPermOptions struct {
 	Payload string // --payload: max message payload (units allowed)
 }
 
-// permissionFlags reports the set options that belong to jwt.Permissions.
-func (o *UserPermOptions) permissionFlags() []string {
+// flagSet pairs a flag name with whether its option is set.
+type flagSet struct {
+	name string
+	set  bool
+}
+
+// setNames returns "--name" for every set flag, in order.
+func setNames(flags ...flagSet) []string {
 	var out []string
-	add := func(name string, set bool) {
-		if set {
-			out = append(out, "--"+name)
+	for _, f := range flags {
+		if f.set {
+			out = append(out, "--"+f.name)
 		}
 	}
-	add("allow-pub", len(o.AllowPub) > 0)
-	add("allow-sub", len(o.AllowSub) > 0)
-	add("allow-pubsub", len(o.AllowPubSub) > 0)
-	add("deny-pub", len(o.DenyPub) > 0)
-	add("deny-sub", len(o.DenySub) > 0)
-	add("deny-pubsub", len(o.DenyPubSub) > 0)
-	add("rm", len(o.Rm) > 0)
-	add("allow-pub-response", o.AllowPubResponseSet)
-	add("response-ttl", o.ResponseTTL != "")
-	add("rm-response-perms", o.RmResponsePerms)
 	return out
+}
+
+// permissionFlags reports the set options that belong to jwt.Permissions.
+func (o *UserPermOptions) permissionFlags() []string {
+	return setNames(
+		flagSet{"allow-pub", len(o.AllowPub) > 0},
+		flagSet{"allow-sub", len(o.AllowSub) > 0},
+		flagSet{"allow-pubsub", len(o.AllowPubSub) > 0},
+		flagSet{"deny-pub", len(o.DenyPub) > 0},
+		flagSet{"deny-sub", len(o.DenySub) > 0},
+		flagSet{"deny-pubsub", len(o.DenyPubSub) > 0},
+		flagSet{"rm", len(o.Rm) > 0},
+		flagSet{"allow-pub-response", o.AllowPubResponseSet},
+		flagSet{"response-ttl", o.ResponseTTL != ""},
+		flagSet{"rm-response-perms", o.RmResponsePerms},
+	)
 }
 
 // limitFlags reports the set options that are user limits rather than permissions.
 func (o *UserPermOptions) limitFlags() []string {
-	var out []string
-	add := func(name string, set bool) {
-		if set {
-			out = append(out, "--"+name)
-		}
-	}
-	add("bearer", o.Bearer != nil)
-	add("source-network", len(o.SourceNetworks) > 0)
-	add("rm-source-network", len(o.RmSourceNetworks) > 0)
-	add("time", len(o.Times) > 0)
-	add("rm-time", len(o.RmTimes) > 0)
-	add("locale", o.Locale != "")
-	add("conn-type", len(o.ConnTypes) > 0)
-	add("rm-conn-type", len(o.RmConnTypes) > 0)
-	add("subs", o.Subs != "")
-	add("data", o.Data != "")
-	add("payload", o.Payload != "")
-	return out
+	return setNames(
+		flagSet{"bearer", o.Bearer != nil},
+		flagSet{"source-network", len(o.SourceNetworks) > 0},
+		flagSet{"rm-source-network", len(o.RmSourceNetworks) > 0},
+		flagSet{"time", len(o.Times) > 0},
+		flagSet{"rm-time", len(o.RmTimes) > 0},
+		flagSet{"locale", o.Locale != ""},
+		flagSet{"conn-type", len(o.ConnTypes) > 0},
+		flagSet{"rm-conn-type", len(o.RmConnTypes) > 0},
+		flagSet{"subs", o.Subs != ""},
+		flagSet{"data", o.Data != ""},
+		flagSet{"payload", o.Payload != ""},
+	)
 }
 
 // SetFlags names the flags (with their leading dashes) whose options are set, for
@@ -179,65 +186,59 @@ func (o *UserPermOptions) validatePermissions() (userPermPlan, error) {
 	return p, nil
 }
 
+// parseAll parses every value with parse, stopping at the first error.
+func parseAll[T any](values []string, parse func(string) (T, error)) ([]T, error) {
+	out := make([]T, 0, len(values))
+	for _, v := range values {
+		r, err := parse(v)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+// parseRmTime accepts the start of a time range (removing every range that starts then)
+// or a whole range; End stays empty in the first case.
+func parseRmTime(s string) (jwt.TimeRange, error) {
+	if strings.Contains(s, "-") {
+		return ParseTimeRange(s)
+	}
+	v := strings.TrimSpace(s)
+	if _, err := time.Parse("15:04:05", v); err != nil {
+		return jwt.TimeRange{}, fmt.Errorf("invalid --rm-time %q: give the start (hh:mm:ss) or the range (hh:mm:ss-hh:mm:ss)", s)
+	}
+	return jwt.TimeRange{Start: v}, nil
+}
+
 func (o *UserPermOptions) validate() (userPermPlan, error) {
 	p, err := o.validatePermissions()
 	if err != nil {
 		return p, err
 	}
-	for _, s := range o.SourceNetworks {
-		v, err := ParseCIDR(s)
-		if err != nil {
-			return p, err
-		}
-		p.src = append(p.src, v)
+	if p.src, err = parseAll(o.SourceNetworks, ParseCIDR); err != nil {
+		return p, err
 	}
-	for _, s := range o.RmSourceNetworks {
-		v, err := ParseCIDR(s)
-		if err != nil {
-			return p, err
-		}
-		p.rmSrc = append(p.rmSrc, v)
+	if p.rmSrc, err = parseAll(o.RmSourceNetworks, ParseCIDR); err != nil {
+		return p, err
 	}
-	for _, s := range o.Times {
-		tr, err := ParseTimeRange(s)
-		if err != nil {
-			return p, err
-		}
-		p.times = append(p.times, tr)
+	if p.times, err = parseAll(o.Times, ParseTimeRange); err != nil {
+		return p, err
 	}
-	for _, s := range o.RmTimes {
-		if strings.Contains(s, "-") {
-			tr, err := ParseTimeRange(s)
-			if err != nil {
-				return p, err
-			}
-			p.rmTimes = append(p.rmTimes, tr)
-			continue
-		}
-		v := strings.TrimSpace(s)
-		if _, err := time.Parse("15:04:05", v); err != nil {
-			return p, fmt.Errorf("invalid --rm-time %q: give the start (hh:mm:ss) or the range (hh:mm:ss-hh:mm:ss)", s)
-		}
-		p.rmTimes = append(p.rmTimes, jwt.TimeRange{Start: v})
+	if p.rmTimes, err = parseAll(o.RmTimes, parseRmTime); err != nil {
+		return p, err
 	}
 	if o.Locale != "" {
 		if err := ValidateLocale(o.Locale); err != nil {
 			return p, err
 		}
 	}
-	for _, s := range o.ConnTypes {
-		v, err := ParseConnType(s)
-		if err != nil {
-			return p, err
-		}
-		p.connTypes = append(p.connTypes, v)
+	if p.connTypes, err = parseAll(o.ConnTypes, ParseConnType); err != nil {
+		return p, err
 	}
-	for _, s := range o.RmConnTypes {
-		v, err := ParseConnType(s)
-		if err != nil {
-			return p, err
-		}
-		p.rmConnTypes = append(p.rmConnTypes, v)
+	if p.rmConnTypes, err = parseAll(o.RmConnTypes, ParseConnType); err != nil {
+		return p, err
 	}
 	size := func(flag, s string, dst *int64, has *bool) error {
 		if s == "" {
@@ -279,18 +280,7 @@ func (o *UserPermOptions) Apply(lim *jwt.UserPermissionLimits) ([]string, error)
 		lim.BearerToken = *o.Bearer
 		changes = append(changes, fmt.Sprintf("changed bearer to %t", *o.Bearer))
 	}
-	for _, v := range p.src {
-		if !lim.Src.Contains(v) {
-			lim.Src.Add(v)
-			changes = append(changes, fmt.Sprintf("added src network %q", v))
-		}
-	}
-	for _, v := range p.rmSrc {
-		if lim.Src.Contains(v) {
-			lim.Src.Remove(v)
-			changes = append(changes, fmt.Sprintf("removed src network %q", v))
-		}
-	}
+	changes = append(changes, editList(&lim.Src, p.src, p.rmSrc, "src network")...)
 	for _, tr := range p.times {
 		if !slices.Contains(lim.Times, tr) {
 			lim.Times = append(lim.Times, tr)
@@ -310,18 +300,7 @@ func (o *UserPermOptions) Apply(lim *jwt.UserPermissionLimits) ([]string, error)
 		lim.Locale = o.Locale
 		changes = append(changes, fmt.Sprintf("changed locale to %q", o.Locale))
 	}
-	for _, v := range p.connTypes {
-		if !lim.AllowedConnectionTypes.Contains(v) {
-			lim.AllowedConnectionTypes.Add(v)
-			changes = append(changes, fmt.Sprintf("added connection type %s", v))
-		}
-	}
-	for _, v := range p.rmConnTypes {
-		if lim.AllowedConnectionTypes.Contains(v) {
-			lim.AllowedConnectionTypes.Remove(v)
-			changes = append(changes, fmt.Sprintf("removed connection type %s", v))
-		}
-	}
+	changes = append(changes, editList(&lim.AllowedConnectionTypes, p.connTypes, p.rmConnTypes, "connection type")...)
 	if p.hasSubs {
 		lim.Subs = p.subs
 		changes = append(changes, fmt.Sprintf("changed max subscriptions to %d", p.subs))
@@ -377,25 +356,38 @@ func (o *UserPermOptions) applyPermissions(perms *jwt.Permissions, p userPermPla
 		changes = append(changes, fmt.Sprintf("set response ttl to %v", p.ttl))
 	}
 	edit := func(list *jwt.StringList, label string, add ...[]string) {
-		for _, a := range add {
-			for _, v := range a {
-				if !list.Contains(v) {
-					list.Add(v)
-					changes = append(changes, fmt.Sprintf("added %s %q", label, v))
-				}
-			}
-		}
-		for _, v := range o.Rm {
-			if list.Contains(v) {
-				list.Remove(v)
-				changes = append(changes, fmt.Sprintf("removed %s %q", label, v))
-			}
-		}
+		changes = append(changes, editList(list, slices.Concat(add...), o.Rm, label)...)
 		sort.Strings(*list)
 	}
 	edit(&perms.Pub.Allow, "pub", o.AllowPub, o.AllowPubSub)
 	edit(&perms.Pub.Deny, "deny pub", o.DenyPub, o.DenyPubSub)
 	edit(&perms.Sub.Allow, "sub", o.AllowSub, o.AllowPubSub)
 	edit(&perms.Sub.Deny, "deny sub", o.DenySub, o.DenyPubSub)
+	return changes
+}
+
+// editableList is what jwt.StringList and jwt.CIDRList have in common.
+type editableList interface {
+	Contains(string) bool
+	Add(...string)
+	Remove(...string)
+}
+
+// editList adds and removes values, reporting only what actually changed
+// (`added sub "x"`, `removed src network "10.0.0.0/8"`).
+func editList(l editableList, add, rm []string, label string) []string {
+	var changes []string
+	for _, v := range add {
+		if !l.Contains(v) {
+			l.Add(v)
+			changes = append(changes, fmt.Sprintf("added %s %q", label, v))
+		}
+	}
+	for _, v := range rm {
+		if l.Contains(v) {
+			l.Remove(v)
+			changes = append(changes, fmt.Sprintf("removed %s %q", label, v))
+		}
+	}
 	return changes
 }

@@ -74,7 +74,7 @@ func TestUserPermApplyAll(t *testing.T) {
 		t.Fatalf("limits = %+v", lim)
 	}
 	for _, want := range []string{`added pub "a"`, `added deny sub "dps"`, "set response ttl to 5s", "changed bearer to true",
-		`added src network "10.0.0.0/8"`, "added time range 08:00:00-17:00:00", "added connection type WEBSOCKET",
+		`added src network "10.0.0.0/8"`, "added time range 08:00:00-17:00:00", `added connection type "WEBSOCKET"`,
 		"changed max data to 1048576 bytes"} {
 		if !slices.Contains(changes, want) {
 			t.Errorf("changes %q lack %q", changes, want)

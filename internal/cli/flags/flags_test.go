@@ -11,13 +11,17 @@ import (
 	"github.com/spf13/pflag"
 )
 
-func userFlags(t *testing.T, args ...string) (*authz.UserPermOptions, error) {
-	t.Helper()
-	var o authz.UserPermOptions
+// parse binds a fresh options struct with bind and parses args into it.
+func parse[T any](bind func(*pflag.FlagSet, *T), args []string) (*T, error) {
+	var o T
 	fs := pflag.NewFlagSet("test", pflag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	AddUserPermFlags(fs, &o)
+	bind(fs, &o)
 	return &o, fs.Parse(args)
+}
+
+func userFlags(_ *testing.T, args ...string) (*authz.UserPermOptions, error) {
+	return parse(AddUserPermFlags, args)
 }
 
 func TestUserPermFlags(t *testing.T) {
@@ -93,13 +97,8 @@ func TestSetAndDefaultFlagSets(t *testing.T) {
 	}
 }
 
-func accountFlags(t *testing.T, args ...string) (*authz.AccountLimitOptions, error) {
-	t.Helper()
-	var o authz.AccountLimitOptions
-	fs := pflag.NewFlagSet("test", pflag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	AddAccountLimitFlags(fs, &o)
-	return &o, fs.Parse(args)
+func accountFlags(_ *testing.T, args ...string) (*authz.AccountLimitOptions, error) {
+	return parse(AddAccountLimitFlags, args)
 }
 
 func TestAccountLimitFlags(t *testing.T) {
