@@ -1,0 +1,498 @@
+package signing
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/nats-io/jwt/v2"
+	"github.com/nats-io/nkeys"
+	"github.com/spf13/cobra"
+
+	"github.com/signet-dev/signet/authz"
+	"github.com/signet-dev/signet/internal/cli/cmdutil"
+	"github.com/signet-dev/signet/keystore"
+	"github.com/signet-dev/signet/store"
+)
+
+// RevokeUsers revokes the given user keys in the account (as of now) and re-signs it with the
+// operator key chosen by signer (used by `delete user --revoke`). It takes the store lock itself.
+func RevokeUsers(f *cmdutil.Factory, account string, userPubs []string, signer string) error {
+	if len(userPubs) == 0 {
+		return nil
+	}
+	for _, p := range userPubs {
+		if p != jwt.All && !nkeys.IsValidPublicUserKey(p) {
+			return fmt.Errorf("revoke: %q is not a user public key", p)
+		}
+	}
+	at := f.Now()
+	return accountEdit{
+		account: account,
+		signer:  signer,
+		mutate: func(_ *store.Store, _ keystore.KeyStore, _ string, ac *jwt.AccountClaims) ([]string, error) {
+			var msgs []string
+			for _, p := range userPubs {
+				ac.RevokeAt(p, at)
+				msgs = append(msgs, fmt.Sprintf("revoked user %q", p))
+			}
+			return msgs, nil
+		},
+	}.run(f)
+}
+
+// newCmdRevocations builds `revocations` and its sub-commands.
+func newCmdRevocations(f *cmdutil.Factory) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "revocations",
+		Short: "Revoke users and activations of an account (a revocation covers JWTs issued before its time)",
+		Args:  cobra.NoArgs,
+	}
+	cmd.AddCommand(
+		newCmdRevokeUser(f, true), newCmdRevokeUser(f, false), newCmdListUserRevocations(f),
+		newCmdRevokeActivation(f, true), newCmdRevokeActivation(f, false), newCmdListActivationRevocations(f),
+	)
+	return cmd
+}
+
+// UserRevocationOptions are the inputs of `revocations add-user` and `delete-user`.
+type UserRevocationOptions struct {
+	Account string
+	Names   []string // -n: user names (or public keys) in the store
+	Keys    []string // -u: user public keys, or '*' for every user
+	At      string   // --at: revoke JWTs issued at or before this time (add only)
+	Signer  string
+}
+
+func newCmdRevokeUser(f *cmdutil.Factory, add bool) *cobra.Command {
+	o := &UserRevocationOptions{}
+	use, alias, short := "add-user", "add_user", "Revoke a user's JWTs issued at or before a time (default now)"
+	if !add {
+		use, alias, short = "delete-user", "delete_user", "Remove a user revocation"
+	}
+	cmd := &cobra.Command{
+		Use:     use,
+		Aliases: []string{alias},
+		Short:   short,
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if add {
+				return RunAddUserRevocation(f, o)
+			}
+			return RunDeleteUserRevocation(f, o)
+		},
+	}
+	fs := cmd.Flags()
+	fs.StringVarP(&o.Account, "account", "a", "", "account name or public key")
+	fs.StringSliceVarP(&o.Names, "name", "n", nil, "user name (or public key) in the store")
+	fs.StringSliceVarP(&o.Keys, "user-public-key", "u", nil, "user public key, or '*' for every user of the account")
+	fs.StringVarP(&o.Signer, "private-key", "K", "", "operator key to re-sign the account with: public key, seed, or seed file")
+	if add {
+		fs.StringVar(&o.At, "at", "", "revoke JWTs issued at or before this time: unix seconds, yyyy-mm-dd, RFC 3339, or 0 for now (default now)")
+	}
+	return cmd
+}
+
+// userKeys resolves -n and -u to user public keys ('*' allowed).
+func (o *UserRevocationOptions) userKeys(s *store.Store, account string) ([]string, error) {
+	if len(o.Names) == 0 && len(o.Keys) == 0 {
+		return nil, errors.New("give the user: -n NAME, -u PUBLIC_KEY, or -u '*' for every user")
+	}
+	var out []string
+	for _, n := range o.Names {
+		name, err := s.FindUser(account, n)
+		if err != nil {
+			return nil, fmt.Errorf("-n: %w", err)
+		}
+		uc, _, err := s.User(account, name)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, uc.Subject)
+	}
+	for _, k := range o.Keys {
+		if k != jwt.All && !nkeys.IsValidPublicUserKey(k) {
+			return nil, fmt.Errorf("-u %q: not a user public key (U...) or '*'", k)
+		}
+		out = append(out, k)
+	}
+	return out, nil
+}
+
+// RunAddUserRevocation revokes users.
+func RunAddUserRevocation(f *cmdutil.Factory, o *UserRevocationOptions) error {
+	at, err := parseAt(o.At, f.Now())
+	if err != nil {
+		return err
+	}
+	return accountEdit{
+		account: o.Account,
+		signer:  o.Signer,
+		mutate: func(s *store.Store, _ keystore.KeyStore, name string, ac *jwt.AccountClaims) ([]string, error) {
+			pubs, err := o.userKeys(s, name)
+			if err != nil {
+				return nil, err
+			}
+			var msgs []string
+			for _, p := range pubs {
+				ac.RevokeAt(p, at)
+				msgs = append(msgs, fmt.Sprintf("revoked user %q (JWTs issued at or before %s)", p, cmdutil.FormatUnix(ac.Revocations[p])))
+			}
+			return msgs, nil
+		},
+	}.run(f)
+}
+
+// RunDeleteUserRevocation removes user revocations.
+func RunDeleteUserRevocation(f *cmdutil.Factory, o *UserRevocationOptions) error {
+	return accountEdit{
+		account: o.Account,
+		signer:  o.Signer,
+		mutate: func(s *store.Store, _ keystore.KeyStore, name string, ac *jwt.AccountClaims) ([]string, error) {
+			pubs, err := o.userKeys(s, name)
+			if err != nil {
+				return nil, err
+			}
+			var msgs []string
+			for _, p := range pubs {
+				if _, ok := ac.Revocations[p]; !ok {
+					return nil, fmt.Errorf("user %q is not revoked in account %q", p, name)
+				}
+				ac.ClearRevocation(p)
+				msgs = append(msgs, fmt.Sprintf("deleted revocation of user %q", p))
+			}
+			return msgs, nil
+		},
+	}.run(f)
+}
+
+// revocationRow is one revocation as listed.
+type revocationRow struct {
+	PublicKey string `json:"public_key"`
+	Name      string `json:"name,omitempty"`
+	RevokedAt int64  `json:"revoked_at"`
+	Time      string `json:"time"`
+}
+
+func revocationRows(rl jwt.RevocationList, names map[string]string) []revocationRow {
+	rows := make([]revocationRow, 0, len(rl))
+	for k, ts := range rl {
+		name := names[k]
+		if k == jwt.All {
+			name = "(all)"
+		}
+		rows = append(rows, revocationRow{PublicKey: k, Name: name, RevokedAt: ts, Time: cmdutil.FormatUnix(ts)})
+	}
+	sort.Slice(rows, func(i, j int) bool { return rows[i].PublicKey < rows[j].PublicKey })
+	return rows
+}
+
+func newCmdListUserRevocations(f *cmdutil.Factory) *cobra.Command {
+	var account string
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:     "list-users",
+		Aliases: []string{"list_users"},
+		Short:   "List the user revocations of an account",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			s, err := f.Operator("")
+			if err != nil {
+				return err
+			}
+			name, err := f.Account(s, account)
+			if err != nil {
+				return err
+			}
+			ac, _, err := s.Account(name)
+			if err != nil {
+				return err
+			}
+			users, err := s.ListUsers(name)
+			if err != nil {
+				return err
+			}
+			names := map[string]string{}
+			for _, u := range users {
+				names[u.PublicKey] = u.Name
+			}
+			rows := revocationRows(ac.Revocations, names)
+			if asJSON {
+				return cmdutil.PrintJSON(f.IO.Out, rows)
+			}
+			if len(rows) == 0 {
+				fmt.Fprintf(f.IO.Out, "account %q has no revoked users\n", name)
+				return nil
+			}
+			t := cmdutil.NewTable(fmt.Sprintf("Revoked Users for %s", name))
+			t.AppendHeader([]any{"Public Key", "User", "Revoked Before"})
+			for _, r := range rows {
+				t.AppendRow([]any{r.PublicKey, r.Name, r.Time})
+			}
+			cmdutil.RenderTable(f.IO.Out, t)
+			return nil
+		},
+	}
+	cmd.Flags().StringVarP(&account, "account", "a", "", "account name or public key")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return cmd
+}
+
+// ActivationRevocationOptions are the inputs of `revocations add-activation` and
+// `delete-activation`.
+type ActivationRevocationOptions struct {
+	Account string
+	Target  string // -t: importing account (public key or name in the store), or '*'
+	Subject string // -s: the export's subject
+	Service bool
+	At      string
+	Signer  string
+}
+
+func newCmdRevokeActivation(f *cmdutil.Factory, add bool) *cobra.Command {
+	o := &ActivationRevocationOptions{}
+	use, alias, short := "add-activation", "add_activation", "Revoke an account's activation of an export, issued at or before a time (default now)"
+	if !add {
+		use, alias, short = "delete-activation", "delete_activation", "Remove an activation revocation"
+	}
+	cmd := &cobra.Command{
+		Use:     use,
+		Aliases: []string{alias},
+		Short:   short,
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if add {
+				return RunAddActivationRevocation(f, o)
+			}
+			return RunDeleteActivationRevocation(f, o)
+		},
+	}
+	fs := cmd.Flags()
+	fs.StringVarP(&o.Account, "account", "a", "", "exporting account name or public key")
+	fs.StringVarP(&o.Target, "target-account", "t", "", "importing account public key (or name in this store), or '*' for every account")
+	fs.StringVarP(&o.Subject, "subject", "s", "", "subject of the export (may be omitted when the account has one export of the kind)")
+	fs.BoolVar(&o.Service, "service", false, "the export is a service (default: a stream)")
+	fs.StringVarP(&o.Signer, "private-key", "K", "", "operator key to re-sign the account with: public key, seed, or seed file")
+	if add {
+		fs.StringVar(&o.At, "at", "", "revoke activations issued at or before this time: unix seconds, yyyy-mm-dd, RFC 3339, or 0 for now (default now)")
+	}
+	return cmd
+}
+
+// target resolves -t to an account public key or '*'.
+func (o *ActivationRevocationOptions) target(s *store.Store) (string, error) {
+	switch {
+	case o.Target == "":
+		return "", errors.New("-t/--target-account is required: the importing account's public key, or '*'")
+	case o.Target == jwt.All, nkeys.IsValidPublicAccountKey(o.Target):
+		return o.Target, nil
+	}
+	name, err := s.FindAccount(o.Target)
+	if err != nil {
+		return "", fmt.Errorf("-t %q: not an account public key, '*', or an account of this operator: %w", o.Target, err)
+	}
+	ac, _, err := s.Account(name)
+	if err != nil {
+		return "", err
+	}
+	return ac.Subject, nil
+}
+
+// findExport picks the export that -s and --service name.
+func findExport(ac *jwt.AccountClaims, subject string, service bool) (*jwt.Export, error) {
+	kind := jwt.Stream
+	if service {
+		kind = jwt.Service
+	}
+	var same []*jwt.Export
+	otherKind := false
+	for _, e := range ac.Exports {
+		if e.Type != kind {
+			if string(e.Subject) == subject {
+				otherKind = true
+			}
+			continue
+		}
+		if subject == "" || string(e.Subject) == subject {
+			same = append(same, e)
+		}
+	}
+	switch {
+	case len(same) == 1:
+		return same[0], nil
+	case len(same) > 1:
+		var subs []string
+		for _, e := range same {
+			subs = append(subs, string(e.Subject))
+		}
+		return nil, fmt.Errorf("account %q has several %s exports (%s): choose one with -s", ac.Name, kind, strings.Join(subs, ", "))
+	case otherKind && service:
+		return nil, fmt.Errorf("export %q of account %q is a stream: drop --service", subject, ac.Name)
+	case otherKind:
+		return nil, fmt.Errorf("export %q of account %q is a service: add --service", subject, ac.Name)
+	case subject == "":
+		return nil, fmt.Errorf("account %q has no %s exports", ac.Name, kind)
+	}
+	return nil, fmt.Errorf("account %q has no %s export with subject %q (list them with `signet describe account`)", ac.Name, kind, subject)
+}
+
+// RunAddActivationRevocation revokes an account's activation of an export.
+func RunAddActivationRevocation(f *cmdutil.Factory, o *ActivationRevocationOptions) error {
+	at, err := parseAt(o.At, f.Now())
+	if err != nil {
+		return err
+	}
+	return o.edit(f, func(e *jwt.Export, target string) (string, error) {
+		e.RevokeAt(target, at)
+		return fmt.Sprintf("revoked activation of %q for account %q (issued at or before %s)", e.Subject, target, cmdutil.FormatUnix(e.Revocations[target])), nil
+	})
+}
+
+// RunDeleteActivationRevocation removes an activation revocation.
+func RunDeleteActivationRevocation(f *cmdutil.Factory, o *ActivationRevocationOptions) error {
+	return o.edit(f, func(e *jwt.Export, target string) (string, error) {
+		if _, ok := e.Revocations[target]; !ok {
+			return "", fmt.Errorf("activation of %q for account %q is not revoked", e.Subject, target)
+		}
+		e.ClearRevocation(target)
+		return fmt.Sprintf("deleted revocation of activation of %q for account %q", e.Subject, target), nil
+	})
+}
+
+func (o *ActivationRevocationOptions) edit(f *cmdutil.Factory, change func(e *jwt.Export, target string) (string, error)) error {
+	return accountEdit{
+		account: o.Account,
+		signer:  o.Signer,
+		mutate: func(s *store.Store, _ keystore.KeyStore, _ string, ac *jwt.AccountClaims) ([]string, error) {
+			target, err := o.target(s)
+			if err != nil {
+				return nil, err
+			}
+			e, err := findExport(ac, o.Subject, o.Service)
+			if err != nil {
+				return nil, err
+			}
+			if !e.TokenReq {
+				f.IO.Warn("export %q is public: it needs no activation, so revoking activations has no effect", e.Subject)
+			}
+			m, err := change(e, target)
+			if err != nil {
+				return nil, err
+			}
+			return []string{m}, nil
+		},
+	}.run(f)
+}
+
+func newCmdListActivationRevocations(f *cmdutil.Factory) *cobra.Command {
+	var account, subject string
+	var service, asJSON bool
+	cmd := &cobra.Command{
+		Use:     "list-activations",
+		Aliases: []string{"list_activations"},
+		Short:   "List the activation revocations of an account's exports",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			s, err := f.Operator("")
+			if err != nil {
+				return err
+			}
+			name, err := f.Account(s, account)
+			if err != nil {
+				return err
+			}
+			ac, _, err := s.Account(name)
+			if err != nil {
+				return err
+			}
+			exports := ac.Exports
+			if subject != "" || service {
+				e, err := findExport(ac, subject, service)
+				if err != nil {
+					return err
+				}
+				exports = jwt.Exports{e}
+			}
+			names := accountNames(s)
+			type exportRows struct {
+				Subject     string          `json:"subject"`
+				Type        string          `json:"type"`
+				Revocations []revocationRow `json:"revocations"`
+			}
+			var all []exportRows
+			for _, e := range exports {
+				all = append(all, exportRows{string(e.Subject), e.Type.String(), revocationRows(e.Revocations, names)})
+			}
+			if asJSON {
+				return cmdutil.PrintJSON(f.IO.Out, all)
+			}
+			found := false
+			for _, x := range all {
+				if len(x.Revocations) == 0 {
+					continue
+				}
+				found = true
+				t := cmdutil.NewTable(fmt.Sprintf("Revoked Activations of %s %q", x.Type, x.Subject))
+				t.AppendHeader([]any{"Account Public Key", "Account", "Revoked Before"})
+				for _, r := range x.Revocations {
+					t.AppendRow([]any{r.PublicKey, r.Name, r.Time})
+				}
+				cmdutil.RenderTable(f.IO.Out, t)
+			}
+			if !found {
+				fmt.Fprintf(f.IO.Out, "account %q has no revoked activations\n", name)
+			}
+			return nil
+		},
+	}
+	fs := cmd.Flags()
+	fs.StringVarP(&account, "account", "a", "", "account name or public key")
+	fs.StringVarP(&subject, "subject", "s", "", "only this export")
+	fs.BoolVar(&service, "service", false, "the export is a service")
+	fs.BoolVar(&asJSON, "json", false, "print JSON")
+	return cmd
+}
+
+// accountNames maps the public keys of the store's accounts to their names.
+func accountNames(s *store.Store) map[string]string {
+	out := map[string]string{}
+	names, err := s.Accounts()
+	if err != nil {
+		return out
+	}
+	for _, n := range names {
+		if tok, err := s.AccountJWT(n); err == nil {
+			if sub, err := store.PeekSubject(tok); err == nil {
+				out[sub] = n
+			}
+		}
+	}
+	return out
+}
+
+var unixRE = regexp.MustCompile(`^[0-9]+$`)
+
+// parseAt reads --at: empty or 0 is now; a plain number is unix seconds; otherwise a date
+// (yyyy-mm-dd, RFC 3339) or a duration from now as --start takes it.
+func parseAt(v string, now time.Time) (time.Time, error) {
+	v = strings.TrimSpace(v)
+	if v == "" || v == "0" {
+		return now, nil
+	}
+	if unixRE.MatchString(v) {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return time.Time{}, fmt.Errorf("--at %q: %w", v, err)
+		}
+		return time.Unix(n, 0), nil
+	}
+	ts, err := authz.ParseStart(v, now)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("--at: %w", err)
+	}
+	return time.Unix(ts, 0), nil
+}
