@@ -299,9 +299,9 @@ func (c *Client) scatter(ctx context.Context, subject string, n int, payload fun
 			return t.summary(), fmt.Errorf("%s: publish %d of %d: %w", subject, i+1, n, err)
 		}
 	}
-	if err := c.flush(ctx); err != nil {
-		return t.summary(), fmt.Errorf("%s: %w", subject, err)
-	}
+	// No Flush here: nats.go's flusher sends what is buffered at once, while a Flush would
+	// wait for a PONG that comes only after the server has processed every update (which can
+	// take longer than any sensible timeout). The idle timeout below covers a dead connection.
 	idle := time.NewTimer(timeout)
 	defer idle.Stop()
 	for {
