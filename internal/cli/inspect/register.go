@@ -18,4 +18,10 @@ func Register(f *cmdutil.Factory, root *cobra.Command, verbs map[string]*cobra.C
 		NewCmdDescribeUser(f),
 		NewCmdDescribeJWT(f),
 	)
+	verbs["list"].AddCommand(
+		NewCmdListOperators(f),
+		NewCmdListAccounts(f),
+		NewCmdListUsers(f),
+		NewCmdListKeys(f),
+	)
 }

@@ -453,3 +453,16 @@ func renderGeneric(w io.Writer, c *jwt.GenericClaims) {
 	d.add("Type", string(c.ClaimType()))
 	d.render(w)
 }
+
+// scopeByKey returns the role of a scoped signing key.
+func scopeByKey(sk jwt.SigningKeys, key string) (string, bool) {
+	s, ok := sk.GetScope(key)
+	if !ok || s == nil {
+		return "", false
+	}
+	us, ok := s.(*jwt.UserScope)
+	if !ok {
+		return "", false
+	}
+	return us.Role, true
+}
