@@ -24,4 +24,9 @@ func Register(f *cmdutil.Factory, root *cobra.Command, verbs map[string]*cobra.C
 		NewCmdListUsers(f),
 		NewCmdListKeys(f),
 	)
+	verbs["select"].AddCommand(
+		NewCmdSelectOperator(f),
+		NewCmdSelectAccount(f),
+	)
+	root.AddCommand(NewCmdEnv(f))
 }
