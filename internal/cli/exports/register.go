@@ -1,4 +1,7 @@
-// Package exports holds signet's exports commands.
+// Package exports holds signet's commands for what accounts share: exports (streams and
+// services, public or private), imports (from a public export or an activation token),
+// activation tokens, and subject mappings. Every change re-signs the account with the operator
+// key under the store lock, after jwt/v2 validated the whole account.
 package exports
 
 import (
@@ -10,4 +13,8 @@ import (
 // Register attaches this package's commands to the root command and to the verb commands
 // (add, edit, describe, list, delete, generate, select).
 func Register(f *cmdutil.Factory, root *cobra.Command, verbs map[string]*cobra.Command) {
+	verbs["add"].AddCommand(NewCmdAddExport(f), NewCmdAddImport(f), NewCmdAddMapping(f))
+	verbs["edit"].AddCommand(NewCmdEditExport(f))
+	verbs["delete"].AddCommand(NewCmdDeleteExport(f), NewCmdDeleteImport(f), NewCmdDeleteMapping(f))
+	verbs["generate"].AddCommand(NewCmdGenerateActivation(f))
 }

@@ -1,0 +1,141 @@
+package exports
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/nats-io/jwt/v2"
+	"github.com/spf13/pflag"
+
+	"github.com/signet-dev/signet/internal/cli/cmdutil"
+	"github.com/signet-dev/signet/internal/cli/entity"
+	"github.com/signet-dev/signet/store"
+)
+
+// Target names the account a command changes and the operator key that re-signs it.
+type Target struct {
+	Account string // -a: name or public key; empty means the current account
+	Signer  string // -K: operator key (public key, seed, seed file); empty means the keystore's
+}
+
+func (t *Target) addFlags(fs *pflag.FlagSet, what string) {
+	fs.StringVarP(&t.Account, "account", "a", "", what+" (name or public key; default the current account)")
+	fs.StringVarP(&t.Signer, "private-key", "K", "", "operator key that re-signs the account: public key, seed, or seed file")
+}
+
+// changeFunc edits an account's claims in place and returns the status lines to print once the
+// account is saved. s is the (locked) store, for looking at other accounts.
+type changeFunc func(s *store.Store, name string, ac *jwt.AccountClaims) ([]string, error)
+
+// editAccount is the one path by which every command of this package changes an account: under
+// the store lock it loads the claims, applies change, validates the result the way jwt/v2 and
+// the server do, re-signs with the operator key and saves. Nothing is written when any step
+// fails. The saved hook (push) runs after the lock is released.
+func editAccount(f *cmdutil.Factory, t Target, change changeFunc) error {
+	s, err := f.Operator("")
+	if err != nil {
+		return err
+	}
+	name, err := f.Account(s, t.Account)
+	if err != nil {
+		return err
+	}
+	ks, err := f.KeyStore()
+	if err != nil {
+		return err
+	}
+	unlock, err := s.Lock()
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	oc, _, err := s.Operator()
+	if err != nil {
+		return err
+	}
+	ac, _, err := s.Account(name)
+	if err != nil {
+		return err
+	}
+	msgs, err := change(s, name, ac)
+	if err != nil {
+		return err
+	}
+	warnings, err := validateAccount(ac)
+	if err != nil {
+		return fmt.Errorf("account %q would be invalid, nothing changed: %w", name, err)
+	}
+	token, err := entity.SignAccount(s, ks, oc, ac, nil, t.Signer)
+	if err != nil {
+		return err
+	}
+	if err := s.SaveAccount(name, token); err != nil {
+		return err
+	}
+	for _, w := range warnings {
+		f.IO.Warn("account %q: %s", name, w)
+	}
+	for _, m := range msgs {
+		f.IO.OK("%s", m)
+	}
+	unlock()
+	return f.AccountSaved(s, name)
+}
+
+// validateAccount runs jwt/v2's validation of the whole account and returns its blocking
+// issues as one error and the rest (time checks aside) as warnings.
+func validateAccount(ac *jwt.AccountClaims) ([]string, error) {
+	vr := jwt.CreateValidationResults()
+	ac.Validate(vr)
+	var errs, warns []string
+	for _, i := range vr.Issues {
+		switch {
+		case i.Blocking:
+			errs = append(errs, i.Description)
+		case !i.TimeCheck:
+			warns = append(warns, i.Description)
+		}
+	}
+	if len(errs) > 0 {
+		return warns, errors.New(strings.Join(errs, "; "))
+	}
+	return warns, nil
+}
+
+// kindOf names an export or import type for messages.
+func kindOf(service bool) jwt.ExportType {
+	if service {
+		return jwt.Service
+	}
+	return jwt.Stream
+}
+
+// parseKind reads a --kind selector: "", "service" or "stream".
+func parseKind(v string) (jwt.ExportType, error) {
+	switch strings.ToLower(v) {
+	case "":
+		return jwt.Unknown, nil
+	case "service":
+		return jwt.Service, nil
+	case "stream":
+		return jwt.Stream, nil
+	}
+	return jwt.Unknown, fmt.Errorf("--kind %q: use service or stream", v)
+}
+
+// validSubject checks a subject with jwt/v2's rules and reports every problem in one error.
+func validSubject(flag, subject string) error {
+	if subject == "" {
+		return fmt.Errorf("%s is required", flag)
+	}
+	vr := jwt.CreateValidationResults()
+	jwt.Subject(subject).Validate(vr)
+	if errs := vr.Errors(); len(errs) > 0 {
+		return fmt.Errorf("%s: %w", flag, errs[0])
+	}
+	if strings.ContainsAny(subject, "\t\r\n\f") {
+		return fmt.Errorf("%s: subject %q contains whitespace", flag, subject)
+	}
+	return nil
+}

@@ -1,0 +1,177 @@
+package exports
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/nats-io/jwt/v2"
+	"github.com/spf13/cobra"
+
+	"github.com/signet-dev/signet/authz"
+	"github.com/signet-dev/signet/internal/cli/cmdutil"
+	"github.com/signet-dev/signet/store"
+)
+
+// ActivationOptions are the inputs of `generate activation`.
+type ActivationOptions struct {
+	Account       string // exporting account
+	Signer        string // -K: the exporting account's key or one of its signing keys
+	TargetAccount string
+	Subject       string
+	Service       bool
+	Output        string
+	Start         string
+	Expiry        string
+}
+
+// NewCmdGenerateActivation builds `generate activation`.
+func NewCmdGenerateActivation(f *cmdutil.Factory) *cobra.Command {
+	o := &ActivationOptions{}
+	cmd := &cobra.Command{
+		Use:   "activation",
+		Short: "Generate an activation token that lets another account import a private export",
+		Long: `Generate an activation token, signed by the exporting account (or one of its signing keys),
+that allows the target account to import the subject from a private export. The subject may be
+the export's subject or a narrower one. The token is printed (decorated) on stdout, or written
+to the file given with -o; hand it to the importing side for ` + "`signet add import --token`.",
+		Example: `  signet generate activation -a A -t B -s help -o help.jwt`,
+		Args:    cobra.NoArgs,
+		RunE:    func(cmd *cobra.Command, args []string) error { return RunGenerateActivation(f, o) },
+	}
+	fs := cmd.Flags()
+	fs.StringVarP(&o.Account, "account", "a", "", "exporting account (name or public key; default the current account)")
+	fs.StringVarP(&o.Signer, "private-key", "K", "", "key that signs: the account's key or a signing key (role, public key, seed or seed file)")
+	fs.StringVarP(&o.TargetAccount, "target-account", "t", "", "account allowed to import: public key, or an account name of this operator")
+	fs.StringVarP(&o.Subject, "subject", "s", "", "subject to activate (the export's subject or a narrower one)")
+	fs.BoolVar(&o.Service, "service", false, "activate the service export when a stream export also matches the subject")
+	fs.StringVarP(&o.Output, "output-file", "o", "", "write the token to this file instead of stdout")
+	fs.StringVar(&o.Start, "start", "", "valid from: 0 (now), yyyy-mm-dd, RFC3339, or a duration like 1d")
+	fs.StringVar(&o.Expiry, "expiry", "", "valid until: 0 (never), yyyy-mm-dd, RFC3339, or a duration like 30d")
+	return cmd
+}
+
+// RunGenerateActivation signs an activation token for one import.
+func RunGenerateActivation(f *cmdutil.Factory, o *ActivationOptions) error {
+	if o.TargetAccount == "" {
+		return errors.New("--target-account is required: the account (name or public key) that will import")
+	}
+	if err := validSubject("--subject", o.Subject); err != nil {
+		return err
+	}
+	var start, expires int64
+	var err error
+	if o.Start != "" {
+		if start, err = authz.ParseStart(o.Start, f.Now()); err != nil {
+			return fmt.Errorf("--start: %w", err)
+		}
+	}
+	if o.Expiry != "" {
+		if expires, err = authz.ParseExpiry(o.Expiry, f.Now()); err != nil {
+			return fmt.Errorf("--expiry: %w", err)
+		}
+	}
+	s, err := f.Operator("")
+	if err != nil {
+		return err
+	}
+	name, err := f.Account(s, o.Account)
+	if err != nil {
+		return err
+	}
+	ks, err := f.KeyStore()
+	if err != nil {
+		return err
+	}
+	ac, _, err := s.Account(name)
+	if err != nil {
+		return err
+	}
+	target, err := resolveAccount(s, "--target-account", o.TargetAccount)
+	if err != nil {
+		return err
+	}
+	if target.pub == ac.Subject {
+		return fmt.Errorf("account %q needs no activation to use its own export", name)
+	}
+	e, err := exportFor(name, ac, o.Subject, o.Service)
+	if err != nil {
+		return err
+	}
+	if !e.TokenReq {
+		f.IO.Warn("%s export %q of account %q is public: any account can import it without an activation", e.Type, e.Subject, name)
+	}
+	kp, err := ks.Signer(cmdutil.AccountIssuer(name, ac), o.Signer)
+	if err != nil {
+		return err
+	}
+	act := jwt.NewActivationClaims(target.pub)
+	act.Name = e.Name
+	act.ImportSubject = jwt.Subject(o.Subject)
+	act.ImportType = e.Type
+	act.NotBefore = start
+	act.Expires = expires
+	if pub, _ := kp.PublicKey(); pub != ac.Subject {
+		act.IssuerAccount = ac.Subject
+	}
+	vr := jwt.CreateValidationResults()
+	act.Validate(vr)
+	if errs := vr.Errors(); len(errs) > 0 {
+		return fmt.Errorf("activation would be invalid: %w", errors.Join(errs...))
+	}
+	token, err := act.Encode(kp)
+	if err != nil {
+		return fmt.Errorf("sign activation: %w", err)
+	}
+	decorated, err := jwt.DecorateJWT(token)
+	if err != nil {
+		return fmt.Errorf("decorate activation: %w", err)
+	}
+	msg := fmt.Sprintf("generated %s activation for account %s to import %q from account %q", e.Type, target.label(), o.Subject, name)
+	if o.Output == "" {
+		// stdout carries the token alone, so that it can be piped or redirected.
+		if _, err := f.IO.Out.Write(decorated); err != nil {
+			return err
+		}
+		fmt.Fprintf(f.IO.ErrOut, "[ OK ] %s\n", msg)
+		return nil
+	}
+	if err := store.WriteFileAtomic(o.Output, decorated, 0o644, 0o755); err != nil {
+		return fmt.Errorf("write activation: %w", err)
+	}
+	f.IO.OK("%s", msg)
+	f.IO.OK("wrote activation token to %q", o.Output)
+	return nil
+}
+
+// exportFor finds the export that covers subject; with both kinds covering it, the stream wins
+// unless service is set.
+func exportFor(account string, ac *jwt.AccountClaims, subject string, service bool) (*jwt.Export, error) {
+	stream, svc := coveringExports(ac, subject)
+	switch {
+	case service && svc != nil:
+		return svc, nil
+	case service:
+		return nil, fmt.Errorf("account %q exports no service matching %q: add one with `signet add export -a %s -s %s --service --private`", account, subject, account, subject)
+	case stream != nil:
+		return stream, nil
+	case svc != nil:
+		return svc, nil
+	}
+	return nil, fmt.Errorf("account %q exports nothing matching %q: add an export with `signet add export -a %s -s %s --private`", account, subject, account, subject)
+}
+
+// coveringExports returns the first stream and the first service export whose subject
+// contains subject.
+func coveringExports(ac *jwt.AccountClaims, subject string) (stream, service *jwt.Export) {
+	for _, e := range ac.Exports {
+		if !jwt.Subject(subject).IsContainedIn(e.Subject) {
+			continue
+		}
+		if e.IsService() && service == nil {
+			service = e
+		} else if e.IsStream() && stream == nil {
+			stream = e
+		}
+	}
+	return stream, service
+}
