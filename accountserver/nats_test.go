@@ -1,0 +1,376 @@
+package accountserver
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/jwt/v2"
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nkeys"
+
+	"github.com/signet-dev/signet/internal/natstest"
+	"github.com/signet-dev/signet/jwtstore"
+)
+
+// natsConfig points cfg at a NATS server as the operator's system user.
+func natsConfig(t testing.TB, cfg *Config, op *natstest.Operator, url string) {
+	cfg.NATS = NATSConfig{
+		Servers:         []string{url},
+		UserCredentials: op.SysCredsFile(t),
+		ReconnectWait:   50 * time.Millisecond,
+		SyncInterval:    time.Hour,
+	}
+}
+
+func waitConnected(t testing.TB, s *Server) {
+	t.Helper()
+	waitFor(t, 10*time.Second, "account server to connect to nats", s.NATSConnected)
+	// Make sure the subscriptions reached the server before the test relies on them.
+	if err := s.peer.Load().nc.Flush(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func userConn(t testing.TB, ns *natstest.Server, userJWT string, seed []byte, opts ...nats.Option) (*nats.Conn, error) {
+	t.Helper()
+	opts = append([]nats.Option{nats.UserJWTAndSeed(userJWT, string(seed)),
+		nats.ErrorHandler(func(*nats.Conn, *nats.Subscription, error) {})}, opts...)
+	nc, err := nats.Connect(ns.ClientURL(), opts...)
+	if err == nil {
+		t.Cleanup(nc.Close)
+	}
+	return nc, err
+}
+
+// TestURLResolver: nats-server fetches accounts from signet serve over HTTP and applies
+// updates signet serve announces, without restarts.
+func TestURLResolver(t *testing.T) {
+	t.Parallel()
+	op := natstest.NewOperator(t, "O")
+	cfg := testConfig(t, op)
+	port := freePort(t)
+	natsConfig(t, &cfg, op, fmt.Sprintf("nats://127.0.0.1:%d", port))
+	s := startServer(t, cfg)
+	ns := natstest.Start(t, op.Trust(), natstest.Options{Resolver: natstest.URL, URL: s.ResolverURL(), Extra: listenExtra(port)})
+	waitConnected(t, s)
+
+	akp, pub, tok := op.Account(t, "A")
+	mustPost(t, s, pub, tok)
+	ujwt, useed := op.User(t, akp, "u")
+	nc, err := userConn(t, ns, ujwt, useed)
+	if err != nil {
+		t.Fatalf("user of a pushed account cannot connect: %v", err)
+	}
+	if err := nc.Publish("x", make([]byte, 2000)); err != nil {
+		t.Fatal(err)
+	}
+	if err := nc.Flush(); err != nil {
+		t.Fatal(err)
+	}
+
+	// Lower the max payload: a larger publish is refused without restarting anything.
+	ac := jwt.NewAccountClaims(pub)
+	ac.Name = "A"
+	ac.Limits.Payload = 1000
+	lowered, err := ac.Encode(op.KP)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustPost(t, s, pub, lowered)
+	waitFor(t, 5*time.Second, "max payload to be enforced", func() bool {
+		errs := make(chan error, 4)
+		c, err := userConn(t, ns, ujwt, useed, nats.NoReconnect(),
+			nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) { errs <- err }),
+			nats.DisconnectErrHandler(func(_ *nats.Conn, err error) { errs <- err }))
+		if err != nil {
+			return false
+		}
+		defer c.Close()
+		if c.MaxPayload() <= 1000 {
+			return true // the server already told the client
+		}
+		if err := c.Publish("x", make([]byte, 2000)); err != nil {
+			return true
+		}
+		if err := c.FlushTimeout(time.Second); err != nil {
+			return true
+		}
+		select {
+		case err := <-errs:
+			return err != nil && strings.Contains(strings.ToLower(err.Error()), "payload")
+		case <-time.After(200 * time.Millisecond):
+			return false
+		}
+	})
+
+	// Revoke the user: it gets disconnected.
+	closed := make(chan struct{})
+	victim, err := userConn(t, ns, ujwt, useed, nats.NoReconnect(), nats.ClosedHandler(func(*nats.Conn) { close(closed) }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = victim
+	upub := func() string { c, _ := jwt.DecodeUserClaims(ujwt); return c.Subject }()
+	ac.Revoke(upub)
+	revoked, err := ac.Encode(op.KP)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustPost(t, s, pub, revoked)
+	select {
+	case <-closed:
+	case <-time.After(10 * time.Second):
+		t.Fatal("revoked user still connected")
+	}
+}
+
+// TestCacheResolver: a server with `resolver: { type: cache }` finds an account that only
+// signet serve holds, through the LOOKUP responder.
+func TestCacheResolver(t *testing.T) {
+	t.Parallel()
+	op := natstest.NewOperator(t, "O")
+	ns := natstest.StartCache(t, op.Trust())
+	cfg := testConfig(t, op)
+	natsConfig(t, &cfg, op, ns.ClientURL())
+	s := startServer(t, cfg)
+	waitConnected(t, s)
+	akp, pub, tok := op.Account(t, "A")
+	mustPost(t, s, pub, tok)
+	ujwt, useed := op.User(t, akp, "u")
+	nc, err := userConn(t, ns, ujwt, useed)
+	if err != nil {
+		t.Fatalf("user of an account held only by signet cannot connect: %v", err)
+	}
+	sub, err := nc.SubscribeSync("ping")
+	if err != nil {
+		t.Fatal(err)
+	}
+	nc.Publish("ping", []byte("x"))
+	if _, err := sub.NextMsg(5 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+	// A miss is an empty reply, not silence.
+	sys, err := nats.Connect(ns.ClientURL(), op.SysUserOption())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sys.Close()
+	_, missing, _ := op.Account(t, "missing")
+	msg, err := sys.Request(fmt.Sprintf("$SYS.REQ.ACCOUNT.%s.CLAIMS.LOOKUP", missing), nil, 5*time.Second)
+	if err != nil || len(msg.Data) != 0 {
+		t.Fatalf("lookup of a missing account: %v %v", err, msg)
+	}
+}
+
+// TestFullResolver: an account posted to signet serve reaches a full resolver's directory, and
+// one pushed to the server reaches signet serve (directly, and through the pack exchange when
+// signet serve was not there to hear it).
+func TestFullResolver(t *testing.T) {
+	t.Parallel()
+	op := natstest.NewOperator(t, "O")
+	ns := natstest.StartFull(t, op.Trust())
+	sys, err := nats.Connect(ns.ClientURL(), op.SysUserOption())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sys.Close()
+	// Pushed to the server before signet serve runs: only the pack exchange can bring it.
+	_, early, earlyTok := op.Account(t, "early")
+	if msg, err := sys.Request("$SYS.REQ.CLAIMS.UPDATE", []byte(earlyTok), 5*time.Second); err != nil || !strings.Contains(string(msg.Data), `"code":200`) {
+		t.Fatalf("push to server: %v %v", err, msg)
+	}
+
+	cfg := testConfig(t, op)
+	natsConfig(t, &cfg, op, ns.ClientURL())
+	s := startServer(t, cfg)
+	waitConnected(t, s)
+	waitFor(t, 10*time.Second, "pack exchange to bring the early account", func() bool {
+		got, err := cfg.Backend.Get(early)
+		return err == nil && got == earlyTok
+	})
+
+	_, pub, tok := op.Account(t, "A")
+	mustPost(t, s, pub, tok)
+	waitFor(t, 10*time.Second, "account in the server's directory", func() bool {
+		data, err := os.ReadFile(filepath.Join(ns.Dir, pub+".jwt"))
+		return err == nil && string(data) == tok
+	})
+
+	_, pub2, tok2 := op.Account(t, "B")
+	msg, err := sys.Request("$SYS.REQ.CLAIMS.UPDATE", []byte(tok2), 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = msg
+	waitFor(t, 10*time.Second, "pushed account in signet's store", func() bool {
+		got, err := cfg.Backend.Get(pub2)
+		return err == nil && got == tok2
+	})
+
+	// LIST answers with the store's ids, in nats-server's shape (several servers answer; collect).
+	inbox := nats.NewInbox()
+	lsub, _ := sys.SubscribeSync(inbox)
+	sys.PublishRequest("$SYS.REQ.CLAIMS.LIST", inbox, nil)
+	found := false
+	for i := 0; i < 2 && !found; i++ {
+		m, err := lsub.NextMsg(5 * time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var resp struct {
+			Server server.ServerInfo `json:"server"`
+			Data   []string          `json:"data"`
+		}
+		if err := json.Unmarshal(m.Data, &resp); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("LIST answer from %s: %d ids", resp.Server.Name, len(resp.Data))
+		if resp.Server.Name == "signet" {
+			// The pack exchange also brought the system account from the server.
+			found = contains(resp.Data, early) && contains(resp.Data, pub) && contains(resp.Data, pub2)
+		}
+	}
+	if !found {
+		t.Fatal("no LIST answer from signet with the accounts")
+	}
+}
+
+// TestClaimsUpdateRefusesUntrusted: signet serve checks what nats-server's full resolver does not.
+func TestClaimsUpdateRefusesUntrusted(t *testing.T) {
+	t.Parallel()
+	op := natstest.NewOperator(t, "O")
+	ns := natstest.StartMemory(t, op.Trust(), nil)
+	cfg := testConfig(t, op)
+	natsConfig(t, &cfg, op, ns.ClientURL())
+	s := startServer(t, cfg)
+	waitConnected(t, s)
+	sys, err := nats.Connect(ns.ClientURL(), op.SysUserOption())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sys.Close()
+	akp, _ := nkeys.CreateAccount()
+	apub, _ := akp.PublicKey()
+	selfSigned, _ := jwt.NewAccountClaims(apub).Encode(akp)
+	msg, err := sys.Request("$SYS.REQ.CLAIMS.UPDATE", []byte(selfSigned), 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var resp server.ServerAPIClaimUpdateResponse
+	if err := json.Unmarshal(msg.Data, &resp); err != nil || resp.Error == nil || resp.Data != nil || resp.Server == nil {
+		t.Fatalf("reply %s", msg.Data)
+	}
+	if _, err := cfg.Backend.Get(apub); !errors.Is(err, jwtstore.ErrNotFound) {
+		t.Fatal("self-signed account stored via NATS")
+	}
+	_, pub, tok := op.Account(t, "A")
+	msg, err = sys.Request("$SYS.REQ.CLAIMS.UPDATE", []byte(tok), 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp = server.ServerAPIClaimUpdateResponse{}
+	if err := json.Unmarshal(msg.Data, &resp); err != nil || resp.Data == nil || resp.Data.Account != pub || resp.Data.Code != 200 {
+		t.Fatalf("reply %s", msg.Data)
+	}
+	// Delete over NATS: operator-signed, not replayable.
+	req := deleteRequest(t, op.KP, time.Minute, pub)
+	if msg, err = sys.Request("$SYS.REQ.CLAIMS.DELETE", []byte(req), 5*time.Second); err != nil || !strings.Contains(string(msg.Data), "deleted 1 accounts") {
+		t.Fatalf("delete: %v %s", err, msg.Data)
+	}
+	if _, err := cfg.Backend.Get(pub); !errors.Is(err, jwtstore.ErrNotFound) {
+		t.Fatal("not deleted")
+	}
+	if msg, err = sys.Request("$SYS.REQ.CLAIMS.DELETE", []byte(req), 5*time.Second); err != nil || !strings.Contains(string(msg.Data), "replay") {
+		t.Fatalf("replayed delete: %v %s", err, msg.Data)
+	}
+}
+
+// TestNATSDownThenUp: NATS is away at start and again in the middle; every update made
+// meanwhile reaches the server once it is back.
+func TestNATSDownThenUp(t *testing.T) {
+	t.Parallel()
+	op := natstest.NewOperator(t, "O")
+	port := freePort(t)
+	dir := t.TempDir()
+	cfg := testConfig(t, op)
+	natsConfig(t, &cfg, op, fmt.Sprintf("nats://127.0.0.1:%d", port))
+	s := startServer(t, cfg)
+	if s.NATSConnected() {
+		t.Fatal("connected to a server that does not exist")
+	}
+	accts := map[string]string{}
+	postSome := func(n int) {
+		for pub, tok := range op.Accounts(t, n) {
+			mustPost(t, s, pub, tok)
+			accts[pub] = tok
+		}
+	}
+	allArrived := func() bool {
+		for pub, tok := range accts {
+			data, err := os.ReadFile(filepath.Join(dir, pub+".jwt"))
+			if err != nil || string(data) != tok {
+				return false
+			}
+		}
+		return true
+	}
+	postSome(5) // NATS not there yet
+	opts := natstest.Options{Resolver: natstest.Full, Dir: dir, Extra: listenExtra(port)}
+	ns := natstest.Start(t, op.Trust(), opts)
+	waitFor(t, 15*time.Second, "updates made before NATS started to arrive", allArrived)
+
+	ns.Shutdown()
+	ns.WaitForShutdown()
+	waitFor(t, 10*time.Second, "disconnect to be noticed", func() bool { return !s.NATSConnected() })
+	postSome(5) // NATS down
+	natstest.Start(t, op.Trust(), opts)
+	waitFor(t, 15*time.Second, "updates made while NATS was down to arrive", allArrived)
+	if len(accts) != 10 {
+		t.Fatalf("%d accounts", len(accts))
+	}
+}
+
+// TestNotificationReplies counts server answers to update notifications.
+func TestNotificationReplies(t *testing.T) {
+	t.Parallel()
+	op := natstest.NewOperator(t, "O")
+	servers := natstest.StartCluster(t, 2, op.Trust())
+	cfg := testConfig(t, op)
+	natsConfig(t, &cfg, op, servers[0].ClientURL())
+	s := startServer(t, cfg)
+	waitConnected(t, s)
+	_, pub, tok := op.Account(t, "A")
+	mustPost(t, s, pub, tok)
+	waitFor(t, 10*time.Second, "both servers to answer every notification", func() bool {
+		_, body := get(t, "http://"+s.HTTPAddr()+"/metrics")
+		sent, ok := metricValue(body, "signet_notifications_sent_total"), metricValue(body, `signet_notification_replies_total{result="ok"}`)
+		return sent >= 1 && ok == 2*sent
+	})
+	for _, ns := range servers {
+		if data, err := os.ReadFile(filepath.Join(ns.Dir, pub+".jwt")); err != nil || string(data) != tok {
+			t.Fatalf("%s lacks the account: %v", ns.Name(), err)
+		}
+	}
+	_, body := get(t, "http://"+s.HTTPAddr()+"/healthz")
+	if !strings.Contains(body, `"connected":true`) {
+		t.Fatalf("healthz: %s", body)
+	}
+}
+
+func metricValue(body, name string) float64 {
+	for _, l := range strings.Split(body, "\n") {
+		if v, ok := strings.CutPrefix(l, name+" "); ok {
+			f, _ := strconv.ParseFloat(v, 64)
+			return f
+		}
+	}
+	return -1
+}
