@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -162,14 +163,30 @@ func (id *Identity) AuthOption() nats.Option {
 	return nats.UserCredentials(id.CredsFile)
 }
 
-// ctxDialer makes connecting honour the command's context (Ctrl-C while dialing).
+// ctxDialer makes connecting honour the command's context (Ctrl-C while dialing) and keeps the
+// last dial error, which nats.go hides behind "no servers available".
 type ctxDialer struct {
 	ctx context.Context
 	d   net.Dialer
+
+	mu      sync.Mutex
+	lastErr error
 }
 
 func (c *ctxDialer) Dial(network, address string) (net.Conn, error) {
-	return c.d.DialContext(c.ctx, network, address)
+	conn, err := c.d.DialContext(c.ctx, network, address)
+	if err != nil {
+		c.mu.Lock()
+		c.lastErr = err
+		c.mu.Unlock()
+	}
+	return conn, err
+}
+
+func (c *ctxDialer) err() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.lastErr
 }
 
 // Connect resolves the user and connects to the servers. The connection is closed when ctx ends
@@ -187,20 +204,21 @@ func Connect(ctx context.Context, f *cmdutil.Factory, o *ConnOptions) (*nats.Con
 	if timeout <= 0 {
 		timeout = 5 * time.Second
 	}
+	dialer := &ctxDialer{ctx: ctx, d: net.Dialer{Timeout: timeout}}
 	nc, err := nats.Connect(urls,
 		id.AuthOption(),
 		nats.Name("signet tool"),
 		nats.Timeout(timeout),
-		nats.SetCustomDialer(&ctxDialer{ctx: ctx, d: net.Dialer{Timeout: timeout}}),
+		nats.SetCustomDialer(dialer),
 	)
 	if err != nil {
-		return nil, nil, connectError(ctx, urls, id, err)
+		return nil, nil, connectError(ctx, urls, id, err, dialer.err())
 	}
 	return nc, id, nil
 }
 
 // connectError explains a failed connection: the server's own reason, and what to try next.
-func connectError(ctx context.Context, urls string, id *Identity, err error) error {
+func connectError(ctx context.Context, urls string, id *Identity, err, dialErr error) error {
 	who := fmt.Sprintf("user %q of account %q", id.User, id.Account)
 	switch {
 	case ctx.Err() != nil:
@@ -210,6 +228,9 @@ func connectError(ctx context.Context, urls string, id *Identity, err error) err
 		return fmt.Errorf("connect to %s as %s: the server refused: %w (check that the servers trust operator %q and know account %q: `signet push -a %s`)",
 			urls, who, err, id.Operator, id.Account, id.Account)
 	case errors.Is(err, nats.ErrNoServers):
+		if dialErr != nil {
+			err = fmt.Errorf("%w: %w", err, dialErr)
+		}
 		return fmt.Errorf("connect to %s as %s: %w (is a nats-server listening there? pass another with --nats)", urls, who, err)
 	}
 	return fmt.Errorf("connect to %s as %s: %w", urls, who, err)
