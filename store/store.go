@@ -63,7 +63,8 @@ func (s Stores) Operators() ([]string, error) {
 	}
 	var names []string
 	for _, e := range entries {
-		if e.IsDir() && exists(filepath.Join(s.Dir, e.Name(), infoFile)) {
+		// Dot folders are Create's half-made stores (left by a crash), never operators.
+		if e.IsDir() && !strings.HasPrefix(e.Name(), ".") && exists(filepath.Join(s.Dir, e.Name(), infoFile)) {
 			names = append(names, e.Name())
 		}
 	}
