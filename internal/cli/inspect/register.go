@@ -28,5 +28,5 @@ func Register(f *cmdutil.Factory, root *cobra.Command, verbs map[string]*cobra.C
 		NewCmdSelectOperator(f),
 		NewCmdSelectAccount(f),
 	)
-	root.AddCommand(NewCmdEnv(f))
+	root.AddCommand(NewCmdEnv(f), NewCmdValidate(f))
 }
