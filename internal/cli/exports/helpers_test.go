@@ -1,0 +1,119 @@
+package exports_test
+
+import (
+	"crypto/sha256"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/nats-io/jwt/v2"
+	"github.com/nats-io/nats.go"
+
+	"github.com/signet-dev/signet/internal/cli"
+	"github.com/signet-dev/signet/internal/cli/clitest"
+	"github.com/signet-dev/signet/internal/natstest"
+	"github.com/signet-dev/signet/keystore"
+	"github.com/signet-dev/signet/store"
+)
+
+// newEnv makes operator O (with SYS) and accounts A, B, C, each with one user named after it
+// in lower case.
+func newEnv(t *testing.T) *clitest.Env {
+	t.Helper()
+	e := clitest.New(t, cli.NewRootCmd)
+	e.MustRun("add", "operator", "O", "--sys")
+	for _, a := range []string{"A", "B", "C"} {
+		e.MustRun("add", "account", a)
+		e.MustRun("add", "user", "-a", a, lower(a))
+	}
+	return e
+}
+
+func lower(s string) string { return string(rune(s[0]) + 'a' - 'A') }
+
+func openStore(t *testing.T, e *clitest.Env) *store.Store {
+	t.Helper()
+	s, err := store.Stores{Dir: e.StoresDir()}.Open("O")
+	if err != nil {
+		t.Fatalf("open store: %v", err)
+	}
+	return s
+}
+
+func account(t *testing.T, e *clitest.Env, name string) *jwt.AccountClaims {
+	t.Helper()
+	ac, _, err := openStore(t, e).Account(name)
+	if err != nil {
+		t.Fatalf("load account %s: %v", name, err)
+	}
+	return ac
+}
+
+// startServer starts an operator-mode nats-server trusting the store's operator, with every
+// account of the store preloaded.
+func startServer(t *testing.T, e *clitest.Env) *natstest.Server {
+	t.Helper()
+	s := openStore(t, e)
+	opJWT, err := s.OperatorJWT()
+	if err != nil {
+		t.Fatal(err)
+	}
+	oc, _, err := s.Operator()
+	if err != nil {
+		t.Fatal(err)
+	}
+	names, err := s.Accounts()
+	if err != nil {
+		t.Fatal(err)
+	}
+	preload := map[string]string{}
+	tr := natstest.Trust{OperatorJWT: opJWT, SystemAccount: oc.SystemAccount}
+	for _, n := range names {
+		ac, tok, err := s.Account(n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		preload[ac.Subject] = tok
+		if ac.Subject == oc.SystemAccount {
+			tr.SystemAccountJWT = tok
+		}
+	}
+	return natstest.StartMemory(t, tr, preload)
+}
+
+// connect connects as the user of account a whose creds signet wrote.
+func connect(t *testing.T, e *clitest.Env, ns *natstest.Server, a string) *nats.Conn {
+	t.Helper()
+	creds := keystore.KeyStore{Dir: e.KeysDir()}.CredsPath("O", a, lower(a))
+	nc, err := nats.Connect(ns.ClientURL(), nats.UserCredentials(creds))
+	if err != nil {
+		t.Fatalf("connect as user of %s: %v", a, err)
+	}
+	t.Cleanup(nc.Close)
+	return nc
+}
+
+// snapshot hashes every file of the stores and keys folders, to show that a failed command
+// changed nothing.
+func snapshot(t *testing.T, e *clitest.Env) map[string][32]byte {
+	t.Helper()
+	out := map[string][32]byte{}
+	for _, root := range []string{e.StoresDir(), e.KeysDir()} {
+		err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() || filepath.Base(p) == "lock" {
+				return err
+			}
+			data, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			out[p] = sha256.Sum256(data)
+			return nil
+		})
+		if err != nil {
+			t.Fatalf("snapshot %s: %v", root, err)
+		}
+	}
+	return out
+}
