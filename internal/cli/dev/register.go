@@ -1,13 +1,308 @@
-// Package dev holds signet's dev commands.
+// Package dev holds `signet dev`: one command to a running, secured NATS system.
 package dev
 
 import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"time"
+
 	"github.com/spf13/cobra"
 
+	"github.com/signet-dev/signet/devstack"
 	"github.com/signet-dev/signet/internal/cli/cmdutil"
+	"github.com/signet-dev/signet/internal/cli/entity"
+	"github.com/signet-dev/signet/keystore"
+	"github.com/signet-dev/signet/remote"
+	"github.com/signet-dev/signet/store"
 )
 
-// Register attaches this package's commands to the root command and to the verb commands
-// (add, edit, describe, list, delete, generate, select).
+// Register attaches `dev` to the root command.
 func Register(f *cmdutil.Factory, root *cobra.Command, verbs map[string]*cobra.Command) {
+	root.AddCommand(NewCmdDev(f))
 }
+
+// Options are the inputs of `signet dev`.
+type Options struct {
+	Operator string
+	Dir      string
+	Host     string
+	NATSPort int
+	HTTPPort int
+	Verbose  bool
+}
+
+// Demo names: the account and user `signet dev` creates.
+const (
+	DemoAccount = "APP"
+	DemoUser    = "demo"
+)
+
+// NewCmdDev builds `signet dev`.
+func NewCmdDev(f *cmdutil.Factory) *cobra.Command {
+	o := &Options{}
+	cmd := &cobra.Command{
+		Use:   "dev",
+		Short: "Run a secured NATS system for development: nats-server + signet serve, one command",
+		Long: `Run an embedded nats-server that trusts a development operator and resolves accounts
+through an in-process account server. The operator (default "dev"), its system account, an
+account APP and a user demo live in the ordinary signet store, so every other signet command
+works on them; account changes made while dev runs are pushed to it automatically.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error { return Run(cmd.Context(), f, o) },
+	}
+	fs := cmd.Flags()
+	fs.StringVar(&o.Operator, "operator", "dev", "operator to run (created with a signing key and a system account if missing)")
+	fs.StringVar(&o.Dir, "dir", "", "folder for the account server's JWTs and the server's data (default <data dir>/signet-dev/<operator>)")
+	fs.StringVar(&o.Host, "host", "127.0.0.1", "address to listen on")
+	fs.IntVar(&o.NATSPort, "nats-port", 0, "NATS client port (default 4222, or a free port when taken)")
+	fs.IntVar(&o.HTTPPort, "http-port", 0, "account server port (default 9090, or a free port when taken)")
+	fs.BoolVarP(&o.Verbose, "verbose", "v", false, "log the account server's activity")
+	return cmd
+}
+
+// Run prepares the store and runs the stack until ctx is cancelled.
+func Run(ctx context.Context, f *cmdutil.Factory, o *Options) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	if o.NATSPort < 0 || o.NATSPort > 65535 || o.HTTPPort < 0 || o.HTTPPort > 65535 {
+		return errors.New("--nats-port and --http-port must be between 1 and 65535")
+	}
+	if err := store.ValidateName(o.Operator); err != nil {
+		return fmt.Errorf("--operator: %w", err)
+	}
+	stores, err := f.Stores()
+	if err != nil {
+		return err
+	}
+	ks, err := f.KeyStore()
+	if err != nil {
+		return err
+	}
+	natsPort, httpPort, err := devstack.Ports(o.Host, o.NATSPort, o.HTTPPort)
+	if err != nil {
+		return err
+	}
+	s, created, err := ensureOperator(f, stores, ks, o.Operator)
+	if err != nil {
+		return err
+	}
+	if err := f.Select(s.Name(), DemoAccount); err != nil {
+		return err
+	}
+	accountServer := fmt.Sprintf("http://%s:%d/jwt/v1", o.Host, httpPort)
+	serviceURL := fmt.Sprintf("nats://%s:%d", o.Host, natsPort)
+	if err := pointOperatorAt(s, ks, accountServer, serviceURL); err != nil {
+		return err
+	}
+	oc, opJWT, err := s.Operator()
+	if err != nil {
+		return err
+	}
+	sysName, err := s.FindAccount(oc.SystemAccount)
+	if err != nil {
+		return fmt.Errorf("system account of operator %q: %w", s.Name(), err)
+	}
+	sysJWT, err := s.AccountJWT(sysName)
+	if err != nil {
+		return err
+	}
+	sysCreds, err := systemCreds(s, ks, sysName)
+	if err != nil {
+		return err
+	}
+	dir := o.Dir
+	if dir == "" {
+		dir = filepath.Join(filepath.Dir(stores.Dir), "signet-dev", s.Name())
+	}
+	level := slog.LevelWarn
+	if o.Verbose {
+		level = slog.LevelInfo
+	}
+	logger := slog.New(slog.NewTextHandler(f.IO.ErrOut, &slog.HandlerOptions{Level: level}))
+	stack, err := devstack.Start(devstack.Config{
+		OperatorJWT:      opJWT,
+		SystemAccountJWT: sysJWT,
+		SystemUserCreds:  sysCreds,
+		Dir:              dir,
+		Host:             o.Host,
+		NATSPort:         natsPort,
+		HTTPPort:         httpPort,
+		Logger:           logger,
+	})
+	if err != nil {
+		return err
+	}
+	defer func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = stack.Shutdown(sctx)
+	}()
+	if err := pushAll(ctx, f, s, stack.AccountServerURL()); err != nil {
+		return err
+	}
+	printBanner(f, s, ks, stack, created)
+	<-ctx.Done()
+	fmt.Fprintln(f.IO.Out, "signet dev: stopping")
+	return nil
+}
+
+// ensureOperator opens the dev operator, creating it (with a signing key, a system account, the
+// demo account and user) when missing.
+func ensureOperator(f *cmdutil.Factory, stores store.Stores, ks keystore.KeyStore, name string) (*store.Store, bool, error) {
+	if s, err := stores.Open(name); err == nil {
+		if s.Info.Managed {
+			return nil, false, fmt.Errorf("operator %q is managed (its key is held elsewhere): signet dev needs a local operator; pass --operator NAME", name)
+		}
+		if err := ensureDemo(f, s, ks); err != nil {
+			return nil, false, err
+		}
+		return s, false, nil
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return nil, false, err
+	}
+	quiet := *f
+	quiet.IO = &cmdutil.IOStreams{In: f.IO.In, Out: discard{}, ErrOut: f.IO.ErrOut}
+	quiet.OnAccountSaved = nil // nothing is running yet; dev pushes everything once it is up
+	if err := entity.RunAddOperator(&quiet, &entity.AddOperatorOptions{Name: name, Sys: true, GenerateSK: true}); err != nil {
+		return nil, false, err
+	}
+	s, err := stores.Open(name)
+	if err != nil {
+		return nil, false, err
+	}
+	if err := ensureDemo(&quiet, s, ks); err != nil {
+		return nil, false, err
+	}
+	return s, true, nil
+}
+
+// ensureDemo adds account APP (signed by the operator's signing key) and its user demo if missing.
+func ensureDemo(f *cmdutil.Factory, s *store.Store, ks keystore.KeyStore) error {
+	unlock, err := s.Lock()
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	quiet := *f
+	quiet.IO = &cmdutil.IOStreams{In: f.IO.In, Out: discard{}, ErrOut: f.IO.ErrOut}
+	if !s.HasAccount(DemoAccount) {
+		oc, _, err := s.Operator()
+		if err != nil {
+			return err
+		}
+		signer := ""
+		for _, sk := range oc.SigningKeys {
+			if ks.Has(sk) {
+				signer = sk
+				break
+			}
+		}
+		if _, err := entity.CreateAccount(&quiet, s, ks, DemoAccount, signer, nil); err != nil {
+			return err
+		}
+	}
+	if !s.HasUser(DemoAccount, DemoUser) {
+		if _, err := entity.CreateUser(&quiet, s, ks, DemoAccount, DemoUser, "", nil); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// pointOperatorAt makes the operator carry the dev account server and service URLs, so that
+// other signet commands push to it and `signet tool` connects to it.
+func pointOperatorAt(s *store.Store, ks keystore.KeyStore, accountServer, serviceURL string) error {
+	unlock, err := s.Lock()
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	oc, _, err := s.Operator()
+	if err != nil {
+		return err
+	}
+	if oc.AccountServerURL == accountServer && slices.Equal(oc.OperatorServiceURLs, []string{serviceURL}) {
+		return nil
+	}
+	oc.AccountServerURL = accountServer
+	oc.OperatorServiceURLs = []string{serviceURL}
+	return entity.SaveOperatorClaims(s, ks, oc)
+}
+
+// systemCreds returns the creds file of a system account user, writing it from the store and
+// keystore when missing.
+func systemCreds(s *store.Store, ks keystore.KeyStore, sysName string) (string, error) {
+	users, err := s.UserNames(sysName)
+	if err != nil {
+		return "", err
+	}
+	for _, u := range users {
+		p := ks.CredsPath(s.Name(), sysName, u)
+		if _, err := os.Stat(p); err == nil {
+			return p, nil
+		}
+		uc, tok, err := s.User(sysName, u)
+		if err != nil {
+			continue
+		}
+		kp, err := ks.Get(uc.Subject)
+		if err != nil {
+			continue
+		}
+		seed, _ := kp.Seed()
+		return ks.WriteCreds(s.Name(), sysName, u, tok, seed)
+	}
+	return "", fmt.Errorf("system account %q has no user whose seed the keystore holds: add one with `signet add user sys -a %s`", sysName, sysName)
+}
+
+// pushAll brings the account server up to date with the store (accounts added while dev was
+// not running).
+func pushAll(ctx context.Context, f *cmdutil.Factory, s *store.Store, url string) error {
+	names, err := s.Accounts()
+	if err != nil {
+		return err
+	}
+	client := &http.Client{Timeout: 10 * time.Second}
+	for _, n := range names {
+		tok, err := s.AccountJWT(n)
+		if err != nil {
+			return err
+		}
+		if _, err := remote.PushHTTP(ctx, client, url, tok); err != nil {
+			var he *remote.HTTPError
+			if errors.As(err, &he) && he.Status == http.StatusConflict {
+				continue // the server already holds a newer copy
+			}
+			f.IO.Warn("account %q was not loaded into the dev account server: %v", n, err)
+		}
+	}
+	return nil
+}
+
+func printBanner(f *cmdutil.Factory, s *store.Store, ks keystore.KeyStore, stack *devstack.Stack, created bool) {
+	w := f.IO.Out
+	verb := "reusing"
+	if created {
+		verb = "created"
+	}
+	fmt.Fprintf(w, "signet dev: a secured NATS system is running (%s operator %q)\n", verb, s.Name())
+	fmt.Fprintf(w, "  NATS URL:        %s\n", stack.ClientURL())
+	fmt.Fprintf(w, "  Account server:  %s\n", stack.AccountServerURL())
+	fmt.Fprintf(w, "  Demo user creds: %s\n", ks.CredsPath(s.Name(), DemoAccount, DemoUser))
+	fmt.Fprintln(w, "Try, in another terminal:")
+	fmt.Fprintf(w, "  signet tool sub -a %s hello\n", DemoAccount)
+	fmt.Fprintf(w, "  signet tool pub -a %s hello world\n", DemoAccount)
+	fmt.Fprintf(w, "  signet add user alice -a %s && signet generate creds -a %s -n alice\n", DemoAccount, DemoAccount)
+	fmt.Fprintln(w, "Press Ctrl-C to stop.")
+}
+
+type discard struct{}
+
+func (discard) Write(p []byte) (int, error) { return len(p), nil }
