@@ -101,15 +101,11 @@ type statsz struct {
 // answers say exist (their count of active servers and of routed peers); otherwise it waits
 // Timeout after the last answer. It is an error if no server answers.
 func (c *Client) Servers(ctx context.Context) ([]ServerInfo, error) {
-	inbox := c.nc.NewRespInbox()
-	sub, err := c.nc.SubscribeSync(inbox)
+	sub, err := c.ask(SubjectServerPing, nil)
 	if err != nil {
 		return nil, fmt.Errorf("ping servers: %w", err)
 	}
 	defer func() { _ = sub.Unsubscribe() }()
-	if err := c.nc.PublishRequest(SubjectServerPing, inbox, nil); err != nil {
-		return nil, fmt.Errorf("ping servers: %w", err)
-	}
 	var out []ServerInfo
 	seen := map[string]bool{}
 	expected := 1
@@ -119,9 +115,6 @@ func (c *Client) Servers(ctx context.Context) ([]ServerInfo, error) {
 			if ctx.Err() != nil && len(out) == 0 {
 				return nil, fmt.Errorf("ping servers: %w", ctx.Err())
 			}
-			break
-		}
-		if isNoResponders(m) {
 			break
 		}
 		var sz statsz
@@ -144,4 +137,24 @@ func (c *Client) Servers(ctx context.Context) ([]ServerInfo, error) {
 
 func isNoResponders(m *nats.Msg) bool {
 	return len(m.Data) == 0 && m.Header != nil && m.Header.Get("Status") == "503"
+}
+
+// ask publishes one request on subject with a fresh reply inbox and returns the (unlimited)
+// synchronous subscription on which the answers of every server arrive. The caller
+// unsubscribes.
+func (c *Client) ask(subject string, data []byte) (*nats.Subscription, error) {
+	inbox := c.nc.NewRespInbox()
+	sub, err := c.nc.SubscribeSync(inbox)
+	if err != nil {
+		return nil, err
+	}
+	if err := sub.SetPendingLimits(-1, -1); err != nil {
+		_ = sub.Unsubscribe()
+		return nil, err
+	}
+	if err := c.nc.PublishRequest(subject, inbox, data); err != nil {
+		_ = sub.Unsubscribe()
+		return nil, err
+	}
+	return sub, nil
 }

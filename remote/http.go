@@ -15,9 +15,15 @@
 //	c, err := remote.Dial(url, nats.UserJWTAndSeed(ujwt, string(useed)))
 //	defer c.Close()
 //	sum, err := c.PushAll(ctx, jwts, remote.PushOptions{Progress: bar})
-//	accounts, err := c.Pack(ctx)
+//	accounts, err := c.Pack(ctx)           // every JWT one full resolver holds
+//	one, err := c.Lookup(ctx, pub)          // one JWT; errors.Is(err, remote.ErrNotFound)
 //	lists, err := c.List(ctx)
-//	dsum, err := c.Delete(ctx, operatorKP, pubs)
+//	dsum, err := c.Delete(ctx, operatorKP, pubs, remote.PushOptions{}) // for --prune
+//
+// PushAll and Delete return a Summary (per server: ok, failed, missing, failure messages;
+// Unanswered names servers that did not answer in time). Summary.Err() turns it into one
+// error; json.Marshal(summary) is the --json output. The error returned beside a Summary is
+// only for not being able to talk at all.
 //
 // The package never prints; progress is reported through callbacks and results are plain,
 // JSON-marshalable structs.

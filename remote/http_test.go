@@ -111,17 +111,7 @@ func startFake(t *testing.T) (*fakeAccountServer, string) {
 // selfSigned makes an account JWT signed by its own key, as a managed-operator client pushes.
 func selfSigned(t *testing.T, name string) (string, string) {
 	t.Helper()
-	kp, err := nkeys.CreateAccount()
-	if err != nil {
-		t.Fatal(err)
-	}
-	pub, _ := kp.PublicKey()
-	ac := jwt.NewAccountClaims(pub)
-	ac.Name = name
-	tok, err := ac.Encode(kp)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, pub, tok := natstest.SelfSignedAccount(t, name)
 	return pub, tok
 }
 

@@ -9,7 +9,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/nats-io/jwt/v2"
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nkeys"
 )
 
 // ServerAccounts is one server's answer to a list request.
@@ -49,18 +51,11 @@ func (c *Client) List(ctx context.Context) (ListResult, error) {
 	if err != nil {
 		return ListResult{}, err
 	}
-	inbox := c.nc.NewRespInbox()
-	sub, err := c.nc.SubscribeSync(inbox)
+	sub, err := c.ask(SubjectClaimsList, nil)
 	if err != nil {
 		return ListResult{}, fmt.Errorf("list accounts: %w", err)
 	}
 	defer func() { _ = sub.Unsubscribe() }()
-	if err := sub.SetPendingLimits(-1, -1); err != nil {
-		return ListResult{}, fmt.Errorf("list accounts: %w", err)
-	}
-	if err := c.nc.PublishRequest(SubjectClaimsList, inbox, nil); err != nil {
-		return ListResult{}, fmt.Errorf("list accounts: %w", err)
-	}
 	pending := map[string]ServerInfo{}
 	for _, s := range servers {
 		pending[s.ID] = s
@@ -69,7 +64,7 @@ func (c *Client) List(ctx context.Context) (ListResult, error) {
 	answered := map[string]bool{}
 	for len(pending) > 0 {
 		m, err := next(ctx, sub, c.timeout())
-		if errors.Is(err, ErrNoResponders) || (err == nil && isNoResponders(m)) {
+		if errors.Is(err, ErrNoResponders) {
 			return res, fmt.Errorf("list accounts: %w", ErrNoResponders)
 		}
 		if err != nil {
@@ -103,24 +98,17 @@ func (c *Client) List(ctx context.Context) (ListResult, error) {
 // server streams "pubkey|jwt" lines and ends with an empty message. It waits at most Timeout
 // between two messages.
 func (c *Client) Pack(ctx context.Context) (map[string]string, error) {
-	inbox := c.nc.NewRespInbox()
-	sub, err := c.nc.SubscribeSync(inbox)
+	// The payload is the hash of the requester's store; nats-server answers with an empty pack
+	// when it matches its own. An empty payload never matches, so we get everything.
+	sub, err := c.ask(SubjectClaimsPack, nil)
 	if err != nil {
 		return nil, fmt.Errorf("pack: %w", err)
 	}
 	defer func() { _ = sub.Unsubscribe() }()
-	if err := sub.SetPendingLimits(-1, -1); err != nil {
-		return nil, fmt.Errorf("pack: %w", err)
-	}
-	// The payload is the hash of the requester's store; nats-server answers with an empty pack
-	// when it matches its own. An empty payload never matches, so we get everything.
-	if err := c.nc.PublishRequest(SubjectClaimsPack, inbox, nil); err != nil {
-		return nil, fmt.Errorf("pack: %w", err)
-	}
 	out := map[string]string{}
 	for {
 		m, err := next(ctx, sub, c.timeout())
-		if errors.Is(err, ErrNoResponders) || (err == nil && isNoResponders(m)) {
+		if errors.Is(err, ErrNoResponders) {
 			return nil, fmt.Errorf("pack: %w", ErrNoResponders)
 		}
 		if err != nil {
@@ -137,13 +125,59 @@ func (c *Client) Pack(ctx context.Context) (map[string]string, error) {
 	}
 }
 
-// next waits for the next message for at most idle, or until ctx is done.
+// next waits for the next message for at most idle, or until ctx is done. A no-responders
+// status is ErrNoResponders.
 func next(ctx context.Context, sub *nats.Subscription, idle time.Duration) (*nats.Msg, error) {
 	wctx, cancel := context.WithTimeout(ctx, idle)
 	defer cancel()
 	m, err := sub.NextMsgWithContext(wctx)
-	if errors.Is(err, nats.ErrNoResponders) {
+	if errors.Is(err, nats.ErrNoResponders) || (err == nil && isNoResponders(m)) {
 		return nil, ErrNoResponders
 	}
 	return m, err
+}
+
+// SubjectLookup is the subject on which full resolvers (and signet serve) answer with the
+// JWT of one account; %s is the account's public key.
+const SubjectLookup = "$SYS.REQ.ACCOUNT.%s.CLAIMS.LOOKUP"
+
+// Lookup fetches the JWT of account pub from the servers ($SYS.REQ.ACCOUNT.<pub>.CLAIMS.LOOKUP).
+// Full resolvers answer with the JWT or with an empty message when they do not hold it; the
+// first JWT for pub wins. If every server that answers pings answered empty, or none answered
+// within Timeout, the error satisfies errors.Is(err, ErrNotFound).
+func (c *Client) Lookup(ctx context.Context, pub string) (string, error) {
+	if !nkeys.IsValidPublicAccountKey(pub) {
+		return "", fmt.Errorf("lookup: %q is not an account public key", pub)
+	}
+	servers, err := c.Servers(ctx)
+	if err != nil {
+		return "", err
+	}
+	sub, err := c.ask(fmt.Sprintf(SubjectLookup, pub), nil)
+	if err != nil {
+		return "", fmt.Errorf("lookup %s: %w", pub, err)
+	}
+	defer func() { _ = sub.Unsubscribe() }()
+	for empty := 0; empty < len(servers); {
+		m, err := next(ctx, sub, c.timeout())
+		if errors.Is(err, ErrNoResponders) {
+			return "", fmt.Errorf("lookup %s: %w", pub, ErrNoResponders)
+		}
+		if err != nil {
+			if ctx.Err() != nil {
+				return "", fmt.Errorf("lookup %s: %w", pub, ctx.Err())
+			}
+			break
+		}
+		if len(m.Data) == 0 {
+			empty++
+			continue
+		}
+		tok := string(m.Data)
+		if ac, err := jwt.DecodeAccountClaims(tok); err != nil || ac.Subject != pub {
+			continue // not a JWT for pub; another server may have one
+		}
+		return tok, nil
+	}
+	return "", fmt.Errorf("lookup %s: account %w on any server", pub, ErrNotFound)
 }

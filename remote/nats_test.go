@@ -301,3 +301,23 @@ func resignSys(t testing.TB, op *natstest.Operator, sk string) string {
 	}
 	return tok
 }
+
+func TestLookup(t *testing.T) {
+	op := natstest.NewOperator(t, "O")
+	servers := natstest.StartCluster(t, 2, op.Trust())
+	c := dialSys(t, servers[0], op)
+	c.Timeout = 2 * time.Second
+	_, pub, tok := op.Account(t, "A")
+	sum, err := c.PushAll(context.Background(), []string{tok}, PushOptions{})
+	if err != nil || !sum.OK() {
+		t.Fatalf("push: %v %v", err, sum.Err())
+	}
+	got, err := c.Lookup(context.Background(), pub)
+	if err != nil || got != tok {
+		t.Fatalf("lookup: %v (same JWT: %v)", err, got == tok)
+	}
+	_, other, _ := op.Account(t, "B")
+	if _, err := c.Lookup(context.Background(), other); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("lookup of an unknown account: %v, want ErrNotFound", err)
+	}
+}

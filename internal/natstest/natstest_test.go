@@ -131,3 +131,14 @@ func TestURLResolver(t *testing.T) {
 	}
 	nc.Close()
 }
+
+func TestSelfSignedAccount(t *testing.T) {
+	_, pub, tok := SelfSignedAccount(t, "A")
+	ac, err := jwt.DecodeAccountClaims(tok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ac.Issuer != pub || ac.Subject != pub || ac.Name != "A" {
+		t.Fatalf("claims iss %s sub %s name %s", ac.Issuer, ac.Subject, ac.Name)
+	}
+}

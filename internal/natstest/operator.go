@@ -116,6 +116,21 @@ func (o *Operator) Accounts(t testing.TB, n int) map[string]string {
 	return out
 }
 
+// SelfSignedAccount creates an account JWT signed by the account's own key, as a client of a
+// managed operator pushes it, and returns the key pair, public key and JWT.
+func SelfSignedAccount(t testing.TB, name string) (nkeys.KeyPair, string, string) {
+	t.Helper()
+	kp, err := nkeys.CreateAccount()
+	must(t, err)
+	pub, err := kp.PublicKey()
+	must(t, err)
+	ac := jwt.NewAccountClaims(pub)
+	ac.Name = name
+	tok, err := ac.Encode(kp)
+	must(t, err)
+	return kp, pub, tok
+}
+
 // User creates a user of the account whose key is accountKP and returns its JWT and seed.
 func (o *Operator) User(t testing.TB, accountKP nkeys.KeyPair, name string) (string, []byte) {
 	t.Helper()
