@@ -14,5 +14,5 @@ import (
 // (add, edit, describe, list, delete, generate, select).
 func Register(f *cmdutil.Factory, root *cobra.Command, verbs map[string]*cobra.Command) {
 	verbs["edit"].AddCommand(NewCmdEditSigningKey(f))
-	root.AddCommand(newCmdRevocations(f))
+	root.AddCommand(newCmdRevocations(f), newCmdRotate(f))
 }

@@ -1,0 +1,442 @@
+package signing
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"time"
+
+	"github.com/nats-io/jwt/v2"
+	"github.com/nats-io/nkeys"
+	"github.com/spf13/cobra"
+
+	"github.com/signet-dev/signet/internal/cli/cmdutil"
+	"github.com/signet-dev/signet/internal/cli/entity"
+	"github.com/signet-dev/signet/keystore"
+	"github.com/signet-dev/signet/store"
+)
+
+// RotateOptions are the inputs of `rotate signing-key`.
+type RotateOptions struct {
+	Account  string // -a: the account whose signing key rotates
+	Operator bool   // --operator: rotate an operator signing key instead
+	Old      string // --old: public key (or role name) of the key to retire
+	New      string // --new: public key, seed or seed file of the replacement, or "generate"
+	Signer   string // -K: operator key that re-signs the account (account rotation)
+}
+
+// rotation is the journal of a rotation in progress, kept under <op>/.signet/rotations so that
+// an interrupted run can be finished by running the command again. The order of the work makes
+// every intermediate state safe: the new key is added to the parent before any child is
+// re-signed with it, and the old key is removed only after no child is signed by it.
+type rotation struct {
+	Kind    string `json:"kind"` // "account" or "operator"
+	Account string `json:"account,omitempty"`
+	Old     string `json:"old"`
+	New     string `json:"new"`
+	// Revoked lists users that were revoked when they were re-issued: the re-issued JWT is
+	// newer than the revocation, so the revocation is moved up to it when the old key goes.
+	Revoked []string `json:"revoked,omitempty"`
+}
+
+func journalPath(s *store.Store, old string) string {
+	return filepath.Join(s.Dir, ".signet", "rotations", old+".json")
+}
+
+func loadJournal(s *store.Store, old string) (*rotation, error) {
+	data, err := os.ReadFile(journalPath(s, old))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read rotation journal: %w", err)
+	}
+	var r rotation
+	if err := json.Unmarshal(data, &r); err != nil {
+		return nil, fmt.Errorf("rotation journal %s is damaged (%w): remove it and run the rotation again with --new", journalPath(s, old), err)
+	}
+	return &r, nil
+}
+
+func saveJournal(s *store.Store, r *rotation) error {
+	data, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode rotation journal: %w", err)
+	}
+	return store.WriteFileAtomic(journalPath(s, r.Old), data, 0o600, 0o700)
+}
+
+func removeJournal(s *store.Store, old string) error {
+	err := os.Remove(journalPath(s, old))
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("remove rotation journal: %w", err)
+	}
+	return nil
+}
+
+// newCmdRotate builds `rotate` and `rotate signing-key`.
+func newCmdRotate(f *cmdutil.Factory) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "rotate",
+		Short: "Replace keys and re-issue what they signed",
+		Args:  cobra.NoArgs,
+	}
+	o := &RotateOptions{}
+	sk := &cobra.Command{
+		Use:   "signing-key",
+		Short: "Replace a signing key: add the new key, re-issue every JWT the old key signed, remove the old key",
+		Long: `Replace an account signing key (or, with --operator, an operator signing key).
+
+The new key takes the old key's scope and role. Every user (or account) signed by the old key is
+re-signed with the new key and its creds file is regenerated when the user's seed is in the
+keystore; then the old key is removed. If the command is interrupted, run it again: it finishes
+the job. No JWT is ever left signed by a key its parent no longer lists.`,
+		Example: `  signet rotate signing-key -a A --old ADUQTJD4TF4O... --new generate
+  signet rotate signing-key --operator --old OAZBRNE7DQGD...`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if o.Operator {
+				if cmd.Flags().Changed("account") {
+					return errors.New("--operator and --account exclude each other")
+				}
+				return RunRotateOperatorKey(f, o)
+			}
+			return RunRotateAccountKey(f, o)
+		},
+	}
+	fs := sk.Flags()
+	fs.StringVarP(&o.Account, "account", "a", "", "account name or public key")
+	fs.BoolVar(&o.Operator, "operator", false, "rotate an operator signing key (re-signs accounts)")
+	fs.StringVar(&o.Old, "old", "", "signing key to retire: public key (or role name of an account's scoped key)")
+	fs.StringVar(&o.New, "new", "", "replacement: public key in the keystore, seed, seed file, or 'generate' (default generate)")
+	fs.StringVarP(&o.Signer, "private-key", "K", "", "operator key to re-sign the account with: public key, seed, or seed file")
+	cmd.AddCommand(sk)
+	return cmd
+}
+
+// newKey resolves --new for a rotation: a key of the right kind whose seed is at hand (it signs
+// the children). It returns the key pair to store when the seed is new to the keystore.
+func newKey(ks keystore.KeyStore, v string, prefix nkeys.PrefixByte) (nkeys.KeyPair, string, error) {
+	if v == "" || v == "generate" {
+		kp, err := nkeys.CreatePair(prefix)
+		if err != nil {
+			return nil, "", fmt.Errorf("generate signing key: %w", err)
+		}
+		pub, _ := kp.PublicKey()
+		return kp, pub, nil
+	}
+	kp, err := ks.ResolveKey(v)
+	if err != nil {
+		return nil, "", fmt.Errorf("--new: %w", err)
+	}
+	pub, _ := kp.PublicKey()
+	if nkeys.Prefix(pub) != prefix {
+		return nil, "", fmt.Errorf("--new: %s is not an %s key", pub, kindOf(prefix))
+	}
+	if _, err := kp.Seed(); err != nil {
+		return nil, "", fmt.Errorf("--new: the keystore has no seed for %s, and the rotation signs with it: pass its seed or seed file", pub)
+	}
+	if ks.Has(pub) {
+		return nil, pub, nil
+	}
+	return kp, pub, nil
+}
+
+func kindOf(p nkeys.PrefixByte) string {
+	if p == nkeys.PrefixByteOperator {
+		return "operator"
+	}
+	return "account"
+}
+
+// startRotation finds or starts the journal of a rotation of old. onParent reports whether a key
+// is on the parent; prefix is the kind of key. A new key is stored before the journal names it.
+func startRotation(s *store.Store, ks keystore.KeyStore, o *RotateOptions, r rotation, onParent func(string) bool, prefix nkeys.PrefixByte) (*rotation, error) {
+	j, err := loadJournal(s, r.Old)
+	if err != nil {
+		return nil, err
+	}
+	if j != nil {
+		if o.New != "" && o.New != "generate" {
+			_, pub, err := newKey(ks, o.New, prefix)
+			if err != nil {
+				return nil, err
+			}
+			if pub != j.New {
+				return nil, fmt.Errorf("a rotation of %s to %s is in progress: run the command again without --new (or with --new %s) to finish it", j.Old, j.New, j.New)
+			}
+		}
+		if !onParent(j.New) && !onParent(j.Old) {
+			return nil, fmt.Errorf("rotation journal %s names keys %s and %s, neither of which is on the %s any more: remove the journal and start again", journalPath(s, r.Old), j.Old, j.New, r.Kind)
+		}
+		return j, nil
+	}
+	if !onParent(r.Old) {
+		return nil, fmt.Errorf("%s is not a signing key of the %s: nothing to rotate", r.Old, r.Kind)
+	}
+	kp, pub, err := newKey(ks, o.New, prefix)
+	if err != nil {
+		return nil, err
+	}
+	if pub == r.Old {
+		return nil, errors.New("--new is the key being retired")
+	}
+	if onParent(pub) {
+		return nil, fmt.Errorf("--new %s is already a signing key of the %s: give a fresh key or 'generate'", pub, r.Kind)
+	}
+	if kp != nil {
+		if _, err := ks.Store(kp); err != nil {
+			return nil, err
+		}
+	}
+	r.New = pub
+	if err := saveJournal(s, &r); err != nil {
+		return nil, err
+	}
+	return &r, nil
+}
+
+// RunRotateAccountKey rotates an account signing key and re-issues the users it signed.
+func RunRotateAccountKey(f *cmdutil.Factory, o *RotateOptions) error {
+	if o.Old == "" {
+		return errors.New("--old is required: the signing key to retire")
+	}
+	s, err := f.Operator("")
+	if err != nil {
+		return err
+	}
+	name, err := f.Account(s, o.Account)
+	if err != nil {
+		return err
+	}
+	ks, err := f.KeyStore()
+	if err != nil {
+		return err
+	}
+	unlock, err := s.Lock()
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	oc, _, err := s.Operator()
+	if err != nil {
+		return err
+	}
+	ac, _, err := s.Account(name)
+	if err != nil {
+		return err
+	}
+	old := o.Old
+	if k := roleKey(ac, old); k != "" {
+		old = k
+	}
+	if !nkeys.IsValidPublicAccountKey(old) {
+		return fmt.Errorf("--old %q is not an account public key or a role of account %q", o.Old, name)
+	}
+	if old == ac.Subject {
+		return fmt.Errorf("--old %s is the identity key of account %q, not a signing key", old, name)
+	}
+	j, err := startRotation(s, ks, o, rotation{Kind: "account", Account: name, Old: old},
+		func(k string) bool { return ac.SigningKeys.Contains(k) }, nkeys.PrefixByteAccount)
+	if err != nil {
+		return err
+	}
+	saveAccount := func() error {
+		token, err := entity.SignAccount(s, ks, oc, ac, nil, o.Signer)
+		if err != nil {
+			return err
+		}
+		return s.SaveAccount(name, token)
+	}
+
+	// 1. The new key joins the account with the old key's scope; the role moves to it.
+	if !ac.SigningKeys.Contains(j.New) {
+		if sc, ok := ac.SigningKeys.GetScope(j.Old); ok && sc != nil {
+			us, ok := sc.(*jwt.UserScope)
+			if !ok {
+				return fmt.Errorf("signing key %s has a scope of type %T that signet cannot copy", j.Old, sc)
+			}
+			moved, kept := *us, *us
+			moved.Key = j.New
+			kept.Role = ""
+			ac.SigningKeys.AddScopedSigner(&moved)
+			ac.SigningKeys.AddScopedSigner(&kept)
+		} else {
+			ac.SigningKeys.Add(j.New)
+		}
+		if err := saveAccount(); err != nil {
+			return err
+		}
+		f.IO.OK("added signing key %q to account %q", j.New, name)
+	}
+
+	// 2. Every user the old key signed is re-signed with the new one.
+	users, err := s.ListUsers(name)
+	if err != nil {
+		return err
+	}
+	reissued := 0
+	for _, u := range users {
+		uc, _, err := s.User(name, u.Name)
+		if err != nil {
+			return err
+		}
+		if uc.Issuer != j.Old {
+			continue
+		}
+		if ac.IsClaimRevoked(uc) && !slices.Contains(j.Revoked, uc.Subject) {
+			j.Revoked = append(j.Revoked, uc.Subject)
+			if err := saveJournal(s, j); err != nil {
+				return err
+			}
+		}
+		if sc, ok := ac.SigningKeys.GetScope(j.New); ok && sc != nil {
+			// A scoped user's JWT holds zeroed limits; reset them to the defaults a new user
+			// has so the signer does not mistake them for permissions of its own.
+			uc.UserPermissionLimits = jwt.NewUserClaims(uc.Subject).UserPermissionLimits
+		}
+		token, err := entity.SignUser(ks, name, ac, uc, j.New)
+		if err != nil {
+			return fmt.Errorf("re-sign user %q: %w", u.Name, err)
+		}
+		if err := s.SaveUser(name, u.Name, token); err != nil {
+			return err
+		}
+		reissued++
+		reportCreds(f, s, ks, name, u.Name, uc.Subject, token)
+	}
+
+	// 3. No user is signed by the old key any more: remove it. Users that were revoked stay
+	// revoked: their revocation moves up to the re-issued JWT.
+	ac.SigningKeys.Remove(j.Old)
+	for _, pub := range j.Revoked {
+		un, err := s.FindUser(name, pub)
+		if err != nil {
+			continue // deleted since: nothing to keep revoked
+		}
+		uc, _, err := s.User(name, un)
+		if err != nil {
+			return err
+		}
+		ac.RevokeAt(pub, time.Unix(uc.IssuedAt, 0))
+		f.IO.OK("kept user %q revoked", un)
+	}
+	if err := saveAccount(); err != nil {
+		return err
+	}
+	if err := removeJournal(s, j.Old); err != nil {
+		return err
+	}
+	f.IO.OK("removed signing key %q from account %q", j.Old, name)
+	f.IO.OK("rotated signing key %q to %q: re-issued %d users", j.Old, j.New, reissued)
+	unlock()
+	return f.AccountSaved(s, name)
+}
+
+// reportCreds regenerates a re-issued user's creds file when its seed is in the keystore.
+func reportCreds(f *cmdutil.Factory, s *store.Store, ks keystore.KeyStore, account, user, pub, token string) {
+	kp, err := ks.Get(pub)
+	if err != nil {
+		f.IO.OK("re-issued user %q", user)
+		f.IO.Warn("user %q: its seed is not in the keystore, so no creds file was written; hand the user its new JWT (signet describe user %s --raw)", user, user)
+		return
+	}
+	seed, _ := kp.Seed()
+	p, err := ks.WriteCreds(s.Name(), account, user, token, seed)
+	if err != nil {
+		f.IO.OK("re-issued user %q", user)
+		f.IO.Warn("user %q: write creds: %v", user, err)
+		return
+	}
+	f.IO.OK("re-issued user %q (creds %q)", user, p)
+}
+
+// RunRotateOperatorKey rotates an operator signing key and re-issues the accounts it signed.
+func RunRotateOperatorKey(f *cmdutil.Factory, o *RotateOptions) error {
+	if o.Old == "" {
+		return errors.New("--old is required: the operator signing key to retire")
+	}
+	if !nkeys.IsValidPublicOperatorKey(o.Old) {
+		return fmt.Errorf("--old %q is not an operator public key", o.Old)
+	}
+	s, err := f.Operator("")
+	if err != nil {
+		return err
+	}
+	if s.Info.Managed {
+		return fmt.Errorf("operator %q is managed: its signing keys belong to the account server", s.Name())
+	}
+	ks, err := f.KeyStore()
+	if err != nil {
+		return err
+	}
+	unlock, err := s.Lock()
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	oc, _, err := s.Operator()
+	if err != nil {
+		return err
+	}
+	if o.Old == oc.Subject {
+		return fmt.Errorf("--old %s is the operator's identity key, not a signing key", o.Old)
+	}
+	j, err := startRotation(s, ks, o, rotation{Kind: "operator", Old: o.Old},
+		func(k string) bool { return slices.Contains(oc.SigningKeys, k) }, nkeys.PrefixByteOperator)
+	if err != nil {
+		return err
+	}
+	if !slices.Contains(oc.SigningKeys, j.New) {
+		oc.SigningKeys.Add(j.New)
+		if err := entity.SaveOperatorClaims(s, ks, oc); err != nil {
+			return err
+		}
+		f.IO.OK("added signing key %q to operator %q", j.New, s.Name())
+	}
+	names, err := s.Accounts()
+	if err != nil {
+		return err
+	}
+	var reissued []string
+	for _, n := range names {
+		ac, _, err := s.Account(n)
+		if err != nil {
+			return err
+		}
+		if ac.Issuer != j.Old {
+			continue
+		}
+		token, err := entity.SignAccount(s, ks, oc, ac, nil, j.New)
+		if err != nil {
+			return fmt.Errorf("re-sign account %q: %w", n, err)
+		}
+		if err := s.SaveAccount(n, token); err != nil {
+			return err
+		}
+		reissued = append(reissued, n)
+		f.IO.OK("re-issued account %q", n)
+	}
+	oc.SigningKeys = slices.DeleteFunc(oc.SigningKeys, func(k string) bool { return k == j.Old })
+	if err := entity.SaveOperatorClaims(s, ks, oc); err != nil {
+		return err
+	}
+	if err := removeJournal(s, j.Old); err != nil {
+		return err
+	}
+	f.IO.OK("removed signing key %q from operator %q", j.Old, s.Name())
+	f.IO.OK("rotated signing key %q to %q: re-issued %d accounts", j.Old, j.New, len(reissued))
+	f.IO.Info("the operator JWT changed: update it in the configuration of your nats-servers (signet generate config) and reload them")
+	unlock()
+	var errs []error
+	for _, n := range reissued {
+		if err := f.AccountSaved(s, n); err != nil {
+			errs = append(errs, fmt.Errorf("push account %q: %w", n, err))
+		}
+	}
+	return errors.Join(errs...)
+}
