@@ -210,6 +210,13 @@ func Connect(ctx context.Context, f *cmdutil.Factory, o *ConnOptions) (*nats.Con
 		nats.Name("signet tool"),
 		nats.Timeout(timeout),
 		nats.SetCustomDialer(dialer),
+		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) {
+			// Permission violations reach the command through LastError; others (slow
+			// consumer, say) would otherwise go unseen.
+			if !errors.Is(err, nats.ErrPermissionViolation) {
+				f.IO.Warn("%v", err)
+			}
+		}),
 	)
 	if err != nil {
 		return nil, nil, connectError(ctx, urls, id, err, dialer.err())

@@ -325,7 +325,14 @@ func TestDefaultUserIsTheFirstWithAKey(t *testing.T) {
 func TestGenerateContextConnects(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
+	// With only the seed in the keystore, the creds file is written first.
+	if err := os.Remove(filepath.Join(e.KeysDir(), "creds", "O", "O", "O.creds")); err != nil {
+		t.Fatal(err)
+	}
 	out := e.MustRun("generate", "context", "--name", "dev", "-a", "O", "-u", "O")
+	if !strings.Contains(out, "wrote creds file") {
+		t.Errorf("no creds file written: %q", out)
+	}
 	p := filepath.Join(e.Vars["XDG_CONFIG_HOME"], "nats", "context", "dev.json")
 	if !strings.Contains(out, p) {
 		t.Errorf("output does not name %s: %q", p, out)
@@ -381,4 +388,19 @@ func readContext(t *testing.T, p string) tool.NatsContext {
 		}
 	}
 	return c
+}
+
+func TestPermissionViolationsAreErrors(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.MustRun("add", "user", "-a", "O", "R", "--deny-pub", "secret.>", "--deny-sub", "secret.>")
+	for _, args := range [][]string{
+		{"tool", "pub", "-u", "R", "secret.x", "y"},
+		{"tool", "sub", "-u", "R", "secret.>", "--max", "1"},
+	} {
+		msg := e.MustFail(args...)
+		if !strings.Contains(strings.ToLower(msg), "permissions violation") {
+			t.Errorf("signet %s: %q", strings.Join(args, " "), msg)
+		}
+	}
 }
