@@ -18,7 +18,8 @@ const DeleteRequestTTL = 2 * time.Minute
 // server would apply a scoped key's permission template to the user, which is not what a tool
 // talking $SYS.REQ.* wants; choosing the key is the caller's job);
 // sysAccountPub is the system account's public key. The user expires after ttl (at least one
-// second). It returns the user JWT and the user's seed, for nats.UserJWTAndSeed.
+// second), and nats-server disconnects a user when its JWT expires, so ttl must cover the
+// whole operation (a few minutes is a good choice for a bulk push). It returns the user JWT and the user's seed, for nats.UserJWTAndSeed.
 func SystemUser(signer nkeys.KeyPair, sysAccountPub string, ttl time.Duration) (string, []byte, error) {
 	if signer == nil {
 		return "", nil, errors.New("system user: no signing key")
