@@ -11,7 +11,7 @@
 //
 // NATS side, for `signet push/pull -u nats://...`:
 //
-//	ujwt, useed, err := remote.SystemUser(sysKP, sysPub, time.Minute)
+//	ujwt, useed, err := remote.SystemUser(sysKP, sysPub, 5*time.Minute)
 //	c, err := remote.Dial(url, nats.UserJWTAndSeed(ujwt, string(useed)))
 //	defer c.Close()
 //	sum, err := c.PushAll(ctx, jwts, remote.PushOptions{Progress: bar})
