@@ -108,7 +108,11 @@ func RunAddImport(ctx context.Context, f *cmdutil.Factory, o *ImportOptions) err
 			return nil, fmt.Errorf("account %q cannot import from itself", name)
 		}
 		if act != nil && act.Subject != ac.Subject {
-			return nil, fmt.Errorf("the activation token is for account %s, not for %q (%s)", act.Subject, name, ac.Subject)
+			other := act.Subject
+			if n, err := s.FindAccount(other); err == nil {
+				other = fmt.Sprintf("%q (%s)", n, other)
+			}
+			return nil, fmt.Errorf("the activation token is for account %s, not for %q (%s)", other, name, ac.Subject)
 		}
 		if src.claims != nil {
 			if err := o.checkExport(f, src, act); err != nil {
@@ -129,6 +133,11 @@ func RunAddImport(ctx context.Context, f *cmdutil.Factory, o *ImportOptions) err
 				return nil, fmt.Errorf("account %q already imports %s %q from %s: delete it first with `signet delete import -a %s -s %s`", name, kind, o.RemoteSubject, src.label(), name, importKey(im))
 			}
 		}
+		if o.Service {
+			if err := checkServiceOverlap(ac, o.localKey()); err != nil {
+				return nil, err
+			}
+		}
 		im := &jwt.Import{
 			Name:         o.Name,
 			Subject:      jwt.Subject(o.RemoteSubject),
@@ -145,6 +154,32 @@ func RunAddImport(ctx context.Context, f *cmdutil.Factory, o *ImportOptions) err
 		ac.Imports.Add(im)
 		return []string{fmt.Sprintf("added %s import %q from account %s to account %q", kind, o.RemoteSubject, src.label(), name)}, nil
 	})
+}
+
+// localKey is the subject the import will answer to in the importing account.
+func (o *ImportOptions) localKey() jwt.Subject {
+	if o.LocalSubject != "" {
+		return jwt.RenamingSubject(o.LocalSubject).ToSubject()
+	}
+	return jwt.Subject(o.RemoteSubject)
+}
+
+// checkServiceOverlap refuses a service import whose local subject overlaps another service
+// import's: the server could not tell which exporter a request is for.
+func checkServiceOverlap(ac *jwt.AccountClaims, local jwt.Subject) error {
+	for _, im := range ac.Imports {
+		if !im.IsService() {
+			continue
+		}
+		other := jwt.Subject(importKey(im))
+		if im.LocalSubject != "" {
+			other = im.LocalSubject.ToSubject()
+		}
+		if local.IsContainedIn(other) || other.IsContainedIn(local) {
+			return fmt.Errorf("local subject %q overlaps the service import %q (from %s): choose another --local-subject", local, importKey(im), im.Account)
+		}
+	}
+	return nil
 }
 
 // checkExport verifies, against the local exporting account, that the import has an export to
