@@ -20,7 +20,7 @@ import (
 // nscWriter writes files the way nsc does: JWTs raw (no newline) with mode 0600 in 0700 folders,
 // seeds in keys/<kind>/<chars 2-3>/<PUB>.nk.
 type nscWriter struct {
-	t              *testing.T
+	t                  *testing.T
 	storesDir, keysDir string
 }
 
@@ -42,7 +42,9 @@ func (w nscWriter) key(kp nkeys.KeyPair) string {
 	return pub
 }
 
-func mustEncode(t *testing.T, c interface{ Encode(nkeys.KeyPair) (string, error) }, kp nkeys.KeyPair) string {
+func mustEncode(t *testing.T, c interface {
+	Encode(nkeys.KeyPair) (string, error)
+}, kp nkeys.KeyPair) string {
 	t.Helper()
 	tok, err := c.Encode(kp)
 	if err != nil {
