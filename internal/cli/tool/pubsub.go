@@ -29,10 +29,7 @@ func NewCmdPub(f *cmdutil.Factory) *cobra.Command {
 		Example: "signet tool pub hello world",
 		Args:    cobra.RangeArgs(1, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			o.Subject = args[0]
-			if len(args) == 2 {
-				o.Payload = args[1]
-			}
+			o.Subject, o.Payload = subjectAndPayload(args)
 			return RunPub(cmd.Context(), f, o)
 		},
 	}
@@ -74,13 +71,24 @@ func flush(ctx context.Context, nc *nats.Conn) error {
 	return nil
 }
 
-// SubOptions are the inputs of `tool sub`.
-type SubOptions struct {
+// ListenOptions are what `tool sub` and `tool reply` share: a subscription and when to stop.
+type ListenOptions struct {
 	Conn    ConnOptions
 	Subject string
 	Queue   string
 	// Max stops after this many messages; 0 waits until the context ends.
 	Max int
+}
+
+func (o *ListenOptions) addFlags(cmd *cobra.Command, what string) {
+	o.Conn.AddFlags(cmd.Flags())
+	cmd.Flags().StringVar(&o.Queue, "queue", "", "listen in this queue group")
+	cmd.Flags().IntVar(&o.Max, "max", 0, "stop after this many "+what+" (0: until interrupted)")
+}
+
+// SubOptions are the inputs of `tool sub`.
+type SubOptions struct {
+	ListenOptions
 }
 
 // NewCmdSub builds `tool sub`.
@@ -96,22 +104,14 @@ func NewCmdSub(f *cmdutil.Factory) *cobra.Command {
 			return RunSub(cmd.Context(), f, o)
 		},
 	}
-	o.Conn.AddFlags(cmd.Flags())
-	cmd.Flags().StringVar(&o.Queue, "queue", "", "subscribe in this queue group")
-	cmd.Flags().IntVar(&o.Max, "max", 0, "stop after this many messages (0: until interrupted)")
+	o.addFlags(cmd, "messages")
 	return cmd
 }
 
 // RunSub prints messages until ctx ends or o.Max messages arrived. An ended context is a normal
 // stop, not an error.
 func RunSub(ctx context.Context, f *cmdutil.Factory, o *SubOptions) error {
-	if err := authz.ValidateSubject(o.Subject, true); err != nil {
-		return fmt.Errorf("subscribe: %w", err)
-	}
-	if o.Max < 0 {
-		return fmt.Errorf("--max must be 0 or more, not %d", o.Max)
-	}
-	return serve(ctx, f, &o.Conn, o.Subject, o.Queue, o.Max, "listening on", func(n int, m *nats.Msg) error {
+	return o.serve(ctx, f, "listening on", func(n int, m *nats.Msg) error {
 		fmt.Fprintf(f.IO.Out, "[#%d] received on [%s]: '%s'\n", n, m.Subject, m.Data)
 		return nil
 	})
@@ -119,11 +119,8 @@ func RunSub(ctx context.Context, f *cmdutil.Factory, o *SubOptions) error {
 
 // ReplyOptions are the inputs of `tool reply`.
 type ReplyOptions struct {
-	Conn    ConnOptions
-	Subject string
+	ListenOptions
 	Payload string
-	Queue   string
-	Max     int
 }
 
 // NewCmdReply builds `tool reply`.
@@ -135,28 +132,17 @@ func NewCmdReply(f *cmdutil.Factory) *cobra.Command {
 		Example: "signet tool reply help 'I can help'",
 		Args:    cobra.RangeArgs(1, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			o.Subject = args[0]
-			if len(args) == 2 {
-				o.Payload = args[1]
-			}
+			o.Subject, o.Payload = subjectAndPayload(args)
 			return RunReply(cmd.Context(), f, o)
 		},
 	}
-	o.Conn.AddFlags(cmd.Flags())
-	cmd.Flags().StringVar(&o.Queue, "queue", "", "listen in this queue group")
-	cmd.Flags().IntVar(&o.Max, "max", 0, "stop after answering this many requests (0: until interrupted)")
+	o.addFlags(cmd, "requests")
 	return cmd
 }
 
 // RunReply answers requests until ctx ends or o.Max requests were answered.
 func RunReply(ctx context.Context, f *cmdutil.Factory, o *ReplyOptions) error {
-	if err := authz.ValidateSubject(o.Subject, true); err != nil {
-		return fmt.Errorf("reply: %w", err)
-	}
-	if o.Max < 0 {
-		return fmt.Errorf("--max must be 0 or more, not %d", o.Max)
-	}
-	return serve(ctx, f, &o.Conn, o.Subject, o.Queue, o.Max, "answering requests on", func(n int, m *nats.Msg) error {
+	return o.serve(ctx, f, "answering requests on", func(n int, m *nats.Msg) error {
 		fmt.Fprintf(f.IO.Out, "[#%d] received request on [%s]: '%s'\n", n, m.Subject, m.Data)
 		if m.Reply == "" {
 			f.IO.Warn("message #%d on [%s] has no reply subject: not answered", n, m.Subject)
@@ -169,34 +155,44 @@ func RunReply(ctx context.Context, f *cmdutil.Factory, o *ReplyOptions) error {
 	})
 }
 
-// serve subscribes and hands each message to handle until ctx ends or max messages were handled.
+// subjectAndPayload splits SUBJECT [MESSAGE].
+func subjectAndPayload(args []string) (subject, payload string) {
+	if len(args) == 2 {
+		payload = args[1]
+	}
+	return args[0], payload
+}
+
+// serve subscribes and hands each message to handle until ctx ends or Max messages were handled.
 // The subscription is confirmed by the server before the "listening" line is printed, so a
 // caller that waits for that line can publish right away.
-func serve(ctx context.Context, f *cmdutil.Factory, co *ConnOptions, subject, queue string, max int, doing string,
-	handle func(n int, m *nats.Msg) error) error {
-	nc, id, err := Connect(ctx, f, co)
+func (o *ListenOptions) serve(ctx context.Context, f *cmdutil.Factory, doing string, handle func(n int, m *nats.Msg) error) error {
+	if err := authz.ValidateSubject(o.Subject, true); err != nil {
+		return fmt.Errorf("subscribe: %w", err)
+	}
+	if o.Max < 0 {
+		return fmt.Errorf("--max must be 0 or more, not %d", o.Max)
+	}
+	nc, id, err := Connect(ctx, f, &o.Conn)
 	if err != nil {
 		return err
 	}
 	defer nc.Close()
-	sub, err := nc.QueueSubscribeSync(subject, queue)
+	sub, err := nc.QueueSubscribeSync(o.Subject, o.Queue)
 	if err != nil {
-		return fmt.Errorf("subscribe to %q: %w", subject, err)
+		return fmt.Errorf("subscribe to %q: %w", o.Subject, err)
 	}
 	if err := flush(ctx, nc); err != nil {
-		return fmt.Errorf("subscribe to %q: %w", subject, err)
+		return fmt.Errorf("subscribe to %q: %w", o.Subject, err)
 	}
-	f.IO.Info("%s [%s] as user %q of account %q", doing, subject, id.User, id.Account)
-	for n := 1; max == 0 || n <= max; n++ {
+	f.IO.Info("%s [%s] as user %q of account %q", doing, o.Subject, id.User, id.Account)
+	for n := 1; o.Max == 0 || n <= o.Max; n++ {
 		m, err := sub.NextMsgWithContext(ctx)
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil
 			}
-			if errors.Is(err, nats.ErrConnectionClosed) || errors.Is(err, nats.ErrBadSubscription) {
-				return fmt.Errorf("subscription to %q ended: %w", subject, connErr(nc, err))
-			}
-			return fmt.Errorf("receive on %q: %w", subject, connErr(nc, err))
+			return fmt.Errorf("receive on %q: %w", o.Subject, connErr(nc, err))
 		}
 		if err := handle(n, m); err != nil {
 			return err
@@ -232,10 +228,7 @@ func NewCmdReq(f *cmdutil.Factory) *cobra.Command {
 		Example: "signet tool req help 'me'",
 		Args:    cobra.RangeArgs(1, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			o.Subject = args[0]
-			if len(args) == 2 {
-				o.Payload = args[1]
-			}
+			o.Subject, o.Payload = subjectAndPayload(args)
 			return RunReq(cmd.Context(), f, o)
 		},
 	}

@@ -31,6 +31,9 @@ type env struct {
 	ns     *natstest.Server
 	store  *store.Store
 	accPub string
+	// trust and preload start more servers like ns.
+	trust   natstest.Trust
+	preload map[string]string
 }
 
 func newEnv(t *testing.T) *env {
@@ -67,9 +70,10 @@ func newEnv(t *testing.T) *env {
 	if sysJWT == "" || accPub == "" {
 		t.Fatalf("init made accounts %v; want a system account and O", names)
 	}
-	ns := natstest.StartMemory(t, natstest.Trust{OperatorJWT: ojwt, SystemAccount: oc.SystemAccount, SystemAccountJWT: sysJWT}, preload)
+	trust := natstest.Trust{OperatorJWT: ojwt, SystemAccount: oc.SystemAccount, SystemAccountJWT: sysJWT}
+	ns := natstest.StartMemory(t, trust, preload)
 	e.MustRun("edit", "operator", "-n", ns.ClientURL())
-	return &env{Env: e, ns: ns, store: s, accPub: accPub}
+	return &env{Env: e, ns: ns, store: s, accPub: accPub, trust: trust, preload: preload}
 }
 
 // start runs signet in a goroutine with a cancellable context; the result arrives on the
@@ -210,28 +214,7 @@ func TestNatsFlagOverridesServiceURL(t *testing.T) {
 	e := newEnv(t)
 	// A second operator-mode server trusting the same operator: --nats must reach it, not the
 	// service URL.
-	s, err := store.Stores{Dir: e.StoresDir()}.Open("O")
-	if err != nil {
-		t.Fatal(err)
-	}
-	oc, ojwt, err := s.Operator()
-	if err != nil {
-		t.Fatal(err)
-	}
-	sys, err := s.FindAccount(oc.SystemAccount)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, sysJWT, err := s.Account(sys)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, accJWT, err := s.Account("O")
-	if err != nil {
-		t.Fatal(err)
-	}
-	other := natstest.StartMemory(t, natstest.Trust{OperatorJWT: ojwt, SystemAccount: oc.SystemAccount, SystemAccountJWT: sysJWT},
-		map[string]string{e.accPub: accJWT})
+	other := natstest.StartMemory(t, e.trust, e.preload)
 	out := e.MustRun("tool", "rtt", "--nats", other.ClientURL())
 	if !strings.Contains(out, other.ClientURL()) {
 		t.Errorf("rtt with --nats %s: %q", other.ClientURL(), out)
