@@ -54,7 +54,7 @@ func (o *OutputOptions) write(w io.Writer, token string, claims any, table func(
 		_, err := fmt.Fprintln(w, token)
 		return err
 	case o.JSON:
-		return cmdutil.PrintJSON(w, claims)
+		return printJSON(w, claims)
 	case o.Field != "":
 		v, err := Field(claims, o.Field)
 		if err != nil {
@@ -64,9 +64,21 @@ func (o *OutputOptions) write(w io.Writer, token string, claims any, table func(
 			_, err = fmt.Fprintln(w, s)
 			return err
 		}
-		return cmdutil.PrintJSON(w, v)
+		return printJSON(w, v)
 	}
 	table()
+	return nil
+}
+
+// printJSON writes v as indented JSON without escaping <, > and &, which are common in
+// subjects ("a.>").
+func printJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		return fmt.Errorf("encode JSON: %w", err)
+	}
 	return nil
 }
 

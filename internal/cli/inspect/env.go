@@ -75,7 +75,7 @@ func RunEnv(f *cmdutil.Factory, asJSON bool) error {
 		return err
 	}
 	if asJSON {
-		return cmdutil.PrintJSON(f.IO.Out, e)
+		return printJSON(f.IO.Out, e)
 	}
 	d := newDetails("signet environment")
 	d.add("Config Dir (nsc.json)", e.ConfigDir)

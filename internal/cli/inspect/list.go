@@ -28,7 +28,7 @@ func printNamedKeys(w io.Writer, title string, items []store.NamedKey, asJSON bo
 		if items == nil {
 			items = []store.NamedKey{}
 		}
-		return cmdutil.PrintJSON(w, items)
+		return printJSON(w, items)
 	}
 	t := cmdutil.NewTable(title)
 	t.AppendHeader(table.Row{"Name", "Public Key"})
@@ -204,7 +204,7 @@ func RunListKeys(f *cmdutil.Factory, o *ListOptions) error {
 		if entries == nil {
 			entries = []KeyEntry{}
 		}
-		return cmdutil.PrintJSON(f.IO.Out, entries)
+		return printJSON(f.IO.Out, entries)
 	}
 	t := cmdutil.NewTable("Keys")
 	header := table.Row{"Entity", "Name", "Public Key", "Signing Key", "Stored"}

@@ -107,7 +107,7 @@ func RunValidate(f *cmdutil.Factory, o *ValidateOptions) error {
 		return err
 	}
 	if o.JSON {
-		if err := cmdutil.PrintJSON(f.IO.Out, rep); err != nil {
+		if err := printJSON(f.IO.Out, rep); err != nil {
 			return err
 		}
 	} else {
