@@ -62,6 +62,7 @@ func RunEditSigningKey(f *cmdutil.Factory, o *EditSigningKeyOptions) error {
 	edit := accountEdit{account: o.Account, signer: o.Signer}
 	edit.mutate = func(s *store.Store, ks keystore.KeyStore, name string, ac *jwt.AccountClaims) ([]string, error) {
 		var msgs []string
+		changed := false // role or description; nsc reports only permission changes
 		kp, p, err := resolveScopedKey(ks, ac, o.Key)
 		if err != nil {
 			return nil, err
@@ -87,18 +88,18 @@ func RunEditSigningKey(f *cmdutil.Factory, o *EditSigningKeyOptions) error {
 				return nil, fmt.Errorf("--role %q: signing key %s of account %q already has that role; role names are unique within an account", o.Role, k, name)
 			}
 			scope.Role = o.Role
-			msgs = append(msgs, fmt.Sprintf("set role to %q", o.Role))
+			changed = true
 		}
 		if o.descSet && o.Description != scope.Description {
 			scope.Description = o.Description
-			msgs = append(msgs, fmt.Sprintf("set description to %q", o.Description))
+			changed = true
 		}
 		pm, err := o.Perms.Apply(&scope.Template)
 		if err != nil {
 			return nil, err
 		}
 		msgs = append(msgs, pm...)
-		if len(msgs) == 0 {
+		if len(msgs) == 0 && !changed {
 			return nil, fmt.Errorf("nothing to edit for signing key %s: give --role, --description or permission flags (see `signet edit signing-key --help`)", pub)
 		}
 		for _, w := range templateWarnings(scope.Template) {

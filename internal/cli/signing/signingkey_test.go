@@ -23,7 +23,12 @@ func newEnv(t *testing.T) *clitest.Env {
 
 func openStore(t *testing.T, e *clitest.Env) *store.Store {
 	t.Helper()
-	s, err := store.Stores{Dir: e.StoresDir()}.Open("O")
+	stores := store.Stores{Dir: e.StoresDir()}
+	ops, err := stores.Operators()
+	if err != nil || len(ops) != 1 {
+		t.Fatalf("operators %v: %v", ops, err)
+	}
+	s, err := stores.Open(ops[0])
 	if err != nil {
 		t.Fatal(err)
 	}
