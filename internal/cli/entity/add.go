@@ -322,10 +322,11 @@ func SignUser(ks keystore.KeyStore, account string, ac *jwt.AccountClaims, uc *j
 // HasOwnPermissions reports whether a user carries permissions or limits of its own, which a
 // scoped user may not.
 func HasOwnPermissions(uc *jwt.UserClaims) bool {
-	empty := jwt.NewUserClaims(uc.Subject)
-	p, e := uc.UserPermissionLimits, empty.UserPermissionLimits
+	p := uc.UserPermissionLimits
+	// A scoped user's limits are zero (SetScoped clears them); a new user's are -1 (unlimited).
+	set := func(n int64) bool { return n != jwt.NoLimit && n != 0 }
 	return len(p.Pub.Allow) > 0 || len(p.Pub.Deny) > 0 || len(p.Sub.Allow) > 0 || len(p.Sub.Deny) > 0 ||
-		p.Resp != nil || p.BearerToken != e.BearerToken || len(p.Src) > 0 || len(p.Times) > 0 ||
+		p.Resp != nil || p.BearerToken || len(p.Src) > 0 || len(p.Times) > 0 ||
 		p.Locale != "" || len(p.AllowedConnectionTypes) > 0 ||
-		p.Subs != e.Subs || p.Data != e.Data || p.Payload != e.Payload
+		set(p.Subs) || set(p.Data) || set(p.Payload)
 }
