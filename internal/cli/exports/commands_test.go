@@ -149,9 +149,10 @@ func TestEditAndDelete(t *testing.T) {
 		t.Fatalf("export after second edit: %+v", x)
 	}
 
-	e.MustRun("add", "import", "-a", "B", "--src-account", "A", "--remote-subject", "help.x", "--local-subject", "b.help")
+	remote := "help." + account(t, e, "B").Subject // the account token position asks for B's key
+	e.MustRun("add", "import", "-a", "B", "--src-account", "A", "--remote-subject", remote, "--local-subject", "b.help")
 	im := account(t, e, "B").Imports
-	if len(im) != 1 || !im[0].IsService() || im[0].LocalSubject != "b.help" || im[0].Subject != "help.x" {
+	if len(im) != 1 || !im[0].IsService() || im[0].LocalSubject != "b.help" || string(im[0].Subject) != remote {
 		t.Fatalf("the import should be a service (taken from A's export) at b.help: %+v", im)
 	}
 	e.MustRun("delete", "import", "-a", "B", "-s", "b.help")
@@ -220,5 +221,18 @@ func TestExpiredActivationRefused(t *testing.T) {
 	e.Now = func() time.Time { return time.Now().Add(48 * time.Hour) }
 	if msg := e.MustFail("add", "import", "-a", "B", "--token", tok); !strings.Contains(msg, "expired") {
 		t.Fatalf("expired token: %s", msg)
+	}
+}
+
+// TestRevokedActivationRefused: an activation the exporting account revoked is not imported.
+func TestRevokedActivationRefused(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.MustRun("add", "export", "-a", "A", "-s", "feed", "--private")
+	tok := filepath.Join(t.TempDir(), "act.jwt")
+	e.MustRun("generate", "activation", "-a", "A", "-t", "B", "-s", "feed", "-o", tok)
+	e.MustRun("revocations", "add-activation", "-a", "A", "-t", "B", "-s", "feed")
+	if msg := e.MustFail("add", "import", "-a", "B", "--token", tok); !strings.Contains(msg, "revoked") {
+		t.Fatalf("revoked token: %s", msg)
 	}
 }

@@ -3,6 +3,7 @@ package exports_test
 import (
 	"errors"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -139,5 +140,28 @@ func TestMappingRewritesSubject(t *testing.T) {
 	}
 	if msg.Subject != "orders.v2.eu" || string(msg.Data) != "o1" {
 		t.Fatalf("got %q on %q, want o1 on orders.v2.eu", msg.Data, msg.Subject)
+	}
+}
+
+// TestAccountTokenPosition: a service exported as svc.*.info with account token position 2
+// answers an importer that puts its own public key in that token, and signet refuses an import
+// that puts anything else there.
+func TestAccountTokenPosition(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.MustRun("add", "export", "-a", "A", "-s", "svc.*.info", "--service", "--account-token-position", "2")
+	bpub := account(t, e, "B").Subject
+	if msg := e.MustFail("add", "import", "-a", "B", "--src-account", "A", "--remote-subject", "svc.x.info"); !strings.Contains(msg, "svc."+bpub+".info") {
+		t.Fatalf("the error should show the subject to import: %s", msg)
+	}
+	e.MustRun("add", "import", "-a", "B", "--src-account", "A", "--remote-subject", "svc."+bpub+".info", "-s", "info")
+	ns := startServer(t, e)
+	serveHelp(t, connect(t, e, ns, "A"), "svc.*.info")
+	msg, err := connect(t, e, ns, "B").Request("info", []byte("?"), wait)
+	if err != nil {
+		t.Fatalf("B got no reply through the account-token-position export: %v", err)
+	}
+	if string(msg.Data) != "help from A" {
+		t.Fatalf("B got %q", msg.Data)
 	}
 }

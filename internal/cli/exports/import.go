@@ -57,7 +57,7 @@ exists, takes its kind (stream or service) from it, and refuses a private export
 	fs.StringVar(&o.RemoteSubject, "remote-subject", "", "subject as the exporting account exports it")
 	fs.BoolVar(&o.Service, "service", false, "import a service (inferred when the exporting account is local)")
 	fs.StringVarP(&o.Token, "token", "u", "", "activation token for a private export: a file or an http(s) URL")
-	fs.StringVar(&o.LocalSubject, "local-subject", "", "subject in the importing account (default the remote subject)")
+	fs.StringVarP(&o.LocalSubject, "local-subject", "s", "", "subject in the importing account (default the remote subject)")
 	fs.BoolVar(&o.Share, "share", false, "service: share the requester's information for latency tracking")
 	fs.BoolVar(&o.AllowTrace, "allow-trace", false, "stream: let message traces cross the import")
 	fs.BoolVar(&o.Force, "force", false, "add the import even when the local exporting account has no such public export")
@@ -115,7 +115,7 @@ func RunAddImport(ctx context.Context, f *cmdutil.Factory, o *ImportOptions) err
 			return nil, fmt.Errorf("the activation token is for account %s, not for %q (%s)", other, name, ac.Subject)
 		}
 		if src.claims != nil {
-			if err := o.checkExport(f, src, act); err != nil {
+			if err := o.checkExport(f, src, ac.Subject, act); err != nil {
 				return nil, err
 			}
 		} else {
@@ -184,7 +184,7 @@ func checkServiceOverlap(ac *jwt.AccountClaims, local jwt.Subject) error {
 
 // checkExport verifies, against the local exporting account, that the import has an export to
 // import from, and settles the import's kind.
-func (o *ImportOptions) checkExport(f *cmdutil.Factory, src source, act *jwt.ActivationClaims) error {
+func (o *ImportOptions) checkExport(f *cmdutil.Factory, src source, importer string, act *jwt.ActivationClaims) error {
 	stream, service := coveringExports(src.claims, o.RemoteSubject)
 	if act == nil && !o.Service && stream == nil && service != nil {
 		o.Service = true // the export says what it is
@@ -202,9 +202,18 @@ func (o *ImportOptions) checkExport(f *cmdutil.Factory, src source, act *jwt.Act
 		f.IO.Warn("%s: the server will not honor this import until it does", msg)
 		return nil
 	}
+	if e.AccountTokenPosition > 0 {
+		tokens := strings.Split(o.RemoteSubject, ".")
+		if pos := int(e.AccountTokenPosition); pos > len(tokens) || tokens[pos-1] != importer {
+			return fmt.Errorf("export %q of account %s requires the importing account's public key as token %d of the subject: import %q", e.Subject, src.label(), pos, withToken(string(e.Subject), pos, importer))
+		}
+	}
 	if act != nil {
 		if !src.claims.DidSign(act) {
 			return fmt.Errorf("the activation token was signed by %s, which is neither the key nor a signing key of account %s", act.Issuer, src.label())
+		}
+		if e.IsClaimRevoked(act) {
+			return fmt.Errorf("account %s revoked this activation of %s export %q: ask for a new one", src.label(), kind, e.Subject)
 		}
 		return nil
 	}
@@ -216,6 +225,15 @@ func (o *ImportOptions) checkExport(f *cmdutil.Factory, src source, act *jwt.Act
 		f.IO.Warn("%s: without an activation token the server will not honor this import", msg)
 	}
 	return nil
+}
+
+// withToken replaces token pos (1-based) of subject with v.
+func withToken(subject string, pos int, v string) string {
+	tokens := strings.Split(subject, ".")
+	if pos >= 1 && pos <= len(tokens) {
+		tokens[pos-1] = v
+	}
+	return strings.Join(tokens, ".")
 }
 
 // source is an account named on the command line: always its public key, and its name and

@@ -28,7 +28,7 @@ func (o *MappingOptions) addFlags(cmd *cobra.Command, toUsage string) {
 	o.Target.addFlags(fs, "account of the mapping")
 	fs.StringVarP(&o.From, "from", "f", "", "subject that publishers use (wildcards allowed)")
 	fs.StringVarP(&o.To, "to", "t", "", toUsage)
-	fs.StringVar(&o.Cluster, "cluster", "", "apply the mapping only in this cluster")
+	fs.StringVarP(&o.Cluster, "cluster", "c", "", "apply the mapping only in this cluster")
 }
 
 // NewCmdAddMapping builds `add mapping`.
@@ -44,7 +44,7 @@ func NewCmdAddMapping(f *cmdutil.Factory) *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error { return RunAddMapping(f, o) },
 	}
 	o.addFlags(cmd, "subject the messages are delivered on (may use mapping functions)")
-	cmd.Flags().IntVar(&o.Weight, "weight", 100, "percentage of the messages sent to --to (1-100)")
+	cmd.Flags().IntVarP(&o.Weight, "weight", "w", 100, "percentage of the messages sent to --to (1-100)")
 	return cmd
 }
 
