@@ -556,3 +556,80 @@ func TestValidate(t *testing.T) {
 	r = e.Run("validate", "-a", "B")
 	mustContain(t, r.Out, "B/u", "does not decode")
 }
+
+// resign re-signs an account after mutate, with the operator key, as the edit commands do.
+func resign(t *testing.T, e *clitest.Env, account string, mutate func(*jwt.AccountClaims)) *jwt.AccountClaims {
+	t.Helper()
+	s := openStore(t, e, "O")
+	ks := keystore.KeyStore{Dir: e.KeysDir()}
+	oc, _, _ := s.Operator()
+	ac, _, err := s.Account(account)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mutate(ac)
+	okp, err := ks.Get(oc.Subject)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := ac.Encode(okp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SaveAccount(account, tok); err != nil {
+		t.Fatal(err)
+	}
+	return ac
+}
+
+func TestDescribeAccountTables(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	s := openStore(t, e, "O")
+	sys, _, _ := s.Account("SYS")
+	user, _ := nkeys.CreateUser()
+	upub, _ := user.PublicKey()
+	resign(t, e, "O", func(ac *jwt.AccountClaims) {
+		ac.Exports.Add(
+			&jwt.Export{Name: "zsvc", Subject: "svc.>", Type: jwt.Service, TokenReq: true, ResponseType: jwt.ResponseTypeStream,
+				Latency: &jwt.ServiceLatency{Sampling: 50, Results: "lat.svc"}},
+			&jwt.Export{Name: "events", Subject: "events.>", Type: jwt.Stream, Advertise: true, Info: jwt.Info{Description: "all events"}},
+		)
+		ac.Imports.Add(&jwt.Import{Name: "sysinfo", Subject: "$SYS.REQ.ACCOUNT.*.INFO", Account: sys.Subject, Type: jwt.Service, LocalSubject: "info.*", Share: true})
+		ac.Mappings = jwt.Mapping{}
+		ac.AddMapping("orders", jwt.WeightedMapping{Subject: "orders.v2", Weight: 20}, jwt.WeightedMapping{Subject: "orders.v1", Weight: 80, Cluster: "east"})
+		ac.AddMapping("a.b", jwt.WeightedMapping{Subject: "c.d"})
+		ac.Limits.JetStreamTieredLimits = jwt.JetStreamTieredLimits{
+			"R3": {MemoryStorage: 1024, DiskStorage: -1, Streams: 2, Consumer: -1},
+			"R1": {MemoryStorage: -1, DiskStorage: 4096, Streams: -1, Consumer: 7, MaxBytesRequired: true},
+		}
+		ac.Revocations = jwt.RevocationList{}
+		ac.Revocations.Revoke(upub, time.Now())
+		ac.DefaultPermissions.Pub.Allow.Add("_INBOX.>")
+		ac.Tags.Add("zone:b")
+	})
+	out := e.MustRun("describe", "account", "O")
+	mustContain(t, out, "Exports", "events.>", "all events", "svc.>", "Stream", "50% -> lat.svc",
+		"Imports", "$SYS.REQ.ACCOUNT.*.INFO", "info.*", sys.Subject,
+		"Mappings", "orders.v1", "east", "c.d",
+		"Tier", "R1", "R3", "Max Consumers", "Max Bytes Required",
+		"Default Pub Allow", "_INBOX.>", "zone:b")
+	// Exports sorted by subject, mappings by source, tiers by name: the same every time.
+	order := func(a, b string) {
+		t.Helper()
+		if i, j := strings.Index(out, a), strings.Index(out, b); i < 0 || j < 0 || i > j {
+			t.Errorf("%q should come before %q:\n%s", a, b, out)
+		}
+	}
+	order("events.>", "svc.>")
+	order("│ a.b", "│ orders")
+	order("│ R1 ", "│ R3 ")
+	if !strings.Contains(out, "│ Revocations                  │ 1 ") {
+		t.Errorf("revocation count missing:\n%s", out)
+	}
+	for range 3 {
+		if again := e.MustRun("describe", "account", "O"); again != out {
+			t.Fatalf("describe account is not stable:\n%s\n%s", out, again)
+		}
+	}
+}
