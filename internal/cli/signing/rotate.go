@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/nats-io/jwt/v2"
@@ -60,6 +61,32 @@ func loadJournal(s *store.Store, old string) (*rotation, error) {
 		return nil, fmt.Errorf("rotation journal %s is damaged (%w): remove it and run the rotation again with --new", journalPath(s, old), err)
 	}
 	return &r, nil
+}
+
+// journalByNew finds the journal of an account rotation whose new key is pub.
+func journalByNew(s *store.Store, account, pub string) (*rotation, error) {
+	dir := filepath.Dir(journalPath(s, pub))
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read rotation journals: %w", err)
+	}
+	for _, en := range entries {
+		old, ok := strings.CutSuffix(en.Name(), ".json")
+		if !ok {
+			continue
+		}
+		j, err := loadJournal(s, old)
+		if err != nil {
+			return nil, err
+		}
+		if j != nil && j.Kind == "account" && j.Account == account && j.New == pub {
+			return j, nil
+		}
+	}
+	return nil, nil
 }
 
 func saveJournal(s *store.Store, r *rotation) error {
@@ -233,6 +260,13 @@ func RunRotateAccountKey(f *cmdutil.Factory, o *RotateOptions) error {
 	old := o.Old
 	if k := roleKey(ac, old); k != "" {
 		old = k
+		// A run that removed the old key but stopped before clearing its journal has moved
+		// the role to the new key: the role then still names the rotation in progress.
+		if j, err := journalByNew(s, name, k); err != nil {
+			return err
+		} else if j != nil {
+			old = j.Old
+		}
 	}
 	if !nkeys.IsValidPublicAccountKey(old) {
 		return fmt.Errorf("--old %q is not an account public key or a role of account %q", o.Old, name)
@@ -253,18 +287,17 @@ func RunRotateAccountKey(f *cmdutil.Factory, o *RotateOptions) error {
 		return s.SaveAccount(name, token)
 	}
 
-	// 1. The new key joins the account with the old key's scope; the role moves to it.
+	// 1. The new key joins the account with the old key's scope. The role stays on the old key
+	// until it goes, so that -K <role> and a rerun naming the role keep meaning the old key.
 	if !ac.SigningKeys.Contains(j.New) {
 		if sc, ok := ac.SigningKeys.GetScope(j.Old); ok && sc != nil {
 			us, ok := sc.(*jwt.UserScope)
 			if !ok {
 				return fmt.Errorf("signing key %s has a scope of type %T that signet cannot copy", j.Old, sc)
 			}
-			moved, kept := *us, *us
-			moved.Key = j.New
-			kept.Role = ""
+			moved := *us
+			moved.Key, moved.Role = j.New, ""
 			ac.SigningKeys.AddScopedSigner(&moved)
-			ac.SigningKeys.AddScopedSigner(&kept)
 		} else {
 			ac.SigningKeys.Add(j.New)
 		}
@@ -312,6 +345,14 @@ func RunRotateAccountKey(f *cmdutil.Factory, o *RotateOptions) error {
 
 	// 3. No user is signed by the old key any more: remove it. Users that were revoked stay
 	// revoked: their revocation moves up to the re-issued JWT.
+	if sc, ok := ac.SigningKeys.GetScope(j.Old); ok && sc != nil {
+		oldScope, okOld := sc.(*jwt.UserScope)
+		nsc, _ := ac.SigningKeys.GetScope(j.New)
+		newScope, okNew := nsc.(*jwt.UserScope)
+		if okOld && okNew && oldScope.Role != "" {
+			newScope.Role = oldScope.Role
+		}
+	}
 	ac.SigningKeys.Remove(j.Old)
 	for _, pub := range j.Revoked {
 		un, err := s.FindUser(name, pub)

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/nats-io/jwt/v2"
+	"github.com/nats-io/nkeys"
 
 	"github.com/signet-dev/signet/keystore"
 )
@@ -90,22 +91,19 @@ func TestRotateAccountSigningKey(t *testing.T) {
 func TestRotateResumesAfterInterruption(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	out := e.MustRun("edit", "account", "A", "--sk", "generate")
+	out := e.MustRun("edit", "signing-key", "-a", "A", "--sk", "generate", "--role", "svc", "--allow-pub", "x.>")
 	old := quoted(t, out, "added signing key")
 	for _, u := range []string{"U1", "U2", "U3"} {
-		e.MustRun("add", "user", u, "-a", "A", "-K", old)
+		e.MustRun("add", "user", u, "-a", "A", "-K", "svc")
 	}
 	// A damaged user JWT stops the rotation half-way.
 	s := openStore(t, e)
 	p := s.UserPath("A", "U2")
-	good, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatal(err)
-	}
+	good := readFile(t, p)
 	if err := os.WriteFile(p, []byte("garbage"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	e.MustFail("rotate", "signing-key", "-a", "A", "--old", old)
+	e.MustFail("rotate", "signing-key", "-a", "A", "--old", "svc")
 	ac := account(t, e, "A")
 	if !ac.SigningKeys.Contains(old) || len(ac.SigningKeys) != 2 {
 		t.Fatalf("after the interruption the account should list old and new keys: %v", ac.SigningKeys.Keys())
@@ -122,22 +120,46 @@ func TestRotateResumesAfterInterruption(t *testing.T) {
 			t.Errorf("user %s signed by %s, not on the account", u, iss)
 		}
 	}
+	journal := filepath.Join(s.Dir, ".signet", "rotations", old+".json")
+	pending := readFile(t, journal)
 	// Resuming with another --new is refused.
-	if msg := e.MustFail("rotate", "signing-key", "-a", "A", "--old", old, "--new", old); !strings.Contains(msg, "in progress") && !strings.Contains(msg, "not an") {
+	other, err := nkeys.CreateAccount()
+	if err != nil {
+		t.Fatal(err)
+	}
+	otherSeed, _ := other.Seed()
+	if msg := e.MustFail("rotate", "signing-key", "-a", "A", "--old", "svc", "--new", string(otherSeed)); !strings.Contains(msg, "in progress") {
 		t.Errorf("resume with another key: %s", msg)
 	}
 	if err := os.WriteFile(p, good, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	e.MustRun("rotate", "signing-key", "-a", "A", "--old", old)
-	ac = account(t, e, "A")
-	if keys := ac.SigningKeys.Keys(); !slices.Equal(keys, []string{newKey}) {
-		t.Errorf("signing keys after resuming: %v, want [%s]", keys, newKey)
-	}
-	for _, u := range []string{"U1", "U2", "U3"} {
-		if iss := user(t, e, "A", u).Issuer; iss != newKey {
-			t.Errorf("user %s issuer %s, want %s", u, iss, newKey)
+	e.MustRun("rotate", "signing-key", "-a", "A", "--old", "svc")
+	check := func() {
+		t.Helper()
+		ac := account(t, e, "A")
+		if keys := ac.SigningKeys.Keys(); !slices.Equal(keys, []string{newKey}) {
+			t.Fatalf("signing keys after resuming: %v, want [%s]", keys, newKey)
 		}
+		if us := userScope(t, ac, newKey); us.Role != "svc" || !us.Template.Pub.Allow.Contains("x.>") {
+			t.Errorf("new key scope: %+v", us)
+		}
+		for _, u := range []string{"U1", "U2", "U3"} {
+			if iss := user(t, e, "A", u).Issuer; iss != newKey {
+				t.Errorf("user %s issuer %s, want %s", u, iss, newKey)
+			}
+		}
+	}
+	check()
+	// Interrupted after the old key went but before the journal was cleared: the role now
+	// names the new key, and the rerun finishes the same rotation instead of starting another.
+	if err := os.WriteFile(journal, pending, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	e.MustRun("rotate", "signing-key", "-a", "A", "--old", "svc")
+	check()
+	if _, err := os.Stat(journal); err == nil {
+		t.Error("journal left behind")
 	}
 }
 
