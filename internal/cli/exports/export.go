@@ -37,7 +37,8 @@ type ExportOptions struct {
 	Description          string
 	InfoURL              string
 
-	// Set holds the names of the flags given; edit changes only those.
+	// Set holds the names of the flags given: add and edit apply only those fields (a caller
+	// that builds ExportOptions by hand lists the fields it sets).
 	Set map[string]bool
 }
 
