@@ -179,8 +179,12 @@ func (c *ctxDialer) Dial(network, address string) (net.Conn, error) {
 		c.mu.Lock()
 		c.lastErr = err
 		c.mu.Unlock()
+		return nil, err
 	}
-	return conn, err
+	// nats.go waits for the server's INFO without a context: closing the socket ends that
+	// wait (and any later read) as soon as the command is interrupted.
+	context.AfterFunc(c.ctx, func() { conn.Close() })
+	return conn, nil
 }
 
 func (c *ctxDialer) err() error {

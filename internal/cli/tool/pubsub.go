@@ -183,6 +183,9 @@ func (o *ListenOptions) serve(ctx context.Context, f *cmdutil.Factory, doing str
 		return fmt.Errorf("subscribe to %q: %w", o.Subject, err)
 	}
 	if err := flush(ctx, nc); err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
 		return fmt.Errorf("subscribe to %q: %w", o.Subject, err)
 	}
 	f.IO.Info("%s [%s] as user %q of account %q", doing, o.Subject, id.User, id.Account)
@@ -198,7 +201,10 @@ func (o *ListenOptions) serve(ctx context.Context, f *cmdutil.Factory, doing str
 			return err
 		}
 	}
-	return flush(ctx, nc)
+	if err := flush(ctx, nc); err != nil && ctx.Err() == nil {
+		return fmt.Errorf("flush replies: %w", err)
+	}
+	return nil
 }
 
 // connErr prefers the connection's last error (e.g. a permissions violation sent by the server)

@@ -387,3 +387,27 @@ func TestPermissionViolationsAreErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestInterruptWhileConnecting(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	// A server that accepts and never says hello: only the interrupt can end the wait.
+	mute, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mute.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := e.start(ctx, "tool", "rtt", "--nats", "nats://"+mute.Addr().String(), "--connect-timeout", "1m")
+	conn, err := mute.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	cancel()
+	r := wait(t, done)
+	if r.Error == nil || !strings.Contains(r.Error.Error(), "context canceled") {
+		t.Fatalf("interrupted connect: %v", r.Error)
+	}
+}
