@@ -244,19 +244,9 @@ func seedOf(t *testing.T, ks keystore.KeyStore, pub string) string {
 // re-signed with the operator key (what `edit signing-key` does).
 func addScope(t *testing.T, e *clitest.Env, account, role string, subAllow ...string) string {
 	t.Helper()
-	s := openStore(t, e, "O")
-	ks := keystore.KeyStore{Dir: e.KeysDir()}
-	oc, _, err := s.Operator()
-	if err != nil {
-		t.Fatal(err)
-	}
-	ac, _, err := s.Account(account)
-	if err != nil {
-		t.Fatal(err)
-	}
 	kp, _ := nkeys.CreateAccount()
 	pub, _ := kp.PublicKey()
-	if _, err := ks.Store(kp); err != nil {
+	if _, err := (keystore.KeyStore{Dir: e.KeysDir()}).Store(kp); err != nil {
 		t.Fatal(err)
 	}
 	scope := jwt.NewUserScope()
@@ -267,18 +257,7 @@ func addScope(t *testing.T, e *clitest.Env, account, role string, subAllow ...st
 		scope.Template.Sub.Allow.Add(sub)
 	}
 	scope.Template.Resp = &jwt.ResponsePermission{MaxMsgs: 1}
-	ac.SigningKeys.AddScopedSigner(scope)
-	okp, err := ks.Get(oc.Subject)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tok, err := ac.Encode(okp)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.SaveAccount(account, tok); err != nil {
-		t.Fatal(err)
-	}
+	resign(t, e, account, func(ac *jwt.AccountClaims) { ac.SigningKeys.AddScopedSigner(scope) })
 	return pub
 }
 
