@@ -307,16 +307,24 @@ func SignUser(ks keystore.KeyStore, account string, ac *jwt.AccountClaims, uc *j
 			}
 			uc.SetScoped(true)
 		} else {
-			uc.SetScoped(false)
+			unscope(uc)
 		}
 	} else {
-		uc.SetScoped(false)
+		unscope(uc)
 	}
 	token, err := uc.Encode(kp)
 	if err != nil {
 		return "", fmt.Errorf("sign user %q: %w", uc.Name, err)
 	}
 	return token, nil
+}
+
+// unscope gives a user that was scoped (all permissions and limits zero) the unlimited defaults
+// of an ordinary user again; any other user keeps its limits as they are.
+func unscope(uc *jwt.UserClaims) {
+	if uc.HasEmptyPermissions() {
+		uc.SetScoped(false)
+	}
 }
 
 // HasOwnPermissions reports whether a user carries permissions or limits of its own, which a

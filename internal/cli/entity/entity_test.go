@@ -130,3 +130,26 @@ func TestLookupByPublicKey(t *testing.T) {
 		t.Fatalf("delete by public key: %s", out)
 	}
 }
+
+func TestUserLimitsAreKept(t *testing.T) {
+	t.Parallel()
+	e := clitest.New(t, cli.NewRootCmd)
+	e.MustRun("init", "-n", "O")
+	e.MustRun("add", "user", "u", "-a", "O", "--source-network", "10.0.0.0/8", "--payload", "1K", "--subs", "5")
+	s, err := (store.Stores{Dir: e.StoresDir()}).Open("O")
+	if err != nil {
+		t.Fatal(err)
+	}
+	uc, _, err := s.User("O", "u")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(uc.Src) != 1 || uc.Limits.Payload != 1000 || uc.Limits.Subs != 5 {
+		t.Fatalf("user limits lost: src=%v payload=%d subs=%d", uc.Src, uc.Limits.Payload, uc.Limits.Subs)
+	}
+	e.MustRun("add", "user", "plain", "-a", "O")
+	pc, _, _ := s.User("O", "plain")
+	if pc.Limits.Subs != -1 || pc.Limits.Payload != -1 || pc.Limits.Data != -1 {
+		t.Fatalf("a plain user is not unlimited: %+v", pc.Limits.NatsLimits)
+	}
+}
