@@ -266,3 +266,29 @@ func (f *Factory) Account(s *store.Store, flag string) (string, error) {
 	}
 	return "", fmt.Errorf("no account selected: pass -a/--account NAME or run `signet select account NAME` (accounts: %s)", strings.Join(names, ", "))
 }
+
+// Target is what most commands work on: the current operator's store, an account in it, and
+// the keystore.
+type Target struct {
+	Store    *store.Store
+	Account  string
+	KeyStore keystore.KeyStore
+}
+
+// Target resolves the current operator, the account named by flag (or the current one), and
+// the keystore.
+func (f *Factory) Target(accountFlag string) (*Target, error) {
+	s, err := f.Operator("")
+	if err != nil {
+		return nil, err
+	}
+	name, err := f.Account(s, accountFlag)
+	if err != nil {
+		return nil, err
+	}
+	ks, err := f.KeyStore()
+	if err != nil {
+		return nil, err
+	}
+	return &Target{Store: s, Account: name, KeyStore: ks}, nil
+}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/signet-dev/signet/internal/cli/cmdutil"
 	"github.com/signet-dev/signet/keystore"
+	"github.com/signet-dev/signet/store"
 )
 
 // pendingKey is a key generated or given during a command, stored only once the command's
@@ -175,54 +176,24 @@ func NewCmdEditAccount(f *cmdutil.Factory) *cobra.Command {
 
 // RunEditAccount edits an account and re-signs it.
 func RunEditAccount(f *cmdutil.Factory, o *AccountOptions) error {
-	s, err := f.Operator("")
-	if err != nil {
-		return err
-	}
-	name, err := f.Account(s, o.Name)
-	if err != nil {
-		return err
-	}
-	ks, err := f.KeyStore()
-	if err != nil {
-		return err
-	}
-	unlock, err := s.Lock()
-	if err != nil {
-		return err
-	}
-	defer unlock()
-	oc, _, err := s.Operator()
-	if err != nil {
-		return err
-	}
-	ac, _, err := s.Account(name)
-	if err != nil {
-		return err
-	}
-	msgs, keys, err := o.apply(f, ac)
-	if err != nil {
-		return err
-	}
-	if len(msgs) == 0 && !o.Common.Changed() && o.Signer == "" {
-		return errors.New("nothing to edit: give at least one flag (see `signet edit account --help`)")
-	}
-	token, err := SignAccount(s, ks, oc, ac, nil, o.Signer)
-	if err != nil {
-		return err
-	}
-	if err := storeKeys(ks, keys); err != nil {
-		return err
-	}
-	if err := s.SaveAccount(name, token); err != nil {
-		return err
-	}
-	for _, m := range msgs {
-		f.IO.OK("%s", m)
-	}
-	f.IO.OK("edited account %q", name)
-	unlock()
-	return f.AccountSaved(s, name)
+	var keys []pendingKey
+	return AccountEdit{
+		Account: o.Name,
+		Signer:  o.Signer,
+		Mutate: func(_ *store.Store, _ keystore.KeyStore, _ string, ac *jwt.AccountClaims) ([]string, error) {
+			msgs, k, err := o.apply(f, ac)
+			if err != nil {
+				return nil, err
+			}
+			if len(msgs) == 0 && !o.Common.Changed() && o.Signer == "" {
+				return nil, errors.New("nothing to edit: give at least one flag (see `signet edit account --help`)")
+			}
+			keys = k
+			return msgs, nil
+		},
+		BeforeSave: func(ks keystore.KeyStore) error { return storeKeys(ks, keys) },
+		Done:       func(name string) string { return fmt.Sprintf("edited account %q", name) },
+	}.Run(f)
 }
 
 // NewCmdEditUser builds `edit user`.

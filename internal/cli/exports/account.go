@@ -10,6 +10,7 @@ import (
 
 	"github.com/signet-dev/signet/internal/cli/cmdutil"
 	"github.com/signet-dev/signet/internal/cli/entity"
+	"github.com/signet-dev/signet/keystore"
 	"github.com/signet-dev/signet/store"
 )
 
@@ -33,54 +34,20 @@ type changeFunc func(s *store.Store, name string, ac *jwt.AccountClaims) ([]stri
 // the server do, re-signs with the operator key and saves. Nothing is written when any step
 // fails. The saved hook (push) runs after the lock is released.
 func editAccount(f *cmdutil.Factory, t Target, change changeFunc) error {
-	s, err := f.Operator("")
-	if err != nil {
-		return err
-	}
-	name, err := f.Account(s, t.Account)
-	if err != nil {
-		return err
-	}
-	ks, err := f.KeyStore()
-	if err != nil {
-		return err
-	}
-	unlock, err := s.Lock()
-	if err != nil {
-		return err
-	}
-	defer unlock()
-	oc, _, err := s.Operator()
-	if err != nil {
-		return err
-	}
-	ac, _, err := s.Account(name)
-	if err != nil {
-		return err
-	}
-	msgs, err := change(s, name, ac)
-	if err != nil {
-		return err
-	}
-	warnings, err := validateAccount(ac)
-	if err != nil {
-		return fmt.Errorf("account %q would be invalid, nothing changed: %w", name, err)
-	}
-	token, err := entity.SignAccount(s, ks, oc, ac, nil, t.Signer)
-	if err != nil {
-		return err
-	}
-	if err := s.SaveAccount(name, token); err != nil {
-		return err
-	}
-	for _, w := range warnings {
-		f.IO.Warn("account %q: %s", name, w)
-	}
-	for _, m := range msgs {
-		f.IO.OK("%s", m)
-	}
-	unlock()
-	return f.AccountSaved(s, name)
+	return entity.AccountEdit{
+		Account: t.Account,
+		Signer:  t.Signer,
+		Mutate: func(s *store.Store, _ keystore.KeyStore, name string, ac *jwt.AccountClaims) ([]string, error) {
+			return change(s, name, ac)
+		},
+		Check: func(name string, ac *jwt.AccountClaims) ([]string, error) {
+			warnings, err := validateAccount(ac)
+			if err != nil {
+				return nil, fmt.Errorf("account %q would be invalid, nothing changed: %w", name, err)
+			}
+			return warnings, nil
+		},
+	}.Run(f)
 }
 
 // validateAccount runs jwt/v2's validation of the whole account and returns its blocking
