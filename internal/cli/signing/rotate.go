@@ -8,7 +8,9 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/nats-io/jwt/v2"
@@ -312,36 +314,17 @@ func RunRotateAccountKey(f *cmdutil.Factory, o *RotateOptions) error {
 	if err != nil {
 		return err
 	}
-	reissued := 0
-	for _, u := range users {
-		uc, _, err := s.User(name, u.Name)
-		if err != nil {
-			return err
+	results, err := reissueUsers(s, ks, name, ac, j, users)
+	for _, r := range results {
+		f.IO.OK("%s", r.line)
+		if r.warn != "" {
+			f.IO.Warn("%s", r.warn)
 		}
-		if uc.Issuer != j.Old {
-			continue
-		}
-		if ac.IsClaimRevoked(uc) && !slices.Contains(j.Revoked, uc.Subject) {
-			j.Revoked = append(j.Revoked, uc.Subject)
-			if err := saveJournal(s, j); err != nil {
-				return err
-			}
-		}
-		if sc, ok := ac.SigningKeys.GetScope(j.New); ok && sc != nil {
-			// A scoped user's JWT holds zeroed limits; reset them to the defaults a new user
-			// has so the signer does not mistake them for permissions of its own.
-			uc.UserPermissionLimits = jwt.NewUserClaims(uc.Subject).UserPermissionLimits
-		}
-		token, err := entity.SignUser(ks, name, ac, uc, j.New)
-		if err != nil {
-			return fmt.Errorf("re-sign user %q: %w", u.Name, err)
-		}
-		if err := s.SaveUser(name, u.Name, token); err != nil {
-			return err
-		}
-		reissued++
-		reportCreds(f, s, ks, name, u.Name, uc.Subject, token)
 	}
+	if err != nil {
+		return err
+	}
+	count := len(results)
 
 	// 3. No user is signed by the old key any more: remove it. Users that were revoked stay
 	// revoked: their revocation moves up to the re-issued JWT.
@@ -373,27 +356,109 @@ func RunRotateAccountKey(f *cmdutil.Factory, o *RotateOptions) error {
 		return err
 	}
 	f.IO.OK("removed signing key %q from account %q", j.Old, name)
-	f.IO.OK("rotated signing key %q to %q: re-issued %d users", j.Old, j.New, reissued)
+	f.IO.OK("rotated signing key %q to %q: re-issued %d users", j.Old, j.New, count)
 	unlock()
 	return f.AccountSaved(s, name)
 }
 
-// reportCreds regenerates a re-issued user's creds file when its seed is in the keystore.
-func reportCreds(f *cmdutil.Factory, s *store.Store, ks keystore.KeyStore, account, user, pub, token string) {
+// reissued is what happened to one re-issued user, printed once all are done.
+type reissued struct {
+	name, line, warn string
+}
+
+// rotateWorkers bounds the users re-signed at once: the work is mostly file writes and
+// fsyncs, which overlap well.
+const rotateWorkers = 8
+
+// reissueUsers re-signs, with j.New, every user of the account that j.Old signed, and rewrites
+// their creds files when the seeds are at hand. Revoked users are recorded in the journal
+// before they are re-issued. It returns the users re-issued (sorted by name) even on error.
+func reissueUsers(s *store.Store, ks keystore.KeyStore, account string, ac *jwt.AccountClaims, j *rotation, users []store.NamedKey) ([]reissued, error) {
+	sc, ok := ac.SigningKeys.GetScope(j.New)
+	scoped := ok && sc != nil
+	var (
+		mu      sync.Mutex // guards out, errs and the journal
+		out     []reissued
+		errs    []error
+		work    = make(chan store.NamedKey)
+		wg      sync.WaitGroup
+		failed  = func(err error) { mu.Lock(); errs = append(errs, err); mu.Unlock() }
+		workers = min(rotateWorkers, max(1, len(users)))
+	)
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for u := range work {
+				uc, _, err := s.User(account, u.Name)
+				if err != nil {
+					failed(err)
+					continue
+				}
+				if uc.Issuer != j.Old {
+					continue
+				}
+				if ac.IsClaimRevoked(uc) {
+					mu.Lock()
+					if !slices.Contains(j.Revoked, uc.Subject) {
+						j.Revoked = append(j.Revoked, uc.Subject)
+						err = saveJournal(s, j)
+					}
+					mu.Unlock()
+					if err != nil {
+						failed(err)
+						continue
+					}
+				}
+				if scoped {
+					// A scoped user's JWT holds zeroed limits; reset them to the defaults a new
+					// user has so the signer does not mistake them for permissions of its own.
+					uc.UserPermissionLimits = jwt.NewUserClaims(uc.Subject).UserPermissionLimits
+				}
+				token, err := entity.SignUser(ks, account, ac, uc, j.New)
+				if err != nil {
+					failed(fmt.Errorf("re-sign user %q: %w", u.Name, err))
+					continue
+				}
+				if err := s.SaveUser(account, u.Name, token); err != nil {
+					failed(err)
+					continue
+				}
+				r := writeCreds(s, ks, account, u.Name, uc.Subject, token)
+				mu.Lock()
+				out = append(out, r)
+				mu.Unlock()
+			}
+		}()
+	}
+	for _, u := range users {
+		work <- u
+	}
+	close(work)
+	wg.Wait()
+	sort.Slice(out, func(a, b int) bool { return out[a].name < out[b].name })
+	if len(errs) > 0 {
+		return out, fmt.Errorf("rotation stopped with the old key still on the account; fix the cause and run the command again to finish: %w", errors.Join(errs...))
+	}
+	return out, nil
+}
+
+// writeCreds regenerates a re-issued user's creds file when its seed is in the keystore.
+func writeCreds(s *store.Store, ks keystore.KeyStore, account, user, pub, token string) reissued {
+	r := reissued{name: user, line: fmt.Sprintf("re-issued user %q", user)}
 	kp, err := ks.Get(pub)
 	if err != nil {
-		f.IO.OK("re-issued user %q", user)
-		f.IO.Warn("user %q: its seed is not in the keystore, so no creds file was written; hand the user its new JWT (signet describe user %s --raw)", user, user)
-		return
+		r.warn = fmt.Sprintf("user %q: its seed is not in the keystore, so no creds file was written; hand the user its new JWT (%s)", user, s.UserPath(account, user))
+		return r
 	}
 	seed, _ := kp.Seed()
 	p, err := ks.WriteCreds(s.Name(), account, user, token, seed)
 	if err != nil {
-		f.IO.OK("re-issued user %q", user)
-		f.IO.Warn("user %q: write creds: %v", user, err)
-		return
+		r.warn = fmt.Sprintf("user %q: write creds: %v", user, err)
+		return r
 	}
-	f.IO.OK("re-issued user %q (creds %q)", user, p)
+	r.line = fmt.Sprintf("re-issued user %q (creds %q)", user, p)
+	return r
 }
 
 // RunRotateOperatorKey rotates an operator signing key and re-issues the accounts it signed.
