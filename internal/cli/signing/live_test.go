@@ -337,6 +337,16 @@ func TestScopedServiceKey(t *testing.T) {
 	svc.violation(t, "q.x", func() error { return svc.Publish("q.x", nil) })
 	svc.violation(t, "other.>", func() error { _, err := svc.SubscribeSync("other.>"); return err })
 
+	// Editing the scope changes what its users may do without re-issuing them (the server
+	// drops their connections so that they come back with the new permissions).
+	e.MustRun("edit", "signing-key", "-a", "A", "--sk", "service", "--allow-sub", "other.>")
+	svc = l.mustDial("A", "U")
+	sub, err := svc.SubscribeSync("other.x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	delivers(t, svc, sub, cl, "other.x")
+
 	// The user itself carries no permissions: they come from the key and change with it.
 	if uc := user(t, e, "A", "U"); !uc.HasEmptyPermissions() || uc.Issuer != sk {
 		t.Errorf("scoped user claims: issuer %s perms %+v", uc.Issuer, uc.Permissions)
