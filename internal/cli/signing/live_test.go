@@ -204,7 +204,7 @@ func delivers(t *testing.T, to *client, sub *nats.Subscription, from *client, su
 	}
 }
 
-// describe runs `describe` and fails with a clear message if inspect is not available.
+// describe runs `describe` with args (the inspect package provides it).
 func describe(t *testing.T, e *clitest.Env, args ...string) string {
 	t.Helper()
 	return e.MustRun(append([]string{"describe"}, args...)...)
