@@ -23,56 +23,13 @@ type accountEdit struct {
 	done func(name string) string
 }
 
-// run performs the edit under the store lock and then runs the account-saved hook (push) with
-// the lock released.
+// run performs the edit through entity.AccountEdit (lock, sign, save, report, push).
 func (e accountEdit) run(f *cmdutil.Factory) error {
-	s, err := f.Operator("")
-	if err != nil {
-		return err
-	}
-	name, err := f.Account(s, e.account)
-	if err != nil {
-		return err
-	}
-	ks, err := f.KeyStore()
-	if err != nil {
-		return err
-	}
-	unlock, err := s.Lock()
-	if err != nil {
-		return err
-	}
-	defer unlock()
-	oc, _, err := s.Operator()
-	if err != nil {
-		return err
-	}
-	ac, _, err := s.Account(name)
-	if err != nil {
-		return err
-	}
-	msgs, err := e.mutate(s, ks, name, ac)
-	if err != nil {
-		return err
-	}
-	token, err := entity.SignAccount(s, ks, oc, ac, nil, e.signer)
-	if err != nil {
-		return err
-	}
-	if e.beforeSave != nil {
-		if err := e.beforeSave(ks); err != nil {
-			return err
-		}
-	}
-	if err := s.SaveAccount(name, token); err != nil {
-		return err
-	}
-	for _, m := range msgs {
-		f.IO.OK("%s", m)
-	}
-	if e.done != nil {
-		f.IO.OK("%s", e.done(name))
-	}
-	unlock()
-	return f.AccountSaved(s, name)
+	return entity.AccountEdit{
+		Account:    e.account,
+		Signer:     e.signer,
+		Mutate:     e.mutate,
+		BeforeSave: e.beforeSave,
+		Done:       e.done,
+	}.Run(f)
 }
