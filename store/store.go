@@ -292,6 +292,7 @@ func (s *Store) DeleteAccount(name string) error {
 	if sub != "" {
 		s.unindex(sub)
 	}
+	_ = os.Remove(s.usersJournalPath(name))
 	return os.RemoveAll(tmp)
 }
 
@@ -363,15 +364,37 @@ type NamedKey struct {
 }
 
 // ListUsers lists the users of an account with their public keys. It reads each JWT's subject
-// without verifying signatures (that is validate's job), in parallel, so that it stays fast for
-// very large accounts.
+// without verifying signatures (that is validate's job), in parallel, and keeps what it read in
+// a journal (see userlist.go) so that the next listing of a very large account reads one file.
 func (s *Store) ListUsers(account string) ([]NamedKey, error) {
+	stamp := s.usersStamp(account)
 	names, err := s.UserNames(account)
 	if err != nil {
 		return nil, err
 	}
 	out := make([]NamedKey, len(names))
-	workers := runtime.GOMAXPROCS(0) * 2
+	todo := make([]int, 0, len(names))
+	known, current := s.readUsersJournal(account)
+	for i, n := range names {
+		out[i].Name = n
+		if pub, ok := known[n]; ok && current {
+			out[i].PublicKey = pub
+			continue
+		}
+		todo = append(todo, i)
+	}
+	if err := s.peekUsers(account, out, todo); err != nil {
+		return out, err
+	}
+	if len(todo) > 0 && stamp != "" && stamp == s.usersStamp(account) {
+		_ = s.writeUsersJournal(account, stamp, out)
+	}
+	return out, nil
+}
+
+// peekUsers fills in the public keys of out[i] for i in todo, reading the JWTs in parallel.
+func (s *Store) peekUsers(account string, out []NamedKey, todo []int) error {
+	workers := min(runtime.GOMAXPROCS(0)*2, len(todo))
 	var wg sync.WaitGroup
 	var firstErr error
 	var mu sync.Mutex
@@ -381,7 +404,7 @@ func (s *Store) ListUsers(account string) ([]NamedKey, error) {
 		go func() {
 			defer wg.Done()
 			for i := range next {
-				tok, err := os.ReadFile(s.UserPath(account, names[i]))
+				tok, err := os.ReadFile(s.UserPath(account, out[i].Name))
 				var sub string
 				if err == nil {
 					sub, err = PeekSubject(string(tok))
@@ -389,20 +412,20 @@ func (s *Store) ListUsers(account string) ([]NamedKey, error) {
 				if err != nil {
 					mu.Lock()
 					if firstErr == nil {
-						firstErr = fmt.Errorf("read user %q: %w", names[i], err)
+						firstErr = fmt.Errorf("read user %q: %w", out[i].Name, err)
 					}
 					mu.Unlock()
 				}
-				out[i] = NamedKey{Name: names[i], PublicKey: sub}
+				out[i].PublicKey = sub
 			}
 		}()
 	}
-	for i := range names {
+	for _, i := range todo {
 		next <- i
 	}
 	close(next)
 	wg.Wait()
-	return out, firstErr
+	return firstErr
 }
 
 // UserJWT reads a user's JWT.
@@ -438,9 +461,11 @@ func (s *Store) SaveUser(account, name, token string) error {
 	if err != nil {
 		return fmt.Errorf("save user %q: %w", name, err)
 	}
+	before := s.usersStamp(account)
 	if err := WriteFileAtomic(s.UserPath(account, name), []byte(token), 0o644, 0o755); err != nil {
 		return err
 	}
+	s.journalUserChange(account, before, "+"+name+" "+sub)
 	return s.index(sub, account+"/"+name)
 }
 
@@ -451,9 +476,11 @@ func (s *Store) DeleteUser(account, name string) error {
 	}
 	p := s.UserPath(account, name)
 	sub, _ := PeekSubject(mustRead(p))
+	before := s.usersStamp(account)
 	if err := os.Remove(p); err != nil {
 		return fmt.Errorf("delete user %q: %w", name, err)
 	}
+	s.journalUserChange(account, before, "-"+name)
 	if sub != "" {
 		s.unindex(sub)
 	}

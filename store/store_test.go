@@ -5,8 +5,10 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gofrs/flock"
 	"github.com/nats-io/jwt/v2"
@@ -369,5 +371,104 @@ func TestPeekSubject(t *testing.T) {
 		if _, err := store.PeekSubject(bad); err == nil {
 			t.Errorf("PeekSubject(%q): no error", bad)
 		}
+	}
+}
+
+// The users journal must follow every change, signet's own and those made behind its back.
+func TestListUsersJournal(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	f.account("A")
+	want := map[string]string{}
+	for _, n := range []string{"a", "b", "c"} {
+		want[n] = f.user("A", n)
+	}
+	journal := filepath.Join(f.s.Dir, ".signet", "users", "A.log")
+	usersDir := filepath.Join(f.s.AccountDir("A"), "users")
+	tick := time.Now().Add(time.Hour)
+	// touch moves the users folder's time on, as a change made later by another tool would.
+	touch := func() {
+		tick = tick.Add(time.Second)
+		if err := os.Chtimes(usersDir, tick, tick); err != nil {
+			t.Fatal(err)
+		}
+	}
+	check := func(step string) {
+		t.Helper()
+		for round := 0; round < 2; round++ { // once building or trusting the journal, once trusting it
+			list, err := f.s.ListUsers("A")
+			if err != nil {
+				t.Fatalf("%s: %v", step, err)
+			}
+			got := map[string]string{}
+			for _, u := range list {
+				got[u.Name] = u.PublicKey
+			}
+			if len(got) != len(want) {
+				t.Errorf("%s (round %d): listed %v, want %v", step, round, got, want)
+			}
+			for n, p := range want {
+				if got[n] != p {
+					t.Errorf("%s (round %d): %s has key %s, want %s", step, round, n, got[n], p)
+				}
+			}
+		}
+	}
+	check("initial")
+	if _, err := os.Stat(journal); err != nil {
+		t.Fatalf("no journal after listing: %v", err)
+	}
+	// signet's own changes are appended.
+	want["d"] = f.user("A", "d")
+	if err := f.s.DeleteUser("A", "a"); err != nil {
+		t.Fatal(err)
+	}
+	delete(want, "a")
+	want["b"] = f.user("A", "b") // re-saved with a new key
+	data, _ := os.ReadFile(journal)
+	if !strings.Contains(string(data), "+d "+want["d"]) || !strings.Contains(string(data), "-a\n") || !strings.Contains(string(data), "+b "+want["b"]) {
+		t.Errorf("journal lacks signet's changes:\n%s", data)
+	}
+	check("after signet changes")
+
+	// nsc deletes c and re-creates it with a new key, and adds e.
+	if err := os.Remove(f.s.UserPath("A", "c")); err != nil {
+		t.Fatal(err)
+	}
+	pub, tok := f.userToken("A", "c")
+	if err := os.WriteFile(f.s.UserPath("A", "c"), []byte(tok), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	want["c"] = pub
+	pub, tok = f.userToken("A", "e")
+	if err := os.WriteFile(f.s.UserPath("A", "e"), []byte(tok), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	want["e"] = pub
+	touch()
+	check("after nsc changes")
+
+	// A signet change after an unseen nsc change does not make the journal look current.
+	if err := os.Remove(f.s.UserPath("A", "e")); err != nil {
+		t.Fatal(err)
+	}
+	delete(want, "e")
+	touch()
+	want["f"] = f.user("A", "f")
+	check("signet change after an nsc change")
+
+	// A corrupt or truncated journal is rebuilt.
+	for _, bad := range []string{"garbage\n", "+x", ""} {
+		if err := os.WriteFile(journal, []byte(bad), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		check("journal " + strconv.Quote(bad))
+	}
+	// Deleting the account drops its journal.
+	if err := f.s.DeleteAccount("A"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(journal); err == nil {
+		t.Error("journal of a deleted account left")
 	}
 }
