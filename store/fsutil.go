@@ -11,6 +11,12 @@ import (
 // it writes a temporary file in the same directory, fsyncs it and renames it over path. Missing
 // parent directories are created with dirPerm.
 func WriteFileAtomic(path string, data []byte, perm, dirPerm os.FileMode) error {
+	return writeFileAtomic(path, data, perm, dirPerm, true)
+}
+
+// writeFileAtomic is WriteFileAtomic with the fsync optional: files that are only hints (the
+// public-key index) need to be whole, not durable, and skipping the fsync shortens every save.
+func writeFileAtomic(path string, data []byte, perm, dirPerm os.FileMode, durable bool) error {
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, dirPerm); err != nil {
 		return fmt.Errorf("create directory %q: %w", dir, err)
@@ -31,10 +37,12 @@ func WriteFileAtomic(path string, data []byte, perm, dirPerm os.FileMode) error 
 		cleanup()
 		return fmt.Errorf("write %q: %w", path, err)
 	}
-	if err := tmp.Sync(); err != nil {
-		_ = tmp.Close()
-		cleanup()
-		return fmt.Errorf("sync %q: %w", path, err)
+	if durable {
+		if err := tmp.Sync(); err != nil {
+			_ = tmp.Close()
+			cleanup()
+			return fmt.Errorf("sync %q: %w", path, err)
+		}
 	}
 	if err := tmp.Close(); err != nil {
 		cleanup()

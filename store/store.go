@@ -550,7 +550,7 @@ func (s *Store) index(pub, ref string) error {
 	if pub == "" {
 		return nil
 	}
-	return WriteFileAtomic(s.indexPath(pub), []byte(ref), 0o644, 0o755)
+	return writeFileAtomic(s.indexPath(pub), []byte(ref), 0o644, 0o755, false)
 }
 
 func (s *Store) unindex(pub string) { _ = os.Remove(s.indexPath(pub)) }

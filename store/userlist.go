@@ -132,5 +132,5 @@ func (s *Store) writeUsersJournal(account, stamp string, users []NamedKey) error
 		b.WriteString("+" + u.Name + " " + u.PublicKey + "\n")
 	}
 	b.WriteString("@" + stamp + "\n")
-	return WriteFileAtomic(s.usersJournalPath(account), []byte(b.String()), 0o644, 0o755)
+	return writeFileAtomic(s.usersJournalPath(account), []byte(b.String()), 0o644, 0o755, false)
 }
