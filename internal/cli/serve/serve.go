@@ -1,0 +1,236 @@
+// Package serve holds `signet serve`: the account server (package accountserver) as a command.
+// It builds an accountserver.Config from a configuration file and flags, runs the server until
+// the context ends (SIGINT/SIGTERM), and reloads the configuration on SIGHUP.
+package serve
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/signet-dev/signet/accountserver"
+	"github.com/signet-dev/signet/internal/cli/cmdutil"
+)
+
+// DefaultHTTP is where signet serve listens without a configuration.
+const DefaultHTTP = "127.0.0.1:9090"
+
+// Options are the inputs of `signet serve`.
+type Options struct {
+	ConfigFile string
+	Operator   string
+	Dir        string
+	NATS       string
+	Creds      string
+	HTTP       string
+	Shard      bool
+	ReadOnly   bool
+	SigningKey string
+	Debug      bool
+
+	// changed reports whether a flag was given on the command line (flags override the file).
+	changed func(name string) bool
+	// Started, when set, is called once the server runs (tests and embedders use it to find
+	// the address).
+	Started func(*accountserver.Server)
+}
+
+// NewCmdServe builds `signet serve`.
+func NewCmdServe(f *cmdutil.Factory) *cobra.Command {
+	return newCmdServe(f, nil)
+}
+
+// newCmdServe takes the run function so tests can check flag parsing without serving.
+func newCmdServe(f *cmdutil.Factory, runF func(context.Context, *cmdutil.Factory, *Options) error) *cobra.Command {
+	if runF == nil {
+		runF = Run
+	}
+	o := &Options{}
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the account server: vend account JWTs over HTTP and keep NATS servers up to date",
+		Long: `Run the account server, compatible with nats-account-server's /jwt/v1 API and a peer of
+nats-server's NATS-based resolver.
+
+Configure it with a file in the NATS configuration format (-c, the keys of nats-account-server),
+with flags, or both: flags override the file. SIGHUP reloads the configuration (and re-reads a
+read-only store); SIGINT/SIGTERM stop it cleanly.`,
+		Example: `  signet serve --operator MyOperator --dir ./jwts --nats nats://localhost:4222 --creds sys.creds
+  signet serve -c server.conf --http 0.0.0.0:9090`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			o.changed = cmd.Flags().Changed
+			return runF(cmd.Context(), f, o)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVarP(&o.ConfigFile, "config", "c", "", "configuration file (NATS format, nats-account-server keys)")
+	fl.StringVar(&o.Operator, "operator", "", "operator JWT file, or the name of an operator in the signet store")
+	fl.StringVar(&o.Dir, "dir", "", "store directory (default: in memory)")
+	fl.StringVar(&o.NATS, "nats", "", "NATS server URLs for notifications, comma separated")
+	fl.StringVar(&o.Creds, "creds", "", "system account user creds for the NATS connection")
+	fl.StringVar(&o.HTTP, "http", DefaultHTTP, "HTTP listen address host:port")
+	fl.BoolVar(&o.Shard, "shard", false, "shard the store directory (<last two key characters>/<KEY>.jwt)")
+	fl.BoolVar(&o.ReadOnly, "readonly", false, "serve a store directory that something else writes, picking up changes")
+	fl.StringVar(&o.SigningKey, "signing-key", "", "operator signing key seed file: sign self-signed accounts (managed operator mode)")
+	fl.BoolVar(&o.Debug, "debug", false, "debug logging")
+	return cmd
+}
+
+func (o *Options) flagChanged(name string) bool {
+	return o.changed != nil && o.changed(name)
+}
+
+// Config builds the server configuration: the file (if any), then the flags given.
+func Config(f *cmdutil.Factory, o *Options) (accountserver.Config, error) {
+	var cfg accountserver.Config
+	if o.ConfigFile != "" {
+		c, err := accountserver.LoadConfig(o.ConfigFile)
+		if err != nil {
+			return cfg, err
+		}
+		cfg = c
+	} else {
+		cfg.HTTP.Port = accountserver.DefaultHTTPPort
+	}
+	if o.ConfigFile == "" || o.flagChanged("http") {
+		host, port, err := splitHostPort(o.HTTP)
+		if err != nil {
+			return cfg, err
+		}
+		cfg.HTTP.Host, cfg.HTTP.Port = host, port
+	}
+	if o.Dir != "" {
+		cfg.Store.Dir = o.Dir
+	}
+	if o.flagChanged("shard") || o.Shard {
+		cfg.Store.Shard = o.Shard
+	}
+	if o.flagChanged("readonly") || o.ReadOnly {
+		cfg.Store.ReadOnly = o.ReadOnly
+	}
+	if o.NATS != "" {
+		cfg.NATS.Servers = splitList(o.NATS)
+	}
+	if o.Creds != "" {
+		cfg.NATS.UserCredentials = o.Creds
+	}
+	if o.SigningKey != "" {
+		cfg.Signing.Key = o.SigningKey
+	}
+	if o.Debug {
+		cfg.Logging.Debug = true
+	}
+	if o.Operator != "" {
+		if err := operatorFromFlag(f, o.Operator, &cfg); err != nil {
+			return cfg, err
+		}
+	}
+	if cfg.OperatorJWT == "" && cfg.OperatorJWTPath == "" {
+		return cfg, errors.New("no operator: pass --operator <jwt file | operator name> or set operatorjwtpath in the configuration")
+	}
+	return cfg, nil
+}
+
+// operatorFromFlag takes a JWT file if one exists at v, else the operator named v in the signet
+// store (whose system account, if stored, is served too).
+func operatorFromFlag(f *cmdutil.Factory, v string, cfg *accountserver.Config) error {
+	if st, err := os.Stat(v); err == nil && !st.IsDir() {
+		cfg.OperatorJWTPath, cfg.OperatorJWT = v, ""
+		return nil
+	}
+	s, err := f.Operator(v)
+	if err != nil {
+		return fmt.Errorf("--operator %q is neither a file nor an operator in the store: %w", v, err)
+	}
+	op, tok, err := s.Operator()
+	if err != nil {
+		return fmt.Errorf("load operator %q: %w", v, err)
+	}
+	cfg.OperatorJWT, cfg.OperatorJWTPath = tok, ""
+	if cfg.SystemAccountJWTPath == "" && op.SystemAccount != "" {
+		if name, err := s.FindAccount(op.SystemAccount); err == nil {
+			cfg.SystemAccountJWTPath = s.AccountPath(name)
+		}
+	}
+	return nil
+}
+
+func splitHostPort(v string) (string, int, error) {
+	host, p, err := net.SplitHostPort(v)
+	if err != nil {
+		return "", 0, fmt.Errorf("--http %q: want host:port: %w", v, err)
+	}
+	port, err := strconv.Atoi(p)
+	if err != nil || port < 0 || port > 65535 {
+		return "", 0, fmt.Errorf("--http %q: bad port", v)
+	}
+	return host, port, nil
+}
+
+func splitList(v string) []string {
+	var out []string
+	for _, s := range strings.Split(v, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// Run starts the server and serves until ctx ends; SIGHUP reloads.
+func Run(ctx context.Context, f *cmdutil.Factory, o *Options) error {
+	cfg, err := Config(f, o)
+	if err != nil {
+		return err
+	}
+	level := slog.LevelInfo
+	if cfg.Logging.Debug || cfg.Logging.Trace {
+		level = slog.LevelDebug
+	}
+	logger := slog.New(slog.NewTextHandler(f.IO.ErrOut, &slog.HandlerOptions{Level: level}))
+	if o.ConfigFile != "" {
+		logger.Info("loaded configuration", "file", o.ConfigFile)
+	}
+	s, err := accountserver.New(cfg, logger)
+	if err != nil {
+		return err
+	}
+	if err := s.Start(); err != nil {
+		return err
+	}
+	if o.Started != nil {
+		o.Started(s)
+	}
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	for {
+		select {
+		case <-hup:
+			logger.Info("SIGHUP: reloading configuration")
+			next, err := Config(f, o)
+			if err == nil {
+				err = s.Reload(next)
+			}
+			if err != nil {
+				logger.Error("reload failed; keeping the running configuration", "err", err)
+			}
+		case <-ctx.Done():
+			logger.Info("stopping")
+			sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			return s.Shutdown(sctx)
+		}
+	}
+}
