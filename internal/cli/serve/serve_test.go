@@ -5,8 +5,10 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -87,6 +89,20 @@ func TestServeOperatorFromStore(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != 200 {
 		t.Fatalf("system account: %d", resp.StatusCode)
+	}
+	// SIGHUP reloads.
+	if err := syscall.Kill(os.Getpid(), syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.After(10 * time.Second)
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for !strings.Contains(errOut.String(), "configuration reloaded") {
+		select {
+		case <-deadline:
+			t.Fatalf("no reload after SIGHUP:\n%s", errOut.String())
+		case <-tick.C:
+		}
 	}
 	cancel()
 	select {
