@@ -374,3 +374,63 @@ func metricValue(body, name string) float64 {
 	}
 	return -1
 }
+
+// TestPackExchange: signet serve answers $SYS.REQ.CLAIMS.PACK like a full resolver: nothing but
+// the end marker when the hashes match, else every JWT and then the end marker.
+func TestPackExchange(t *testing.T) {
+	t.Parallel()
+	op := natstest.NewOperator(t, "O")
+	ns := natstest.StartMemory(t, op.Trust(), nil)
+	cfg := testConfig(t, op)
+	natsConfig(t, &cfg, op, ns.ClientURL())
+	s := startServer(t, cfg)
+	waitConnected(t, s)
+	accts := op.Accounts(t, 3)
+	for pub, tok := range accts {
+		mustPost(t, s, pub, tok)
+	}
+	sys, err := nats.Connect(ns.ClientURL(), op.SysUserOption())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sys.Close()
+	pack := func(hash []byte) []string {
+		inbox := nats.NewInbox()
+		sub, err := sys.SubscribeSync(inbox)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer sub.Unsubscribe()
+		if err := sys.PublishRequest("$SYS.REQ.CLAIMS.PACK", inbox, hash); err != nil {
+			t.Fatal(err)
+		}
+		var lines []string
+		for {
+			m, err := sub.NextMsg(5 * time.Second)
+			if err != nil {
+				t.Fatalf("pack reply: %v", err)
+			}
+			if len(m.Data) == 0 {
+				return lines
+			}
+			lines = append(lines, string(m.Data))
+		}
+	}
+	lines := pack(make([]byte, 32))
+	if len(lines) != 3 {
+		t.Fatalf("pack with a different hash: %d lines", len(lines))
+	}
+	for _, l := range lines {
+		pub, tok, _ := strings.Cut(l, "|")
+		if accts[pub] != tok {
+			t.Fatalf("pack line %q", l)
+		}
+	}
+	h, err := cfg.Backend.Hash()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lines := pack(h[:]); len(lines) != 0 {
+		t.Fatalf("pack with our hash: %d lines", len(lines))
+	}
+}
