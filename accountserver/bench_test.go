@@ -117,51 +117,37 @@ func BenchmarkPOST(b *testing.B) {
 			natsConfig(b, &cfg, op, ns.ClientURL())
 			s := startServer(b, cfg)
 			waitConnected(b, s)
-			bodies := make([]string, b.N)
-			keys := make([]string, b.N)
-			for i := range bodies {
-				_, keys[i], bodies[i] = op.Account(b, "A")
-			}
-			h := s.Handler()
-			var next atomic.Int64
-			b.ReportAllocs()
 			b.SetParallelism(8) // 16 posts in flight: fsyncs overlap, locks are per key
-			b.ResetTimer()
-			b.RunParallel(func(pb *testing.PB) {
-				for pb.Next() {
-					i := next.Add(1) - 1
-					req := httptest.NewRequest(http.MethodPost, "/jwt/v1/accounts/"+keys[i], strings.NewReader(bodies[i]))
-					rec := httptest.NewRecorder()
-					h.ServeHTTP(rec, req)
-					if rec.Code != 200 {
-						b.Errorf("status %d: %s", rec.Code, rec.Body)
-					}
-				}
-			})
+			postParallel(b, op, s)
 		})
 	}
 	b.Run("memory-verify-only", func(b *testing.B) {
 		cfg := testConfig(b, op)
-		s := benchServer(b, cfg)
-		bodies := make([]string, b.N)
-		keys := make([]string, b.N)
-		for i := range bodies {
-			_, keys[i], bodies[i] = op.Account(b, "A")
-		}
-		h := s.Handler()
-		var next atomic.Int64
-		b.ResetTimer()
-		b.RunParallel(func(pb *testing.PB) {
-			for pb.Next() {
-				i := next.Add(1) - 1
-				req := httptest.NewRequest(http.MethodPost, "/jwt/v1/accounts/"+keys[i], strings.NewReader(bodies[i]))
-				rec := httptest.NewRecorder()
-				h.ServeHTTP(rec, req)
-				if rec.Code != 200 {
-					b.Errorf("status %d", rec.Code)
-				}
+		postParallel(b, op, benchServer(b, cfg))
+	})
+}
+
+// postParallel posts b.N new accounts (made before the timer starts) in parallel.
+func postParallel(b *testing.B, op *natstest.Operator, s *Server) {
+	bodies := make([]string, b.N)
+	keys := make([]string, b.N)
+	for i := range bodies {
+		_, keys[i], bodies[i] = op.Account(b, "A")
+	}
+	h := s.Handler()
+	var next atomic.Int64
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			i := next.Add(1) - 1
+			req := httptest.NewRequest(http.MethodPost, "/jwt/v1/accounts/"+keys[i], strings.NewReader(bodies[i]))
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			if rec.Code != 200 {
+				b.Errorf("status %d: %s", rec.Code, rec.Body)
 			}
-		})
+		}
 	})
 }
 
@@ -170,10 +156,7 @@ func BenchmarkPOST(b *testing.B) {
 func BenchmarkLOOKUP(b *testing.B) {
 	op := natstest.NewOperator(b, "O")
 	ns := natstest.StartMemory(b, op.Trust(), nil)
-	cfg := testConfig(b, op)
-	natsConfig(b, &cfg, op, ns.ClientURL())
-	s := startServer(b, cfg)
-	waitConnected(b, s)
+	s, _ := connectedServer(b, op, ns)
 	_, pub, tok := op.Account(b, "A")
 	mustPost(b, s, pub, tok)
 	nc, err := nats.Connect(ns.ClientURL(), op.SysUserOption())

@@ -184,12 +184,19 @@ func oneLine(err error) string {
 	return strings.ReplaceAll(err.Error(), "\n", "; ")
 }
 
-func (s *Server) handlePost(w http.ResponseWriter, r *http.Request) {
-	pub := r.PathValue("pub")
+// keyAndBody reads the account key from the path and the JWT (or delete request) from the body,
+// answering the error itself when either is bad.
+func keyAndBody(w http.ResponseWriter, r *http.Request) (pub, token string, ok bool) {
+	pub = r.PathValue("pub")
 	if badKey(w, pub) {
-		return
+		return "", "", false
 	}
-	token, ok := readBody(w, r)
+	token, ok = readBody(w, r)
+	return pub, token, ok
+}
+
+func (s *Server) handlePost(w http.ResponseWriter, r *http.Request) {
+	pub, token, ok := keyAndBody(w, r)
 	if !ok {
 		return
 	}
@@ -213,11 +220,7 @@ func (s *Server) handlePost(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleDelete(w http.ResponseWriter, r *http.Request) {
-	pub := r.PathValue("pub")
-	if badKey(w, pub) {
-		return
-	}
-	token, ok := readBody(w, r)
+	pub, token, ok := keyAndBody(w, r)
 	if !ok {
 		return
 	}

@@ -221,14 +221,20 @@ func encodeWithIAT(t testing.TB, ac *jwt.AccountClaims, kp nkeys.KeyPair, iat in
 
 func writeFile0600(path string, data []byte) error { return os.WriteFile(path, data, 0o600) }
 
+// operatorWithSigningKey makes operator claims with one signing key.
+func operatorWithSigningKey() (okp, skp nkeys.KeyPair, spub string, oc *jwt.OperatorClaims) {
+	okp, _ = nkeys.CreateOperator()
+	opub, _ := okp.PublicKey()
+	skp, _ = nkeys.CreateOperator()
+	spub, _ = skp.PublicKey()
+	oc = jwt.NewOperatorClaims(opub)
+	oc.SigningKeys.Add(spub)
+	return okp, skp, spub, oc
+}
+
 func TestHTTPStrictSigningKeys(t *testing.T) {
 	t.Parallel()
-	okp, _ := nkeys.CreateOperator()
-	opub, _ := okp.PublicKey()
-	skp, _ := nkeys.CreateOperator()
-	spub, _ := skp.PublicKey()
-	oc := jwt.NewOperatorClaims(opub)
-	oc.SigningKeys.Add(spub)
+	okp, skp, _, oc := operatorWithSigningKey()
 	oc.StrictSigningKeyUsage = true
 	akp, _ := nkeys.CreateAccount()
 	apub, _ := akp.PublicKey()
@@ -401,12 +407,7 @@ func TestReadOnlyStoreServer(t *testing.T) {
 
 func TestSigningMode(t *testing.T) {
 	t.Parallel()
-	okp, _ := nkeys.CreateOperator()
-	opub, _ := okp.PublicKey()
-	skp, _ := nkeys.CreateOperator()
-	spub, _ := skp.PublicKey()
-	oc := jwt.NewOperatorClaims(opub)
-	oc.SigningKeys.Add(spub)
+	okp, skp, spub, oc := operatorWithSigningKey()
 	opJWT, _ := oc.Encode(okp)
 	seed, _ := skp.Seed()
 	keyFile := t.TempDir() + "/op.nk"

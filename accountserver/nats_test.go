@@ -30,6 +30,26 @@ func natsConfig(t testing.TB, cfg *Config, op *natstest.Operator, url string) {
 	}
 }
 
+// connectedServer starts an account server connected to ns as the system user.
+func connectedServer(t testing.TB, op *natstest.Operator, ns *natstest.Server) (*Server, Config) {
+	t.Helper()
+	cfg := testConfig(t, op)
+	natsConfig(t, &cfg, op, ns.ClientURL())
+	s := startServer(t, cfg)
+	waitConnected(t, s)
+	return s, cfg
+}
+
+// pushedUser posts a new account to s and connects a user of it to ns.
+func pushedUser(t testing.TB, op *natstest.Operator, s *Server, ns *natstest.Server) (nc *nats.Conn, pub, ujwt string, useed []byte, err error) {
+	t.Helper()
+	akp, pub, tok := op.Account(t, "A")
+	mustPost(t, s, pub, tok)
+	ujwt, useed = op.User(t, akp, "u")
+	nc, err = userConn(t, ns, ujwt, useed)
+	return nc, pub, ujwt, useed, err
+}
+
 func waitConnected(t testing.TB, s *Server) {
 	t.Helper()
 	waitFor(t, 10*time.Second, "account server to connect to nats", s.NATSConnected)
@@ -62,10 +82,7 @@ func TestURLResolver(t *testing.T) {
 	ns := natstest.Start(t, op.Trust(), natstest.Options{Resolver: natstest.URL, URL: s.ResolverURL(), Extra: listenExtra(port)})
 	waitConnected(t, s)
 
-	akp, pub, tok := op.Account(t, "A")
-	mustPost(t, s, pub, tok)
-	ujwt, useed := op.User(t, akp, "u")
-	nc, err := userConn(t, ns, ujwt, useed)
+	nc, pub, ujwt, useed, err := pushedUser(t, op, s, ns)
 	if err != nil {
 		t.Fatalf("user of a pushed account cannot connect: %v", err)
 	}
@@ -138,14 +155,8 @@ func TestCacheResolver(t *testing.T) {
 	t.Parallel()
 	op := natstest.NewOperator(t, "O")
 	ns := natstest.StartCache(t, op.Trust())
-	cfg := testConfig(t, op)
-	natsConfig(t, &cfg, op, ns.ClientURL())
-	s := startServer(t, cfg)
-	waitConnected(t, s)
-	akp, pub, tok := op.Account(t, "A")
-	mustPost(t, s, pub, tok)
-	ujwt, useed := op.User(t, akp, "u")
-	nc, err := userConn(t, ns, ujwt, useed)
+	s, _ := connectedServer(t, op, ns)
+	nc, _, _, _, err := pushedUser(t, op, s, ns)
 	if err != nil {
 		t.Fatalf("user of an account held only by signet cannot connect: %v", err)
 	}
@@ -248,10 +259,7 @@ func TestClaimsUpdateRefusesUntrusted(t *testing.T) {
 	t.Parallel()
 	op := natstest.NewOperator(t, "O")
 	ns := natstest.StartMemory(t, op.Trust(), nil)
-	cfg := testConfig(t, op)
-	natsConfig(t, &cfg, op, ns.ClientURL())
-	s := startServer(t, cfg)
-	waitConnected(t, s)
+	_, cfg := connectedServer(t, op, ns)
 	sys, err := nats.Connect(ns.ClientURL(), op.SysUserOption())
 	if err != nil {
 		t.Fatal(err)
@@ -381,10 +389,7 @@ func TestPackExchange(t *testing.T) {
 	t.Parallel()
 	op := natstest.NewOperator(t, "O")
 	ns := natstest.StartMemory(t, op.Trust(), nil)
-	cfg := testConfig(t, op)
-	natsConfig(t, &cfg, op, ns.ClientURL())
-	s := startServer(t, cfg)
-	waitConnected(t, s)
+	s, cfg := connectedServer(t, op, ns)
 	accts := op.Accounts(t, 3)
 	for pub, tok := range accts {
 		mustPost(t, s, pub, tok)
