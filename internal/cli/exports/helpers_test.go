@@ -54,31 +54,7 @@ func account(t *testing.T, e *clitest.Env, name string) *jwt.AccountClaims {
 // account of the store preloaded.
 func startServer(t *testing.T, e *clitest.Env) *natstest.Server {
 	t.Helper()
-	s := openStore(t, e)
-	opJWT, err := s.OperatorJWT()
-	if err != nil {
-		t.Fatal(err)
-	}
-	oc, _, err := s.Operator()
-	if err != nil {
-		t.Fatal(err)
-	}
-	names, err := s.Accounts()
-	if err != nil {
-		t.Fatal(err)
-	}
-	preload := map[string]string{}
-	tr := natstest.Trust{OperatorJWT: opJWT, SystemAccount: oc.SystemAccount}
-	for _, n := range names {
-		ac, tok, err := s.Account(n)
-		if err != nil {
-			t.Fatal(err)
-		}
-		preload[ac.Subject] = tok
-		if ac.Subject == oc.SystemAccount {
-			tr.SystemAccountJWT = tok
-		}
-	}
+	tr, preload := natstest.FromStore(t, openStore(t, e))
 	return natstest.StartMemory(t, tr, preload)
 }
 

@@ -44,33 +44,12 @@ func newEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	oc, ojwt, err := s.Operator()
+	trust, preload := natstest.FromStore(t, s)
+	ac, _, err := s.Account("O")
 	if err != nil {
 		t.Fatal(err)
 	}
-	names, err := s.Accounts()
-	if err != nil {
-		t.Fatal(err)
-	}
-	preload := map[string]string{}
-	var sysJWT, accPub string
-	for _, n := range names {
-		ac, tok, err := s.Account(n)
-		if err != nil {
-			t.Fatal(err)
-		}
-		preload[ac.Subject] = tok
-		if ac.Subject == oc.SystemAccount {
-			sysJWT = tok
-		}
-		if n == "O" {
-			accPub = ac.Subject
-		}
-	}
-	if sysJWT == "" || accPub == "" {
-		t.Fatalf("init made accounts %v; want a system account and O", names)
-	}
-	trust := natstest.Trust{OperatorJWT: ojwt, SystemAccount: oc.SystemAccount, SystemAccountJWT: sysJWT}
+	accPub := ac.Subject
 	ns := natstest.StartMemory(t, trust, preload)
 	e.MustRun("edit", "operator", "-n", ns.ClientURL())
 	return &env{Env: e, ns: ns, store: s, accPub: accPub, trust: trust, preload: preload}
