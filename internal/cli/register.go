@@ -9,6 +9,7 @@ import (
 	"github.com/signet-dev/signet/internal/cli/exports"
 	"github.com/signet-dev/signet/internal/cli/generate"
 	"github.com/signet-dev/signet/internal/cli/inspect"
+	"github.com/signet-dev/signet/internal/cli/serve"
 	"github.com/signet-dev/signet/internal/cli/signing"
 	"github.com/signet-dev/signet/internal/cli/sync"
 	"github.com/signet-dev/signet/internal/cli/tool"
@@ -39,5 +40,6 @@ func registerCommands(f *cmdutil.Factory, root *cobra.Command, verbs map[string]
 	// sync registers `add operator` (it adds -u import to the local form) and the push hook.
 	sync.Register(f, root, verbs)
 	tool.Register(f, root, verbs)
+	root.AddCommand(serve.NewCmdServe(f))
 	dev.Register(f, root, verbs)
 }
