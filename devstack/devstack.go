@@ -37,7 +37,7 @@ type Config struct {
 	// NATSPort and HTTPPort are the listen ports; 0 means the default port (4222, 9090) when
 	// it is free, else any free port.
 	NATSPort, HTTPPort int
-	Logger           *slog.Logger
+	Logger             *slog.Logger
 }
 
 // Stack is a running account server and nats-server.
