@@ -37,20 +37,25 @@ func (o *AccountOptions) addFlags(cmd *cobra.Command) {
 	flags.AddDefaultPermFlags(fs, &o.DefaultPerm)
 }
 
-// NewCmdAddAccount builds `add account`.
-func NewCmdAddAccount(f *cmdutil.Factory) *cobra.Command {
-	o := &AccountOptions{}
-	cmd := &cobra.Command{
-		Use:   "account [NAME]",
-		Short: "Add an account signed by the operator",
+// nameCmd builds a command whose optional argument is the entity name (also settable by flag).
+func nameCmd(use, short string, name *string, run func() error) *cobra.Command {
+	return &cobra.Command{
+		Use:   use,
+		Short: short,
 		Args:  cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 1 {
-				o.Name = args[0]
+				*name = args[0]
 			}
-			return RunAddAccount(f, o)
+			return run()
 		},
 	}
+}
+
+// NewCmdAddAccount builds `add account`.
+func NewCmdAddAccount(f *cmdutil.Factory) *cobra.Command {
+	o := &AccountOptions{}
+	cmd := nameCmd("account [NAME]", "Add an account signed by the operator", &o.Name, func() error { return RunAddAccount(f, o) })
 	o.addFlags(cmd)
 	return cmd
 }
@@ -152,17 +157,7 @@ func (o *UserOptions) addFlags(cmd *cobra.Command) {
 // NewCmdAddUser builds `add user`.
 func NewCmdAddUser(f *cmdutil.Factory) *cobra.Command {
 	o := &UserOptions{}
-	cmd := &cobra.Command{
-		Use:   "user [NAME]",
-		Short: "Add a user signed by the account (or one of its signing keys with -K)",
-		Args:  cobra.MaximumNArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if len(args) == 1 {
-				o.Name = args[0]
-			}
-			return RunAddUser(f, o)
-		},
-	}
+	cmd := nameCmd("user [NAME]", "Add a user signed by the account (or one of its signing keys with -K)", &o.Name, func() error { return RunAddUser(f, o) })
 	o.addFlags(cmd)
 	return cmd
 }
@@ -172,18 +167,11 @@ func RunAddUser(f *cmdutil.Factory, o *UserOptions) error {
 	if o.Name == "" {
 		return fmt.Errorf("user name is required: signet add user NAME")
 	}
-	s, err := f.Operator("")
+	t, err := f.Target(o.Account)
 	if err != nil {
 		return err
 	}
-	account, err := f.Account(s, o.Account)
-	if err != nil {
-		return err
-	}
-	ks, err := f.KeyStore()
-	if err != nil {
-		return err
-	}
+	s, ks, account := t.Store, t.KeyStore, t.Account
 	unlock, err := s.Lock()
 	if err != nil {
 		return err

@@ -48,18 +48,11 @@ func RunDeleteUser(f *cmdutil.Factory, o *DeleteUserOptions) error {
 	if len(o.Names) == 0 {
 		return errors.New("user name is required: signet delete user NAME")
 	}
-	s, err := f.Operator("")
+	t, err := f.Target(o.Account)
 	if err != nil {
 		return err
 	}
-	account, err := f.Account(s, o.Account)
-	if err != nil {
-		return err
-	}
-	ks, err := f.KeyStore()
-	if err != nil {
-		return err
-	}
+	s, ks, account := t.Store, t.KeyStore, t.Account
 	type victim struct{ name, pub string }
 	var victims []victim
 	for _, n := range o.Names {

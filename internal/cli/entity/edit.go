@@ -159,17 +159,7 @@ func RunEditOperator(f *cmdutil.Factory, o *EditOperatorOptions) error {
 // NewCmdEditAccount builds `edit account`.
 func NewCmdEditAccount(f *cmdutil.Factory) *cobra.Command {
 	o := &AccountOptions{}
-	cmd := &cobra.Command{
-		Use:   "account [NAME]",
-		Short: "Edit an account",
-		Args:  cobra.MaximumNArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if len(args) == 1 {
-				o.Name = args[0]
-			}
-			return RunEditAccount(f, o)
-		},
-	}
+	cmd := nameCmd("account [NAME]", "Edit an account", &o.Name, func() error { return RunEditAccount(f, o) })
 	o.addFlags(cmd)
 	return cmd
 }
@@ -199,38 +189,21 @@ func RunEditAccount(f *cmdutil.Factory, o *AccountOptions) error {
 // NewCmdEditUser builds `edit user`.
 func NewCmdEditUser(f *cmdutil.Factory) *cobra.Command {
 	o := &UserOptions{}
-	cmd := &cobra.Command{
-		Use:   "user [NAME]",
-		Short: "Edit a user and regenerate its creds",
-		Args:  cobra.MaximumNArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if len(args) == 1 {
-				o.Name = args[0]
-			}
-			return RunEditUser(f, o)
-		},
-	}
+	cmd := nameCmd("user [NAME]", "Edit a user and regenerate its creds", &o.Name, func() error { return RunEditUser(f, o) })
 	o.addFlags(cmd)
 	return cmd
 }
 
 // RunEditUser edits a user, re-signs it and rewrites its creds when the seed is at hand.
 func RunEditUser(f *cmdutil.Factory, o *UserOptions) error {
-	s, err := f.Operator("")
-	if err != nil {
-		return err
-	}
-	account, err := f.Account(s, o.Account)
-	if err != nil {
-		return err
-	}
 	if o.Name == "" {
 		return errors.New("user name is required: signet edit user NAME")
 	}
-	ks, err := f.KeyStore()
+	t, err := f.Target(o.Account)
 	if err != nil {
 		return err
 	}
+	s, ks, account := t.Store, t.KeyStore, t.Account
 	unlock, err := s.Lock()
 	if err != nil {
 		return err
