@@ -200,7 +200,7 @@ func (s *Server) handlePost(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	res, err := s.update(token, pub, false)
+	res, err := s.update(token, pub, fromHTTP)
 	if err != nil {
 		code := statusOf(err)
 		if code >= 500 {

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/nats-io/jwt/v2"
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nkeys"
 
 	"github.com/signet-dev/signet/internal/natstest"
@@ -436,5 +437,13 @@ func TestSigningMode(t *testing.T) {
 	bad, _ := jwt.NewAccountClaims(apub).Encode(other)
 	if code, _ := post(t, s, apub, bad); code != 403 {
 		t.Fatalf("foreign-signed in signing mode: %d", code)
+	}
+	// Signing is for pushes over HTTP; the resolver protocol still takes operator-signed JWTs only.
+	bkp, _ := nkeys.CreateAccount()
+	bpub, _ := bkp.PublicKey()
+	bself, _ := jwt.NewAccountClaims(bpub).Encode(bkp)
+	(&natsPeer{s: s}).onClaimsUpdate(&nats.Msg{Subject: subjClaims, Data: []byte(bself)})
+	if _, err := cfg.Backend.Get(bpub); !errors.Is(err, jwtstore.ErrNotFound) {
+		t.Fatalf("self-signed account signed via NATS: %v", err)
 	}
 }

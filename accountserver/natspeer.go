@@ -328,7 +328,7 @@ func (p *natsPeer) onLookup(m *nats.Msg) {
 }
 
 func (p *natsPeer) handleUpdate(m *nats.Msg, expected string) {
-	res, err := p.s.update(strings.TrimSpace(string(m.Data)), expected, false)
+	res, err := p.s.update(strings.TrimSpace(string(m.Data)), expected, fromNATS)
 	acc := res.pub
 	if acc == "" {
 		acc = expected
@@ -439,7 +439,7 @@ func (p *natsPeer) onPackReply(m *nats.Msg) {
 			p.s.log.Warn("malformed pack line")
 			continue
 		}
-		if _, err := p.s.update(token, pub, true); err != nil {
+		if _, err := p.s.update(token, pub, fromPack); err != nil {
 			p.s.log.Warn("pack merge refused", "account", pub, "err", oneLine(err))
 		}
 	}

@@ -325,13 +325,23 @@ type updateResult struct {
 	changed bool
 }
 
+// updateSource says where an update came from; it decides what is allowed.
+type updateSource int
+
+const (
+	fromHTTP updateSource = iota // a push: signing mode may sign it
+	fromNATS                     // the resolver protocol: operator-signed only
+	fromPack                     // a pack merge: operator-signed only, older is not an error
+)
+
 // update verifies token and stores it if it is newer than what the store holds. expectedSub may
 // be empty (NATS CLAIMS.UPDATE carries no key besides the JWT's). Older JWTs are refused with
-// 409 unless quietOlder is set (pack merges, where older means "we are ahead").
-func (s *Server) update(token, expectedSub string, quietOlder bool) (updateResult, error) {
+// 409, except in pack merges, where older means "we are ahead".
+func (s *Server) update(token, expectedSub string, src updateSource) (updateResult, error) {
+	quietOlder := src == fromPack
 	ts := s.trust.Load()
 	ac, err := VerifyAccountJWT(ts.op, token, expectedSub)
-	if err != nil && ts.signer != nil && errors.Is(err, ErrUntrusted) {
+	if err != nil && src == fromHTTP && ts.signer != nil && errors.Is(err, ErrUntrusted) {
 		token, ac, err = s.signAccount(ts, token, expectedSub)
 	}
 	if err != nil {
