@@ -70,18 +70,11 @@ func RunGenerateActivation(f *cmdutil.Factory, o *ActivationOptions) error {
 			return fmt.Errorf("--expiry: %w", err)
 		}
 	}
-	s, err := f.Operator("")
+	t, err := f.Target(o.Account)
 	if err != nil {
 		return err
 	}
-	name, err := f.Account(s, o.Account)
-	if err != nil {
-		return err
-	}
-	ks, err := f.KeyStore()
-	if err != nil {
-		return err
-	}
+	s, ks, name := t.Store, t.KeyStore, t.Account
 	ac, _, err := s.Account(name)
 	if err != nil {
 		return err

@@ -41,23 +41,16 @@ func RunCreds(f *cmdutil.Factory, o *CredsOptions) error {
 	if o.User == "" {
 		return errors.New("user name is required: signet generate creds -a ACCOUNT -n USER")
 	}
-	s, err := f.Operator("")
+	t, err := f.Target(o.Account)
 	if err != nil {
 		return err
 	}
-	account, err := f.Account(s, o.Account)
-	if err != nil {
-		return err
-	}
+	s, ks, account := t.Store, t.KeyStore, t.Account
 	name, err := s.FindUser(account, o.User)
 	if err != nil {
 		return fmt.Errorf("%w: list them with `signet list users -a %s`", err, account)
 	}
 	uc, token, err := s.User(account, name)
-	if err != nil {
-		return err
-	}
-	ks, err := f.KeyStore()
 	if err != nil {
 		return err
 	}

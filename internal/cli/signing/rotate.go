@@ -234,18 +234,11 @@ func RunRotateAccountKey(f *cmdutil.Factory, o *RotateOptions) error {
 	if o.Old == "" {
 		return errors.New("--old is required: the signing key to retire")
 	}
-	s, err := f.Operator("")
+	t, err := f.Target(o.Account)
 	if err != nil {
 		return err
 	}
-	name, err := f.Account(s, o.Account)
-	if err != nil {
-		return err
-	}
-	ks, err := f.KeyStore()
-	if err != nil {
-		return err
-	}
+	s, ks, name := t.Store, t.KeyStore, t.Account
 	unlock, err := s.Lock()
 	if err != nil {
 		return err

@@ -66,18 +66,11 @@ type Identity struct {
 // ResolveIdentity finds the user to act as: o.User (name or public key) in o.Account (or the
 // current account), else the account's first user whose seed or creds file is in the keystore.
 func ResolveIdentity(f *cmdutil.Factory, o UserOptions) (*Identity, error) {
-	s, err := f.Operator("")
+	t, err := f.Target(o.Account)
 	if err != nil {
 		return nil, err
 	}
-	ks, err := f.KeyStore()
-	if err != nil {
-		return nil, err
-	}
-	account, err := f.Account(s, o.Account)
-	if err != nil {
-		return nil, err
-	}
+	s, ks, account := t.Store, t.KeyStore, t.Account
 	oc, _, err := s.Operator()
 	if err != nil {
 		return nil, err
