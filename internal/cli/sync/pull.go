@@ -84,16 +84,11 @@ func RunPull(ctx context.Context, f *cmdutil.Factory, o *PullOptions) error {
 		if err != nil {
 			return err
 		}
-		opts, err := SystemConn(s, ks, oc, o.SystemUser)
-		if err != nil {
-			return err
-		}
-		c, err := remote.Dial(u, opts...)
+		c, err := dialResolver(s, ks, oc, u, o.SystemUser, o.Timeout)
 		if err != nil {
 			return err
 		}
 		defer c.Close()
-		c.Timeout = o.Timeout
 		if fetched, err = c.Pack(ctx); err != nil {
 			return err
 		}
@@ -136,23 +131,15 @@ func pullOne(ctx context.Context, f *cmdutil.Factory, s *store.Store, oc *jwt.Op
 	if err != nil {
 		return "", err
 	}
-	opts, err := SystemConn(s, ks, oc, o.SystemUser)
-	if err != nil {
-		return "", err
-	}
-	c, err := remote.Dial(u, opts...)
+	c, err := dialResolver(s, ks, oc, u, o.SystemUser, o.Timeout)
 	if err != nil {
 		return "", err
 	}
 	defer c.Close()
-	c.Timeout = o.Timeout
-	all, err := c.Pack(ctx)
+	// One account: ask for it alone rather than packing the servers' whole store.
+	tok, err := c.Lookup(ctx, pub)
 	if err != nil {
-		return "", err
-	}
-	tok, ok := all[pub]
-	if !ok {
-		return "", fmt.Errorf("account %s: %w on %s", pub, remote.ErrNotFound, u)
+		return "", fmt.Errorf("%w (on %s)", err, u)
 	}
 	return tok, nil
 }

@@ -415,17 +415,26 @@ func SystemConn(s *store.Store, ks keystore.KeyStore, oc *jwt.OperatorClaims, sy
 	return []nats.Option{nats.UserJWTAndSeed(tok, string(seed))}, nil
 }
 
-func pushNATS(ctx context.Context, f *cmdutil.Factory, s *store.Store, ks keystore.KeyStore, oc *jwt.OperatorClaims, u string, tokens map[string]string, o *PushOptions, rep *pushReport) (bool, error) {
-	opts, err := SystemConn(s, ks, oc, o.SystemUser)
+// dialResolver connects to the nats-servers at u as a system-account user (see SystemConn).
+func dialResolver(s *store.Store, ks keystore.KeyStore, oc *jwt.OperatorClaims, u, systemUser string, timeout time.Duration) (*remote.Client, error) {
+	opts, err := SystemConn(s, ks, oc, systemUser)
 	if err != nil {
-		return false, err
+		return nil, err
 	}
 	c, err := remote.Dial(u, opts...)
+	if err != nil {
+		return nil, err
+	}
+	c.Timeout = timeout
+	return c, nil
+}
+
+func pushNATS(ctx context.Context, f *cmdutil.Factory, s *store.Store, ks keystore.KeyStore, oc *jwt.OperatorClaims, u string, tokens map[string]string, o *PushOptions, rep *pushReport) (bool, error) {
+	c, err := dialResolver(s, ks, oc, u, o.SystemUser, o.Timeout)
 	if err != nil {
 		return false, err
 	}
 	defer c.Close()
-	c.Timeout = o.Timeout
 	if o.Diff || o.Prune {
 		remoteAll, err := c.Pack(ctx)
 		if err != nil {

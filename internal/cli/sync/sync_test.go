@@ -263,6 +263,10 @@ func TestPushPullCluster(t *testing.T) {
 	if !s.HasAccount("A0999") && n == 1000 {
 		t.Fatal("account A0999 not restored")
 	}
+	// One account over NATS: the restored copy is what the servers hold.
+	if out := e.MustRun("pull", "-a", "A0050", "-u", url); !strings.Contains(out, `account "A0050" is up to date`) {
+		t.Fatalf("pull -a over NATS: %s", out)
+	}
 }
 
 func countJWTs(t *testing.T, dir string) int {
