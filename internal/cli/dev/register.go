@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"os"
@@ -167,17 +168,14 @@ func ensureOperator(f *cmdutil.Factory, stores store.Stores, ks keystore.KeyStor
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return nil, false, err
 	}
-	quiet := *f
-	quiet.IO = &cmdutil.IOStreams{In: f.IO.In, Out: discard{}, ErrOut: f.IO.ErrOut}
-	quiet.OnAccountSaved = nil // nothing is running yet; dev pushes everything once it is up
-	if err := entity.RunAddOperator(&quiet, &entity.AddOperatorOptions{Name: name, Sys: true, GenerateSK: true}); err != nil {
+	if err := entity.RunAddOperator(quiet(f), &entity.AddOperatorOptions{Name: name, Sys: true, GenerateSK: true}); err != nil {
 		return nil, false, err
 	}
 	s, err := stores.Open(name)
 	if err != nil {
 		return nil, false, err
 	}
-	if err := ensureDemo(&quiet, s, ks); err != nil {
+	if err := ensureDemo(f, s, ks); err != nil {
 		return nil, false, err
 	}
 	return s, true, nil
@@ -190,8 +188,7 @@ func ensureDemo(f *cmdutil.Factory, s *store.Store, ks keystore.KeyStore) error 
 		return err
 	}
 	defer unlock()
-	quiet := *f
-	quiet.IO = &cmdutil.IOStreams{In: f.IO.In, Out: discard{}, ErrOut: f.IO.ErrOut}
+	q := quiet(f)
 	if !s.HasAccount(DemoAccount) {
 		oc, _, err := s.Operator()
 		if err != nil {
@@ -204,12 +201,12 @@ func ensureDemo(f *cmdutil.Factory, s *store.Store, ks keystore.KeyStore) error 
 				break
 			}
 		}
-		if _, err := entity.CreateAccount(&quiet, s, ks, DemoAccount, signer, nil); err != nil {
+		if _, err := entity.CreateAccount(q, s, ks, DemoAccount, signer, nil); err != nil {
 			return err
 		}
 	}
 	if !s.HasUser(DemoAccount, DemoUser) {
-		if _, err := entity.CreateUser(&quiet, s, ks, DemoAccount, DemoUser, "", nil); err != nil {
+		if _, err := entity.CreateUser(q, s, ks, DemoAccount, DemoUser, "", nil); err != nil {
 			return err
 		}
 	}
@@ -303,6 +300,12 @@ func printBanner(f *cmdutil.Factory, s *store.Store, ks keystore.KeyStore, stack
 	fmt.Fprintln(w, "Press Ctrl-C to stop.")
 }
 
-type discard struct{}
-
-func (discard) Write(p []byte) (int, error) { return len(p), nil }
+// quiet is f without status lines on stdout (dev prints its own banner) and without the
+// account-saved push: nothing is running yet while dev prepares the store; it pushes everything
+// once the account server is up.
+func quiet(f *cmdutil.Factory) *cmdutil.Factory {
+	q := *f
+	q.IO = &cmdutil.IOStreams{In: f.IO.In, Out: io.Discard, ErrOut: f.IO.ErrOut}
+	q.OnAccountSaved = nil
+	return &q
+}
