@@ -12,6 +12,10 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	// The test runs a signet binary it builds; importing the command tree makes Go's test cache
+	// notice when the code behind that binary changes.
+	_ "github.com/signet-dev/signet/internal/cli"
 )
 
 // shBlocks returns the bodies of the ```sh code blocks of a Markdown text.

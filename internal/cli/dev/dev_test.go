@@ -16,6 +16,10 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/signet-dev/signet/devstack"
+
+	// The test runs a signet binary it builds; importing the command tree makes Go's test cache
+	// notice when the code behind that binary changes.
+	_ "github.com/signet-dev/signet/internal/cli"
 )
 
 var signetBin string
