@@ -299,18 +299,16 @@ func (s *Store) DeleteAccount(name string) error {
 // FindAccount resolves an account by name or public key and returns its name.
 func (s *Store) FindAccount(nameOrKey string) (string, error) {
 	if nkeys.IsValidPublicAccountKey(nameOrKey) {
-		if name, ok := s.lookup(nameOrKey); ok && s.HasAccount(name) {
-			if sub, _ := PeekSubject(mustRead(s.AccountPath(name))); sub == nameOrKey {
-				return name, nil
-			}
+		if name, ok := s.lookup(nameOrKey); ok && s.HasAccount(name) && holds(s.AccountPath(name), nameOrKey) {
+			return name, nil
 		}
 		names, err := s.Accounts()
 		if err != nil {
 			return "", err
 		}
 		for _, n := range names {
-			if sub, _ := PeekSubject(mustRead(s.AccountPath(n))); sub == nameOrKey {
-				_ = s.index(sub, n)
+			if holds(s.AccountPath(n), nameOrKey) {
+				_ = s.index(nameOrKey, n)
 				return n, nil
 			}
 		}
@@ -490,20 +488,16 @@ func (s *Store) DeleteUser(account, name string) error {
 // FindUser resolves a user of an account by name or public key and returns its name.
 func (s *Store) FindUser(account, nameOrKey string) (string, error) {
 	if nkeys.IsValidPublicUserKey(nameOrKey) {
-		if ref, ok := s.lookup(nameOrKey); ok {
-			if a, u, found := strings.Cut(ref, "/"); found && a == account && s.HasUser(a, u) {
-				if sub, _ := PeekSubject(mustRead(s.UserPath(a, u))); sub == nameOrKey {
-					return u, nil
-				}
-			}
+		if a, u, ok := s.indexedUser(nameOrKey); ok && a == account {
+			return u, nil
 		}
 		names, err := s.UserNames(account)
 		if err != nil {
 			return "", err
 		}
 		for _, n := range names {
-			if sub, _ := PeekSubject(mustRead(s.UserPath(account, n))); sub == nameOrKey {
-				_ = s.index(sub, account+"/"+n)
+			if holds(s.UserPath(account, n), nameOrKey) {
+				_ = s.index(nameOrKey, account+"/"+n)
 				return n, nil
 			}
 		}
@@ -523,12 +517,8 @@ func (s *Store) FindUser(account, nameOrKey string) (string, error) {
 
 // FindUserAnyAccount resolves a user public key to its account and name through the index.
 func (s *Store) FindUserAnyAccount(pub string) (account, name string, err error) {
-	if ref, ok := s.lookup(pub); ok {
-		if a, u, found := strings.Cut(ref, "/"); found && s.HasUser(a, u) {
-			if sub, _ := PeekSubject(mustRead(s.UserPath(a, u))); sub == pub {
-				return a, u, nil
-			}
-		}
+	if a, u, ok := s.indexedUser(pub); ok {
+		return a, u, nil
 	}
 	accounts, err := s.Accounts()
 	if err != nil {
@@ -554,6 +544,26 @@ func (s *Store) index(pub, ref string) error {
 }
 
 func (s *Store) unindex(pub string) { _ = os.Remove(s.indexPath(pub)) }
+
+// indexedUser returns the account and name the index records for a user key, when the JWT there
+// still has that key.
+func (s *Store) indexedUser(pub string) (account, name string, ok bool) {
+	ref, ok := s.lookup(pub)
+	if !ok {
+		return "", "", false
+	}
+	a, u, found := strings.Cut(ref, "/")
+	if !found || !s.HasUser(a, u) || !holds(s.UserPath(a, u), pub) {
+		return "", "", false
+	}
+	return a, u, true
+}
+
+// holds reports whether the JWT file at path has subject pub.
+func holds(path, pub string) bool {
+	sub, err := PeekSubject(mustRead(path))
+	return err == nil && sub == pub
+}
 
 func (s *Store) lookup(pub string) (string, bool) {
 	data, err := os.ReadFile(s.indexPath(pub))
