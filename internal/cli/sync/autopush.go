@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/nats-io/jwt/v2"
+
 	"github.com/signet-dev/signet/internal/cli/cmdutil"
 	"github.com/signet-dev/signet/remote"
 	"github.com/signet-dev/signet/store"
@@ -48,7 +50,7 @@ func AutoPush(f *cmdutil.Factory, s *store.Store, account string) error {
 	defer cancel()
 	u := oc.AccountServerURL
 	if isNATSURL(u) {
-		return autoPushNATS(ctx, f, s, account, u, tok)
+		return autoPushNATS(ctx, f, s, oc, account, u, tok)
 	}
 	res, err := remote.PushHTTP(ctx, f.HTTP, u, tok)
 	if err != nil {
@@ -87,12 +89,8 @@ func AutoPush(f *cmdutil.Factory, s *store.Store, account string) error {
 	return nil
 }
 
-func autoPushNATS(ctx context.Context, f *cmdutil.Factory, s *store.Store, account, u, tok string) error {
+func autoPushNATS(ctx context.Context, f *cmdutil.Factory, s *store.Store, oc *jwt.OperatorClaims, account, u, tok string) error {
 	ks, err := f.KeyStore()
-	if err != nil {
-		return err
-	}
-	oc, _, err := s.Operator()
 	if err != nil {
 		return err
 	}
