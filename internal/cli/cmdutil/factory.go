@@ -79,20 +79,30 @@ func NewFactory(in io.Reader, out, errOut io.Writer, tty bool) *Factory {
 // Dirs resolves the config, stores and keystore folders. The stores folder recorded in nsc.json
 // wins over the default unless a flag names one.
 func (f *Factory) Dirs() (store.Dirs, error) {
+	d, _, err := f.context(false)
+	return d, err
+}
+
+// context resolves the folders and reads nsc.json at most once. nsc.json is read when it names
+// the stores folder (no --data-dir/-H) or when needConfig (the current operator and account);
+// otherwise, and under NSC_CWD_ONLY, the config returned is empty.
+func (f *Factory) context(needConfig bool) (store.Dirs, *store.ToolConfig, error) {
 	d, err := store.ResolveDirs(f.DirOpts, f.Getenv)
 	if err != nil {
-		return d, err
+		return d, nil, err
 	}
-	if f.DirOpts.DataDir == "" && f.DirOpts.AllDirs == "" && !d.CwdOnly {
-		tc, err := store.LoadToolConfig(d.ConfigDir)
-		if err != nil {
-			return d, err
-		}
-		if tc.StoreRoot != "" {
-			d.StoresDir = tc.StoreRoot
-		}
+	flagNamesStores := f.DirOpts.DataDir != "" || f.DirOpts.AllDirs != ""
+	if d.CwdOnly || (flagNamesStores && !needConfig) {
+		return d, &store.ToolConfig{}, nil
 	}
-	return d, nil
+	tc, err := store.LoadToolConfig(d.ConfigDir)
+	if err != nil {
+		return d, nil, err
+	}
+	if !flagNamesStores && tc.StoreRoot != "" {
+		d.StoresDir = tc.StoreRoot
+	}
+	return d, tc, nil
 }
 
 // KeyStore is the keystore in use.
@@ -113,27 +123,14 @@ func (f *Factory) Stores() (store.Stores, error) {
 	return store.Stores{Dir: d.StoresDir}, nil
 }
 
-// ToolConfig reads nsc.json.
-func (f *Factory) ToolConfig() (*store.ToolConfig, error) {
-	d, err := store.ResolveDirs(f.DirOpts, f.Getenv)
-	if err != nil {
-		return nil, err
-	}
-	return store.LoadToolConfig(d.ConfigDir)
-}
-
 // Select records the current operator and account in nsc.json (unless NSC_CWD_ONLY is set).
 func (f *Factory) Select(operator, account string) error {
-	d, err := f.Dirs()
+	d, tc, err := f.context(true)
 	if err != nil {
 		return err
 	}
 	if d.CwdOnly {
 		return nil
-	}
-	tc, err := store.LoadToolConfig(d.ConfigDir)
-	if err != nil {
-		return err
 	}
 	tc.StoreRoot = d.StoresDir
 	if operator != "" {
@@ -154,10 +151,11 @@ var errNoOperator = errors.New("no operator selected: create one with `signet in
 // Operator opens the named operator's store; with an empty name, the current operator: the one
 // whose store holds the working directory, else the one in nsc.json, else the only one.
 func (f *Factory) Operator(name string) (*store.Store, error) {
-	stores, err := f.Stores()
+	d, tc, err := f.context(name == "")
 	if err != nil {
 		return nil, err
 	}
+	stores := store.Stores{Dir: d.StoresDir}
 	if name != "" {
 		s, err := stores.Open(name)
 		if errors.Is(err, store.ErrNotFound) {
@@ -168,19 +166,9 @@ func (f *Factory) Operator(name string) (*store.Store, error) {
 	if s := f.cwdStore(); s != nil {
 		return s, nil
 	}
-	d, err := f.Dirs()
-	if err != nil {
-		return nil, err
-	}
-	if !d.CwdOnly {
-		tc, err := store.LoadToolConfig(d.ConfigDir)
-		if err != nil {
-			return nil, err
-		}
-		if tc.Operator != "" {
-			if s, err := stores.Open(tc.Operator); err == nil {
-				return s, nil
-			}
+	if tc.Operator != "" {
+		if s, err := stores.Open(tc.Operator); err == nil {
+			return s, nil
 		}
 	}
 	ops, err := stores.Operators()
@@ -241,18 +229,12 @@ func (f *Factory) Account(s *store.Store, flag string) (string, error) {
 			}
 		}
 	}
-	d, err := f.Dirs()
+	_, tc, err := f.context(true)
 	if err != nil {
 		return "", err
 	}
-	if !d.CwdOnly {
-		tc, err := store.LoadToolConfig(d.ConfigDir)
-		if err != nil {
-			return "", err
-		}
-		if tc.Account != "" && (tc.Operator == "" || tc.Operator == s.Name()) && s.HasAccount(tc.Account) {
-			return tc.Account, nil
-		}
+	if tc.Account != "" && (tc.Operator == "" || tc.Operator == s.Name()) && s.HasAccount(tc.Account) {
+		return tc.Account, nil
 	}
 	names, err := s.Accounts()
 	if err != nil {
