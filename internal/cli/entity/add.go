@@ -11,6 +11,7 @@ import (
 
 	"github.com/signet-dev/signet/internal/cli/cmdutil"
 	"github.com/signet-dev/signet/keystore"
+	"github.com/signet-dev/signet/ops"
 	"github.com/signet-dev/signet/store"
 )
 
@@ -142,9 +143,27 @@ func CreateSystemAccount(f *cmdutil.Factory, s *store.Store, ks keystore.KeyStor
 	if err != nil {
 		return err
 	}
-	akp, err := CreateAccount(f, s, ks, "SYS", "", nil)
+	// An operator with signing keys may come to require them; nats-server then accepts only
+	// users signed by an account signing key, so SYS gets one for its user sys (as nsc does).
+	var sysSK nkeys.KeyPair
+	var withSK func(*jwt.AccountClaims) error
+	if len(oc.SigningKeys) > 0 {
+		if sysSK, err = nkeys.CreateAccount(); err != nil {
+			return fmt.Errorf("create system account signing key: %w", err)
+		}
+		if _, err := ks.Store(sysSK); err != nil {
+			return err
+		}
+		pub, _ := sysSK.PublicKey()
+		withSK = func(ac *jwt.AccountClaims) error { ac.SigningKeys.Add(pub); return nil }
+	}
+	akp, err := CreateAccount(f, s, ks, "SYS", "", withSK)
 	if err != nil {
 		return err
+	}
+	if sysSK != nil {
+		pub, _ := sysSK.PublicKey()
+		f.IO.OK("generated and stored account signing key %q", pub)
 	}
 	apub, _ := akp.PublicKey()
 	oc.SystemAccount = apub
@@ -197,7 +216,7 @@ func CreateAccount(f *cmdutil.Factory, s *store.Store, ks keystore.KeyStore, nam
 			return nil, err
 		}
 	}
-	token, err := SignAccount(s, ks, oc, ac, akp, signer)
+	token, err := ops.SignAccount(s, ks, oc, ac, akp, signer)
 	if err != nil {
 		return nil, err
 	}
@@ -212,33 +231,6 @@ func CreateAccount(f *cmdutil.Factory, s *store.Store, ks keystore.KeyStore, nam
 	return akp, nil
 }
 
-// SignAccount signs account claims with the operator key chosen by signer. For a managed operator
-// (no operator key at hand) the account signs itself, and the account server re-signs it.
-func SignAccount(s *store.Store, ks keystore.KeyStore, oc *jwt.OperatorClaims, ac *jwt.AccountClaims, accountKP nkeys.KeyPair, signer string) (string, error) {
-	var kp nkeys.KeyPair
-	if s.Info.Managed && signer == "" {
-		if accountKP == nil {
-			k, err := ks.Get(ac.Subject)
-			if err != nil {
-				return "", fmt.Errorf("account %q: %w", ac.Name, err)
-			}
-			accountKP = k
-		}
-		kp = accountKP
-	} else {
-		k, err := ks.Signer(cmdutil.OperatorIssuer(s.Name(), oc), signer)
-		if err != nil {
-			return "", err
-		}
-		kp = k
-	}
-	token, err := ac.Encode(kp)
-	if err != nil {
-		return "", fmt.Errorf("sign account %q: %w", ac.Name, err)
-	}
-	return token, nil
-}
-
 // CreateUser makes a new user key pair and JWT signed by the account (or the key chosen by
 // signer; a scoped key makes the user scoped), stores the key, JWT and creds. The caller holds
 // the lock.
@@ -248,6 +240,10 @@ func CreateUser(f *cmdutil.Factory, s *store.Store, ks keystore.KeyStore, accoun
 	}
 	if s.HasUser(account, name) {
 		return nil, fmt.Errorf("user %q already exists in account %q", name, account)
+	}
+	oc, _, err := s.Operator()
+	if err != nil {
+		return nil, err
 	}
 	ac, _, err := s.Account(account)
 	if err != nil {
@@ -265,7 +261,7 @@ func CreateUser(f *cmdutil.Factory, s *store.Store, ks keystore.KeyStore, accoun
 			return nil, err
 		}
 	}
-	token, err := SignUser(ks, account, ac, uc, signer)
+	token, err := ops.SignUser(ks, account, ac, uc, signer, oc.StrictSigningKeyUsage)
 	if err != nil {
 		return nil, err
 	}
@@ -284,57 +280,4 @@ func CreateUser(f *cmdutil.Factory, s *store.Store, ks keystore.KeyStore, accoun
 	f.IO.OK("generated user creds file %q", credsPath)
 	f.IO.OK("added user %q to account %q", name, account)
 	return ukp, nil
-}
-
-// SignUser signs user claims with the account key chosen by signer. A signing key sets
-// issuer_account; a scoped signing key marks the user scoped and refuses own permissions.
-func SignUser(ks keystore.KeyStore, account string, ac *jwt.AccountClaims, uc *jwt.UserClaims, signer string) (string, error) {
-	kp, err := ks.Signer(cmdutil.AccountIssuer(account, ac), signer)
-	if err != nil {
-		return "", err
-	}
-	pub, _ := kp.PublicKey()
-	uc.IssuerAccount = ""
-	if pub != ac.Subject {
-		uc.IssuerAccount = ac.Subject
-		if scope, ok := ac.SigningKeys.GetScope(pub); ok && scope != nil {
-			if HasOwnPermissions(uc) {
-				role := ""
-				if us, ok := scope.(*jwt.UserScope); ok {
-					role = us.Role
-				}
-				return "", fmt.Errorf("user %q is signed by the scoped signing key %s (role %q), which sets its permissions and limits: drop the permission and limit flags, or edit the scope with `signet edit signing-key`", uc.Name, pub, role)
-			}
-			uc.SetScoped(true)
-		} else {
-			unscope(uc)
-		}
-	} else {
-		unscope(uc)
-	}
-	token, err := uc.Encode(kp)
-	if err != nil {
-		return "", fmt.Errorf("sign user %q: %w", uc.Name, err)
-	}
-	return token, nil
-}
-
-// unscope gives a user that was scoped (all permissions and limits zero) the unlimited defaults
-// of an ordinary user again; any other user keeps its limits as they are.
-func unscope(uc *jwt.UserClaims) {
-	if uc.HasEmptyPermissions() {
-		uc.SetScoped(false)
-	}
-}
-
-// HasOwnPermissions reports whether a user carries permissions or limits of its own, which a
-// scoped user may not.
-func HasOwnPermissions(uc *jwt.UserClaims) bool {
-	p := uc.UserPermissionLimits
-	// A scoped user's limits are zero (SetScoped clears them); a new user's are -1 (unlimited).
-	set := func(n int64) bool { return n != jwt.NoLimit && n != 0 }
-	return len(p.Pub.Allow) > 0 || len(p.Pub.Deny) > 0 || len(p.Sub.Allow) > 0 || len(p.Sub.Deny) > 0 ||
-		p.Resp != nil || p.BearerToken || len(p.Src) > 0 || len(p.Times) > 0 ||
-		p.Locale != "" || len(p.AllowedConnectionTypes) > 0 ||
-		set(p.Subs) || set(p.Data) || set(p.Payload)
 }

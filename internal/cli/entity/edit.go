@@ -3,7 +3,6 @@ package entity
 import (
 	"errors"
 	"fmt"
-	"slices"
 
 	"github.com/nats-io/jwt/v2"
 	"github.com/nats-io/nkeys"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/signet-dev/signet/internal/cli/cmdutil"
 	"github.com/signet-dev/signet/keystore"
+	"github.com/signet-dev/signet/ops"
 	"github.com/signet-dev/signet/store"
 )
 
@@ -143,8 +143,23 @@ func RunEditOperator(f *cmdutil.Factory, o *EditOperatorOptions) error {
 	if len(msgs) == 0 && !o.Common.Changed() {
 		return errors.New("nothing to edit: give at least one flag (see `signet edit operator --help`)")
 	}
+	var added []string // keys this edit brought into the keystore, removed again if it fails
+	for _, k := range keys {
+		if pub, _ := k.PublicKey(); !ks.Has(pub) {
+			added = append(added, pub)
+		}
+	}
 	if err := storeKeys(ks, keys); err != nil {
 		return err
+	}
+	var resign *ops.StrictResign
+	if o.Operator.RequireSK {
+		if resign, err = ops.PlanStrictResign(s, ks, oc); err != nil {
+			for _, pub := range added {
+				_ = ks.Remove(pub)
+			}
+			return err
+		}
 	}
 	if err := SaveOperatorClaims(s, ks, oc); err != nil {
 		return err
@@ -152,7 +167,30 @@ func RunEditOperator(f *cmdutil.Factory, o *EditOperatorOptions) error {
 	for _, m := range msgs {
 		f.IO.OK("%s", m)
 	}
+	if resign != nil {
+		creds, err := resign.Save(s, ks)
+		if err != nil {
+			return fmt.Errorf("re-sign for strict signing-key usage: %w (run the command again to finish)", err)
+		}
+		for _, a := range resign.Accounts {
+			f.IO.OK("re-signed account %q with an operator signing key", a.Name)
+		}
+		for _, u := range resign.Users {
+			f.IO.OK("re-signed user %q of account %q with an account signing key", u.Name, u.Account)
+		}
+		for _, c := range creds {
+			f.IO.OK("generated user creds file %q", c)
+		}
+	}
 	f.IO.OK("edited operator %q", s.Name())
+	unlock()
+	if resign != nil {
+		for _, a := range resign.Accounts {
+			if err := f.AccountSaved(s, a.Name); err != nil {
+				return err
+			}
+		}
+	}
 	return nil
 }
 
@@ -213,6 +251,10 @@ func RunEditUser(f *cmdutil.Factory, o *UserOptions) error {
 	if err != nil {
 		return err
 	}
+	oc, _, err := s.Operator()
+	if err != nil {
+		return err
+	}
 	ac, _, err := s.Account(account)
 	if err != nil {
 		return err
@@ -234,17 +276,10 @@ func RunEditUser(f *cmdutil.Factory, o *UserOptions) error {
 	if len(msgs) == 0 && !o.Common.Changed() && o.Signer == "" {
 		return errors.New("nothing to edit: give at least one flag (see `signet edit user --help`)")
 	}
-	signer := o.Signer
-	if signer == "" && uc.Issuer != ac.Subject && slices.Contains(ac.SigningKeys.Keys(), uc.Issuer) {
-		signer = uc.Issuer // keep the signing key that issued it, when the keystore has it
-		if !ks.Has(signer) {
-			signer = ""
-		}
-	}
 	if isScopedUser(uc, ac) && o.Signer == "" {
 		uc.UserPermissionLimits = jwt.UserPermissionLimits{}
 	}
-	token, err := SignUser(ks, account, ac, uc, signer)
+	token, err := ops.SignUser(ks, account, ac, uc, o.Signer, oc.StrictSigningKeyUsage)
 	if err != nil {
 		return err
 	}

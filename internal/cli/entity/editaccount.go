@@ -5,6 +5,7 @@ import (
 
 	"github.com/signet-dev/signet/internal/cli/cmdutil"
 	"github.com/signet-dev/signet/keystore"
+	"github.com/signet-dev/signet/ops"
 	"github.com/signet-dev/signet/store"
 )
 
@@ -55,7 +56,7 @@ func (e AccountEdit) Run(f *cmdutil.Factory) error {
 			return err
 		}
 	}
-	token, err := SignAccount(s, ks, oc, ac, nil, e.Signer)
+	token, err := ops.SignAccount(s, ks, oc, ac, nil, e.Signer)
 	if err != nil {
 		return err
 	}

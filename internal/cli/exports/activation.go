@@ -9,6 +9,7 @@ import (
 
 	"github.com/signet-dev/signet/authz"
 	"github.com/signet-dev/signet/internal/cli/cmdutil"
+	"github.com/signet-dev/signet/ops"
 	"github.com/signet-dev/signet/store"
 )
 
@@ -75,6 +76,10 @@ func RunGenerateActivation(f *cmdutil.Factory, o *ActivationOptions) error {
 		return err
 	}
 	s, ks, name := t.Store, t.KeyStore, t.Account
+	oc, _, err := s.Operator()
+	if err != nil {
+		return err
+	}
 	ac, _, err := s.Account(name)
 	if err != nil {
 		return err
@@ -93,7 +98,7 @@ func RunGenerateActivation(f *cmdutil.Factory, o *ActivationOptions) error {
 	if !e.TokenReq {
 		f.IO.Warn("%s export %q of account %q is public: any account can import it without an activation", e.Type, e.Subject, name)
 	}
-	kp, err := ks.Signer(cmdutil.AccountIssuer(name, ac), o.Signer)
+	kp, err := ops.Signer(ks, ops.AccountIssuer(name, ac, oc.StrictSigningKeyUsage), o.Signer, "")
 	if err != nil {
 		return err
 	}

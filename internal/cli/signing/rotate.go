@@ -20,6 +20,7 @@ import (
 	"github.com/signet-dev/signet/internal/cli/cmdutil"
 	"github.com/signet-dev/signet/internal/cli/entity"
 	"github.com/signet-dev/signet/keystore"
+	"github.com/signet-dev/signet/ops"
 	"github.com/signet-dev/signet/store"
 )
 
@@ -275,7 +276,7 @@ func RunRotateAccountKey(f *cmdutil.Factory, o *RotateOptions) error {
 		return err
 	}
 	saveAccount := func() error {
-		token, err := entity.SignAccount(s, ks, oc, ac, nil, o.Signer)
+		token, err := ops.SignAccount(s, ks, oc, ac, nil, o.Signer)
 		if err != nil {
 			return err
 		}
@@ -408,7 +409,7 @@ func reissueUsers(s *store.Store, ks keystore.KeyStore, account string, ac *jwt.
 					// user has so the signer does not mistake them for permissions of its own.
 					uc.UserPermissionLimits = jwt.NewUserClaims(uc.Subject).UserPermissionLimits
 				}
-				token, err := entity.SignUser(ks, account, ac, uc, j.New)
+				token, err := ops.SignUser(ks, account, ac, uc, j.New, false) // j.New is a signing key: strict usage cannot refuse it
 				if err != nil {
 					failed(fmt.Errorf("re-sign user %q: %w", u.Name, err))
 					continue
@@ -510,7 +511,7 @@ func RunRotateOperatorKey(f *cmdutil.Factory, o *RotateOptions) error {
 		if ac.Issuer != j.Old {
 			continue
 		}
-		token, err := entity.SignAccount(s, ks, oc, ac, nil, j.New)
+		token, err := ops.SignAccount(s, ks, oc, ac, nil, j.New)
 		if err != nil {
 			return fmt.Errorf("re-sign account %q: %w", n, err)
 		}

@@ -1,6 +1,9 @@
 package signing_test
 
 import (
+	"io/fs"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -180,14 +183,53 @@ func TestEditSigningKeyGenerateRoleAndErrors(t *testing.T) {
 func TestRequireSigningKeys(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
+	e.MustRun("add", "user", "u", "-a", "A")
+	// SYS and A sign their users with their identity keys and have no signing key to re-sign
+	// them with: the edit is refused, naming each, and nothing changes.
+	before := storeFiles(t, e)
+	msg := e.MustFail("edit", "operator", "--sk", "generate", "--require-signing-keys")
+	for _, want := range []string{`user "sys" of account "SYS"`, `user "u" of account "A"`, "signet edit account A --sk generate", "nothing was changed"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("refusal does not say %q:\n%s", want, msg)
+		}
+	}
+	after := storeFiles(t, e)
+	for p := range mergeKeys(before, after) {
+		if before[p] != after[p] {
+			t.Errorf("a refused --require-signing-keys changed %s", p)
+		}
+	}
+	// With account signing keys, every JWT an identity key signed is re-signed.
+	e.MustRun("edit", "account", "SYS", "--sk", "generate")
+	e.MustRun("edit", "account", "A", "--sk", "generate")
 	out := e.MustRun("edit", "operator", "--sk", "generate", "--require-signing-keys")
 	sk := quoted(t, out, "added signing key")
-	oc, _, err := openStore(t, e).Operator()
+	s := openStore(t, e)
+	oc, _, err := s.Operator()
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !oc.StrictSigningKeyUsage {
 		t.Fatal("strict signing key usage not set")
+	}
+	for _, name := range []string{"SYS", "A"} {
+		ac := account(t, e, name)
+		if ac.Issuer != sk {
+			t.Errorf("account %s issued by %s after --require-signing-keys, want signing key %s", name, ac.Issuer, sk)
+		}
+		users, err := s.ListUsers(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, u := range users {
+			uc, _, err := s.User(name, u.Name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if uc.Issuer == ac.Subject || !ac.SigningKeys.Contains(uc.Issuer) {
+				t.Errorf("user %s of %s issued by %s, want one of the account's signing keys", u.Name, name, uc.Issuer)
+			}
+		}
 	}
 	// The keystore holds the signing key, so signing picks it without -K.
 	e.MustRun("add", "account", "B")
@@ -195,7 +237,7 @@ func TestRequireSigningKeys(t *testing.T) {
 		t.Errorf("account B issued by %s, want signing key %s", iss, sk)
 	}
 	// Asking for the identity key is refused, naming the keys to pass.
-	msg := e.MustFail("add", "account", "C", "-K", oc.Subject)
+	msg = e.MustFail("add", "account", "C", "-K", oc.Subject)
 	if !strings.Contains(msg, "requires signing keys") || !strings.Contains(msg, sk) {
 		t.Errorf("identity key refusal: %s", msg)
 	}
@@ -212,4 +254,34 @@ func TestRequireSigningKeys(t *testing.T) {
 	if !strings.Contains(msg, sk) || !strings.Contains(msg, "-K") {
 		t.Errorf("missing signing key: %s", msg)
 	}
+}
+
+// storeFiles maps every file under the environment's home (stores, keys, creds) to its content,
+// leaving out the lock file and signet's own caches under .signet (a listing may refresh them).
+func storeFiles(t *testing.T, e *clitest.Env) map[string]string {
+	t.Helper()
+	files := map[string]string{}
+	err := filepath.WalkDir(e.Home, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || d.Name() == "lock" || strings.Contains(p, "/.signet/") {
+			return err
+		}
+		data, err := os.ReadFile(p)
+		files[p] = string(data)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return files
+}
+
+func mergeKeys(a, b map[string]string) map[string]bool {
+	out := map[string]bool{}
+	for k := range a {
+		out[k] = true
+	}
+	for k := range b {
+		out[k] = true
+	}
+	return out
 }

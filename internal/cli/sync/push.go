@@ -18,6 +18,7 @@ import (
 
 	"github.com/signet-dev/signet/internal/cli/cmdutil"
 	"github.com/signet-dev/signet/keystore"
+	"github.com/signet-dev/signet/ops"
 	"github.com/signet-dev/signet/remote"
 	"github.com/signet-dev/signet/store"
 )
@@ -249,7 +250,7 @@ func pushHTTP(ctx context.Context, f *cmdutil.Factory, s *store.Store, ks keysto
 		}
 		sort.Strings(stale)
 		if len(stale) > 0 {
-			kp, err := ks.Signer(cmdutil.OperatorIssuer(s.Name(), oc), o.Signer)
+			kp, err := ops.Signer(ks, ops.OperatorIssuer(s.Name(), oc), o.Signer, "")
 			if err != nil {
 				return false, fmt.Errorf("--prune needs the operator key: %w", err)
 			}
@@ -471,7 +472,7 @@ func pushNATS(ctx context.Context, f *cmdutil.Factory, s *store.Store, ks keysto
 			}
 		}
 		if len(stale) > 0 {
-			kp, err := ks.Signer(cmdutil.OperatorIssuer(s.Name(), oc), o.Signer)
+			kp, err := ops.Signer(ks, ops.OperatorIssuer(s.Name(), oc), o.Signer, "")
 			if err != nil {
 				return false, fmt.Errorf("--prune needs the operator key: %w", err)
 			}

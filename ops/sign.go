@@ -1,0 +1,95 @@
+package ops
+
+import (
+	"fmt"
+
+	"github.com/nats-io/jwt/v2"
+	"github.com/nats-io/nkeys"
+
+	"github.com/signet-dev/signet/keystore"
+	"github.com/signet-dev/signet/store"
+)
+
+// SignAccount signs account claims with the operator key that Signer chooses for spec (the key
+// that signed the account before is kept while it is still a signing key). For a managed
+// operator (no operator key at hand) the account signs itself, and the account server re-signs
+// it. accountKP, when set, is the account's own key (a new account not yet in the keystore).
+func SignAccount(s *store.Store, ks keystore.KeyStore, oc *jwt.OperatorClaims, ac *jwt.AccountClaims, accountKP nkeys.KeyPair, spec string) (string, error) {
+	var kp nkeys.KeyPair
+	if s.Info.Managed && spec == "" {
+		if accountKP == nil {
+			k, err := ks.Get(ac.Subject)
+			if err != nil {
+				return "", fmt.Errorf("account %q: %w", ac.Name, err)
+			}
+			accountKP = k
+		}
+		kp = accountKP
+	} else {
+		k, err := Signer(ks, OperatorIssuer(s.Name(), oc), spec, ac.Issuer)
+		if err != nil {
+			return "", err
+		}
+		kp = k
+	}
+	token, err := ac.Encode(kp)
+	if err != nil {
+		return "", fmt.Errorf("sign account %q: %w", ac.Name, err)
+	}
+	return token, nil
+}
+
+// SignUser signs user claims with the account key that Signer chooses for spec. A user signed
+// by a scoped signing key becomes scoped (and may carry no permissions of its own); one signed
+// by the identity or an unscoped key gets back the defaults of an ordinary user when it was
+// scoped. operatorStrict is the operator's strict signing-key usage.
+func SignUser(ks keystore.KeyStore, account string, ac *jwt.AccountClaims, uc *jwt.UserClaims, spec string, operatorStrict bool) (string, error) {
+	kp, err := Signer(ks, AccountIssuer(account, ac, operatorStrict), spec, uc.Issuer)
+	if err != nil {
+		return "", err
+	}
+	pub, _ := kp.PublicKey()
+	uc.IssuerAccount = ""
+	if pub != ac.Subject {
+		uc.IssuerAccount = ac.Subject
+		if scope, ok := ac.SigningKeys.GetScope(pub); ok && scope != nil {
+			if HasOwnPermissions(uc) {
+				role := ""
+				if us, ok := scope.(*jwt.UserScope); ok {
+					role = us.Role
+				}
+				return "", fmt.Errorf("user %q is signed by the scoped signing key %s (role %q), which sets its permissions and limits: drop the permission and limit flags, or edit the scope with `signet edit signing-key`", uc.Name, pub, role)
+			}
+			uc.SetScoped(true)
+		} else {
+			unscope(uc)
+		}
+	} else {
+		unscope(uc)
+	}
+	token, err := uc.Encode(kp)
+	if err != nil {
+		return "", fmt.Errorf("sign user %q: %w", uc.Name, err)
+	}
+	return token, nil
+}
+
+// unscope gives a user that was scoped (all permissions and limits zero) the unlimited defaults
+// of an ordinary user again; any other user keeps its limits as they are.
+func unscope(uc *jwt.UserClaims) {
+	if uc.HasEmptyPermissions() {
+		uc.SetScoped(false)
+	}
+}
+
+// HasOwnPermissions reports whether a user carries permissions or limits of its own, which a
+// scoped user may not.
+func HasOwnPermissions(uc *jwt.UserClaims) bool {
+	p := uc.UserPermissionLimits
+	// A scoped user's limits are zero (SetScoped clears them); a new user's are -1 (unlimited).
+	set := func(n int64) bool { return n != jwt.NoLimit && n != 0 }
+	return len(p.Pub.Allow) > 0 || len(p.Pub.Deny) > 0 || len(p.Sub.Allow) > 0 || len(p.Sub.Deny) > 0 ||
+		p.Resp != nil || p.BearerToken || len(p.Src) > 0 || len(p.Times) > 0 ||
+		p.Locale != "" || len(p.AllowedConnectionTypes) > 0 ||
+		set(p.Subs) || set(p.Data) || set(p.Payload)
+}

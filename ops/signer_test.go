@@ -1,0 +1,209 @@
+package ops_test
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/nats-io/jwt/v2"
+	"github.com/nats-io/nkeys"
+
+	"github.com/signet-dev/signet/keystore"
+	"github.com/signet-dev/signet/ops"
+)
+
+type key struct {
+	kp   nkeys.KeyPair
+	pub  string
+	seed string
+}
+
+func newKey(t *testing.T, create func() (nkeys.KeyPair, error)) key {
+	t.Helper()
+	kp, err := create()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub, _ := kp.PublicKey()
+	seed, _ := kp.Seed()
+	return key{kp, pub, string(seed)}
+}
+
+func store(t *testing.T, ks keystore.KeyStore, keys ...key) {
+	t.Helper()
+	for _, k := range keys {
+		if _, err := ks.Store(k.kp); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// chosen is the public key Signer picks, or the error it gives.
+func chosen(ks keystore.KeyStore, iss ops.Issuer, spec, previous string) string {
+	kp, err := ops.Signer(ks, iss, spec, previous)
+	if err != nil {
+		return "error: " + err.Error()
+	}
+	pub, _ := kp.PublicKey()
+	return pub
+}
+
+func TestSignerPrefersSigningKeysOverTheIdentityKey(t *testing.T) {
+	t.Parallel()
+	ks := keystore.KeyStore{Dir: t.TempDir()}
+	id, sk1, sk2 := newKey(t, nkeys.CreateOperator), newKey(t, nkeys.CreateOperator), newKey(t, nkeys.CreateOperator)
+	oc := jwt.NewOperatorClaims(id.pub)
+	oc.Name = "O"
+	// No signing keys: the identity key signs.
+	store(t, ks, id)
+	if got := chosen(ks, ops.OperatorIssuer("O", oc), "", ""); got != id.pub {
+		t.Errorf("no signing keys: got %s, want the identity key", got)
+	}
+	// A signing key in the keystore wins over the identity key.
+	oc.SigningKeys.Add(sk1.pub, sk2.pub)
+	store(t, ks, sk1, sk2)
+	first := min(sk1.pub, sk2.pub)
+	if got := chosen(ks, ops.OperatorIssuer("O", oc), "", ""); got != first {
+		t.Errorf("signing keys present: got %s, want the first signing key %s", got, first)
+	}
+	// The key that signed the entity before is kept while it is still a signing key...
+	otherKey := sk1
+	if sk2.pub > sk1.pub {
+		otherKey = sk2
+	}
+	other := otherKey.pub
+	if got := chosen(ks, ops.OperatorIssuer("O", oc), "", other); got != other {
+		t.Errorf("previous signer: got %s, want %s", got, other)
+	}
+	// ...but a previous identity signature does not pull the identity key back in.
+	if got := chosen(ks, ops.OperatorIssuer("O", oc), "", id.pub); got != first {
+		t.Errorf("previously identity-signed: got %s, want the signing key %s", got, first)
+	}
+	// -K overrides, by public key, seed and seed file; the identity key may be asked for.
+	seedFile := filepath.Join(t.TempDir(), "sk.nk")
+	if err := os.WriteFile(seedFile, []byte(otherKey.seed), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for spec, want := range map[string]string{id.pub: id.pub, other: other, sk1.seed: sk1.pub, seedFile: other} {
+		if got := chosen(ks, ops.OperatorIssuer("O", oc), spec, ""); got != want {
+			t.Errorf("-K %.10s: got %s, want %s", spec, got, want)
+		}
+	}
+	// Signing keys whose seeds are gone: the identity key signs, as the operator allows it.
+	if err := ks.Remove(sk1.pub); err != nil {
+		t.Fatal(err)
+	}
+	if err := ks.Remove(sk2.pub); err != nil {
+		t.Fatal(err)
+	}
+	if got := chosen(ks, ops.OperatorIssuer("O", oc), "", ""); got != id.pub {
+		t.Errorf("signing key seeds missing: got %s, want the identity key", got)
+	}
+}
+
+func TestSignerForUsersPrefersUnscopedKeys(t *testing.T) {
+	t.Parallel()
+	ks := keystore.KeyStore{Dir: t.TempDir()}
+	id, unscoped, scoped := newKey(t, nkeys.CreateAccount), newKey(t, nkeys.CreateAccount), newKey(t, nkeys.CreateAccount)
+	ac := jwt.NewAccountClaims(id.pub)
+	ac.Name = "A"
+	scope := jwt.NewUserScope()
+	scope.Key = scoped.pub
+	scope.Role = "service"
+	ac.SigningKeys.AddScopedSigner(scope)
+	store(t, ks, id, scoped)
+	// Only a scoped signing key besides the identity key: the identity key signs (a scoped key
+	// is never picked by itself while anything else can sign, as it would scope the user).
+	if got := chosen(ks, ops.AccountIssuer("A", ac, false), "", ""); got != id.pub {
+		t.Errorf("identity + scoped: got %s, want the identity key", got)
+	}
+	// A user that a scoped key signed keeps it.
+	if got := chosen(ks, ops.AccountIssuer("A", ac, false), "", scoped.pub); got != scoped.pub {
+		t.Errorf("scoped previous signer: got %s, want it kept", got)
+	}
+	// An unscoped signing key comes first.
+	ac.SigningKeys.Add(unscoped.pub)
+	store(t, ks, unscoped)
+	if got := chosen(ks, ops.AccountIssuer("A", ac, false), "", ""); got != unscoped.pub {
+		t.Errorf("unscoped + scoped + identity: got %s, want the unscoped signing key", got)
+	}
+	// -K by role.
+	if got := chosen(ks, ops.AccountIssuer("A", ac, false), "service", ""); got != scoped.pub {
+		t.Errorf("-K role: got %s", got)
+	}
+	// Nothing but a scoped key at hand: it is the only key that can sign.
+	if err := ks.Remove(unscoped.pub); err != nil {
+		t.Fatal(err)
+	}
+	if err := ks.Remove(id.pub); err != nil {
+		t.Fatal(err)
+	}
+	if got := chosen(ks, ops.AccountIssuer("A", ac, false), "", ""); got != scoped.pub {
+		t.Errorf("only a scoped key: got %s", got)
+	}
+}
+
+func TestSignerRefusesKeysTheIssuerDoesNotOwn(t *testing.T) {
+	t.Parallel()
+	ks := keystore.KeyStore{Dir: t.TempDir()}
+	id, sk, stranger := newKey(t, nkeys.CreateAccount), newKey(t, nkeys.CreateAccount), newKey(t, nkeys.CreateAccount)
+	ac := jwt.NewAccountClaims(id.pub)
+	ac.Name = "A"
+	ac.SigningKeys.Add(sk.pub)
+	iss := ops.AccountIssuer("A", ac, false)
+	// Nothing in the keystore: a clear error naming the account.
+	if _, err := ops.Signer(ks, iss, "", ""); !errors.Is(err, keystore.ErrMissingKey) || !strings.Contains(err.Error(), `"A"`) {
+		t.Errorf("empty keystore: %v", err)
+	}
+	// -K with a public key whose seed is missing.
+	if _, err := ops.Signer(ks, iss, sk.pub, ""); !errors.Is(err, keystore.ErrMissingKey) {
+		t.Errorf("-K public key without seed: %v", err)
+	}
+	// A stranger's seed is refused, and the error does not echo it.
+	_, err := ops.Signer(ks, iss, stranger.seed, "")
+	if err == nil || !strings.Contains(err.Error(), "not the identity key or a signing key") {
+		t.Errorf("-K stranger: %v", err)
+	}
+	if err != nil && strings.Contains(err.Error(), stranger.seed) {
+		t.Errorf("error leaks a seed: %v", err)
+	}
+	if _, err := ops.Signer(ks, iss, "nobody", ""); err == nil {
+		t.Error("-K unknown role: no error")
+	}
+}
+
+func TestSignerUnderStrictUsageNeverUsesTheIdentityKey(t *testing.T) {
+	t.Parallel()
+	ks := keystore.KeyStore{Dir: t.TempDir()}
+	id, sk := newKey(t, nkeys.CreateOperator), newKey(t, nkeys.CreateOperator)
+	store(t, ks, id)
+	oc := jwt.NewOperatorClaims(id.pub)
+	oc.Name = "O"
+	oc.StrictSigningKeyUsage = true
+	// Strict with no signing keys: tells the user to add one.
+	if _, err := ops.Signer(ks, ops.OperatorIssuer("O", oc), "", ""); !errors.Is(err, keystore.ErrMissingKey) || !strings.Contains(err.Error(), "--sk generate") {
+		t.Errorf("strict without signing keys: %v", err)
+	}
+	oc.SigningKeys.Add(sk.pub)
+	// The identity key is in the keystore but may not sign; the error names the key needed.
+	if _, err := ops.Signer(ks, ops.OperatorIssuer("O", oc), "", ""); !errors.Is(err, keystore.ErrMissingKey) || !strings.Contains(err.Error(), sk.pub) {
+		t.Errorf("strict, signing key missing: %v", err)
+	}
+	if _, err := ops.Signer(ks, ops.OperatorIssuer("O", oc), id.seed, ""); err == nil || !strings.Contains(err.Error(), "requires signing keys") {
+		t.Errorf("strict, -K identity: %v", err)
+	}
+	store(t, ks, sk)
+	if got := chosen(ks, ops.OperatorIssuer("O", oc), "", id.pub); got != sk.pub {
+		t.Errorf("strict: got %s, want the signing key", got)
+	}
+	// An account under a strict operator signs its users with its signing keys only.
+	aid := newKey(t, nkeys.CreateAccount)
+	store(t, ks, aid)
+	ac := jwt.NewAccountClaims(aid.pub)
+	ac.Name = "A"
+	if _, err := ops.Signer(ks, ops.AccountIssuer("A", ac, true), "", ""); !errors.Is(err, keystore.ErrMissingKey) || !strings.Contains(err.Error(), "signet edit account A --sk generate") {
+		t.Errorf("account under strict operator without signing keys: %v", err)
+	}
+}
