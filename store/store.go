@@ -632,3 +632,29 @@ func ValidateName(name string) error {
 	}
 	return nil
 }
+
+// autoPushFile marks an operator whose account edits are pushed to its account server by
+// themselves. It is signet's own setting, kept under .signet where nsc never looks.
+const autoPushFile = "auto-push"
+
+// AutoPush reports whether every saved account JWT of this (local) operator is pushed to its
+// account server by itself. Managed operators always push; others only when this is set.
+func (s *Store) AutoPush() bool {
+	_, err := os.Stat(filepath.Join(s.Dir, signetDir, autoPushFile))
+	return err == nil
+}
+
+// SetAutoPush turns the automatic push of a local operator on or off.
+func (s *Store) SetAutoPush(on bool) error {
+	p := filepath.Join(s.Dir, signetDir, autoPushFile)
+	if !on {
+		if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("turn automatic push off: %w", err)
+		}
+		return nil
+	}
+	if err := WriteFileAtomic(p, []byte("on\n"), 0o644, 0o755); err != nil {
+		return fmt.Errorf("turn automatic push on: %w", err)
+	}
+	return nil
+}

@@ -190,18 +190,8 @@ func ensureDemo(f *cmdutil.Factory, s *store.Store, ks keystore.KeyStore) error 
 	defer unlock()
 	q := quiet(f)
 	if !s.HasAccount(DemoAccount) {
-		oc, _, err := s.Operator()
-		if err != nil {
-			return err
-		}
-		signer := ""
-		for _, sk := range oc.SigningKeys {
-			if ks.Has(sk) {
-				signer = sk
-				break
-			}
-		}
-		if _, err := entity.CreateAccount(q, s, ks, DemoAccount, signer, nil); err != nil {
+		// No -K: the signer rule picks the operator's signing key.
+		if _, err := entity.CreateAccount(q, s, ks, DemoAccount, "", nil); err != nil {
 			return err
 		}
 	}
@@ -213,14 +203,18 @@ func ensureDemo(f *cmdutil.Factory, s *store.Store, ks keystore.KeyStore) error 
 	return nil
 }
 
-// pointOperatorAt makes the operator carry the dev account server and service URLs, so that
-// other signet commands push to it and `signet tool` connects to it.
+// pointOperatorAt makes the operator carry the dev account server and service URLs, and turns
+// its automatic push on, so that other signet commands push to it and `signet tool` connects
+// to it.
 func pointOperatorAt(s *store.Store, ks keystore.KeyStore, accountServer, serviceURL string) error {
 	unlock, err := s.Lock()
 	if err != nil {
 		return err
 	}
 	defer unlock()
+	if err := s.SetAutoPush(true); err != nil {
+		return err
+	}
 	oc, _, err := s.Operator()
 	if err != nil {
 		return err

@@ -82,6 +82,8 @@ func applyAccountSigningKeys(ks keystore.KeyStore, ac *jwt.AccountClaims, add, r
 type EditOperatorOptions struct {
 	Common   CommonOptions
 	Operator OperatorEditOptions
+	// AutoPush is signet's own setting (not in the JWT): push saved accounts by themselves.
+	AutoPush, AutoPushSet bool
 }
 
 // NewCmdEditOperator builds `edit operator`.
@@ -100,6 +102,8 @@ func NewCmdEditOperator(f *cmdutil.Factory) *cobra.Command {
 	fs.StringSliceVar(&o.Operator.RmServiceURLs, "rm-service-url", nil, "remove an operator service URL")
 	fs.StringVar(&o.Operator.SystemAccount, "system-account", "", "set the system account (name or public key)")
 	fs.BoolVar(&o.Operator.NoRequireSK, "no-require-signing-keys", false, "allow the operator identity key to sign accounts again")
+	fs.BoolVar(&o.AutoPush, "auto-push", false, "push every saved account to the operator's account server by itself (signet only; --auto-push=false turns it off)")
+	cmd.PreRun = func(cmd *cobra.Command, _ []string) { o.AutoPushSet = cmd.Flags().Changed("auto-push") }
 	return cmd
 }
 
@@ -141,7 +145,15 @@ func RunEditOperator(f *cmdutil.Factory, o *EditOperatorOptions) error {
 		return err
 	}
 	if len(msgs) == 0 && !o.Common.Changed() {
+		if o.AutoPushSet {
+			return setAutoPush(f, s, o.AutoPush)
+		}
 		return errors.New("nothing to edit: give at least one flag (see `signet edit operator --help`)")
+	}
+	if o.AutoPushSet {
+		if err := setAutoPush(f, s, o.AutoPush); err != nil {
+			return err
+		}
 	}
 	var added []string // keys this edit brought into the keystore, removed again if it fails
 	for _, k := range keys {
@@ -305,4 +317,12 @@ func isScopedUser(uc *jwt.UserClaims, ac *jwt.AccountClaims) bool {
 	}
 	scope, ok := ac.SigningKeys.GetScope(uc.Issuer)
 	return ok && scope != nil
+}
+
+func setAutoPush(f *cmdutil.Factory, s *store.Store, on bool) error {
+	if err := s.SetAutoPush(on); err != nil {
+		return err
+	}
+	f.IO.OK("automatic push of operator %q set to: %t", s.Name(), on)
+	return nil
 }

@@ -24,12 +24,17 @@ const NoPushEnv = "SIGNET_NO_PUSH"
 //   - Managed operator (its key is held elsewhere): the self-signed JWT is pushed to the
 //     operator's account server and the signed copy pulled back into the store. A failure is an
 //     error; the store keeps the local JWT and `signet push`/`signet pull` fix it later.
-//   - Local operator with an account server URL: the JWT is pushed there. A server that cannot
-//     be reached is a warning (nothing is running; push later); a server that refuses the JWT is
-//     an error.
-//   - Otherwise nothing happens.
+//   - Local operator with an account server URL and automatic push turned on (`signet edit
+//     operator --auto-push`; signet dev turns it on for its operator): the JWT is pushed there.
+//     A server that cannot be reached is a warning (nothing is running; push later); a server
+//     that refuses the JWT is an error.
+//   - Otherwise nothing happens, as with nsc: a local operator's edits stay local until
+//     `signet push`.
 func AutoPush(f *cmdutil.Factory, s *store.Store, account string) error {
 	if v := f.Getenv(NoPushEnv); v != "" && v != "0" {
+		return nil
+	}
+	if !s.Info.Managed && !s.AutoPush() {
 		return nil
 	}
 	oc, _, err := s.Operator()
