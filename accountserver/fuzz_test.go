@@ -5,8 +5,10 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/nats-io/jwt/v2"
 	"github.com/nats-io/nats.go"
@@ -22,8 +24,11 @@ func fuzzSeeds(t testing.TB, op *natstest.Operator) (pub string, seeds []string)
 	foreign, _ := jwt.NewAccountClaims(pub).Encode(other.KP)
 	_, _, otherAcct := op.Account(t, "B")
 	user, _ := op.User(t, akp, "u")
-	return pub, []string{good, self, foreign, otherAcct, user, op.JWT, "", "garbage", "a.b.c",
-		good[:len(good)/2], strings.Replace(good, ".", "..", 1), good + "x"}
+	now := time.Now()
+	newer := encodeWithIAT(t, jwt.NewAccountClaims(pub), op.KP, now.Add(time.Hour).Unix())
+	older := encodeWithIAT(t, jwt.NewAccountClaims(pub), op.KP, now.Add(-time.Hour).Unix())
+	return pub, []string{good, " " + good + "\n", self, foreign, otherAcct, user, op.JWT, "", "garbage", "a.b.c",
+		good[:len(good)/2], strings.Replace(good, ".", "..", 1), good + "x", newer, older, newer}
 }
 
 // assertTrusted fails if the store holds anything VerifyAccountJWT refuses.
@@ -58,6 +63,7 @@ func FuzzPost(f *testing.F) {
 }
 
 func fuzzPostOne(t *testing.T, s *Server, h http.Handler, key string, body []byte) {
+	before := snapshot(s)
 	req := httptest.NewRequest(http.MethodPost, "/jwt/v1/accounts/x", strings.NewReader(string(body)))
 	req.SetPathValue("pub", key)
 	// Route through the mux when the key makes a valid path, else call the handler directly.
@@ -68,15 +74,67 @@ func fuzzPostOne(t *testing.T, s *Server, h http.Handler, key string, body []byt
 		req.URL.Path = "/jwt/v1/accounts/" + key
 		h.ServeHTTP(rec, req)
 	}
-	if rec.Code == http.StatusOK {
-		if got, err := s.store.Get(key); err != nil || got != strings.TrimSpace(string(body)) {
-			// An accepted POST must have stored exactly what was sent (or it was unchanged).
-			if err != nil {
-				t.Fatalf("200 but nothing stored for %q: %v", key, err)
-			}
+	after := snapshot(s)
+	posted := strings.TrimSpace(string(body))
+	reply := rec.Body.String()
+	switch {
+	case rec.Code != http.StatusOK:
+		// A refusal leaves the store exactly as it was.
+		if diff := storeDiff(before, after); diff != "" {
+			t.Fatalf("POST %q refused with %d (%q) but the store changed: %s", key, rec.Code, reply, diff)
 		}
+	case reply == fmt.Sprintf("account %s unchanged\n", key):
+		// Unchanged: the store already held exactly this JWT and still does, and nothing else moved.
+		if diff := storeDiff(before, after); diff != "" {
+			t.Fatalf("POST %q answered unchanged but the store changed: %s", key, diff)
+		}
+		if before[key] != posted {
+			t.Fatalf("POST %q answered unchanged but the store held another jwt", key)
+		}
+	case reply == fmt.Sprintf("account %s updated\n", key):
+		// Accepted: the store holds exactly the posted JWT under the posted key, the JWT is trusted
+		// for that key, and no other account moved.
+		if after[key] != posted {
+			t.Fatalf("POST %q answered 200 %q but the store holds %q, not the posted jwt", key, reply, after[key])
+		}
+		if _, err := VerifyAccountJWT(s.trust.Load().op, posted, key); err != nil {
+			t.Fatalf("POST %q answered 200 for a jwt the trust check refuses: %v", key, err)
+		}
+		delete(before, key)
+		delete(after, key)
+		if diff := storeDiff(before, after); diff != "" {
+			t.Fatalf("POST %q changed other accounts: %s", key, diff)
+		}
+	default:
+		t.Fatalf("POST %q answered 200 with an unexpected reply %q", key, reply)
 	}
 	assertTrusted(t, s)
+}
+
+// snapshot copies the store's contents (account key -> JWT).
+func snapshot(s *Server) map[string]string {
+	m := map[string]string{}
+	s.store.Range(func(pub, token string) bool { m[pub] = token; return true })
+	return m
+}
+
+// storeDiff describes how two snapshots differ, "" when they are equal.
+func storeDiff(before, after map[string]string) string {
+	var d []string
+	for k, v := range before {
+		if w, ok := after[k]; !ok {
+			d = append(d, "removed "+k)
+		} else if w != v {
+			d = append(d, "replaced "+k)
+		}
+	}
+	for k := range after {
+		if _, ok := before[k]; !ok {
+			d = append(d, "added "+k)
+		}
+	}
+	sort.Strings(d)
+	return strings.Join(d, ", ")
 }
 
 func FuzzClaimsUpdate(f *testing.F) {

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -254,6 +255,27 @@ func TestHTTPStrictSigningKeys(t *testing.T) {
 	if _, err := VerifyAccountJWT(oc, bySK, "ABAD"); err == nil {
 		t.Fatal("mismatching expected subject accepted")
 	}
+
+	// The server applies it: with a strict operator, a push signed by the operator's identity
+	// key is refused and leaves the store alone; one signed by the signing key is stored.
+	oc.StrictSigningKeyUsage = true
+	opJWT, err := oc.Encode(okp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := Config{OperatorJWT: opJWT, HTTP: HTTPConfig{Port: -1}, Backend: jwtstore.NewMemory()}
+	s := startServer(t, cfg)
+	if code, body := post(t, s, apub, byOp); code != http.StatusForbidden {
+		t.Fatalf("strict operator: POST of an identity-signed account: %d %s", code, body)
+	}
+	if _, err := cfg.Backend.Get(apub); !errors.Is(err, jwtstore.ErrNotFound) {
+		t.Fatalf("strict operator stored an identity-signed account: %v", err)
+	}
+	(&natsPeer{s: s}).onClaimsUpdate(&nats.Msg{Subject: subjClaims, Data: []byte(byOp)})
+	if _, err := cfg.Backend.Get(apub); !errors.Is(err, jwtstore.ErrNotFound) {
+		t.Fatalf("strict operator stored an identity-signed account sent over NATS: %v", err)
+	}
+	mustPost(t, s, apub, bySK)
 }
 
 func TestHTTPDelete(t *testing.T) {
@@ -400,9 +422,130 @@ func TestReadOnlyStoreServer(t *testing.T) {
 		resp, body := get(t, accountsURL(s, pub))
 		return resp.StatusCode == 200 && body == tok
 	})
-	// Reload (SIGHUP) re-reads the directory too.
+}
+
+// TestReloadRereadsReadOnlyStore: Reload (what SIGHUP does) re-reads a read-only directory, so a
+// file written while nothing watched is served afterwards, and a rewritten file's new JWT too.
+func TestReloadRereadsReadOnlyStore(t *testing.T) {
+	t.Parallel()
+	op := natstest.NewOperator(t, "O")
+	dir := t.TempDir()
+	ro, err := jwtstore.OpenDir(dir, jwtstore.DirOptions{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ro.Close() // stop its watcher: only Reload can find what changes now
+	cfg := testConfig(t, op)
+	cfg.Backend = ro
+	s := startServer(t, cfg)
+	w, err := jwtstore.OpenDir(dir, jwtstore.DirOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, pub, tok := op.Account(t, "A")
+	if err := w.Put(pub, tok); err != nil {
+		t.Fatal(err)
+	}
+	if resp, _ := get(t, accountsURL(s, pub)); resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("before reload: %d, want 404 (the test needs a store that has not seen the file)", resp.StatusCode)
+	}
 	if err := s.Reload(cfg); err != nil {
 		t.Fatal(err)
+	}
+	if resp, body := get(t, accountsURL(s, pub)); resp.StatusCode != 200 || body != tok {
+		t.Fatalf("after reload: %d, served the written jwt: %v", resp.StatusCode, body == tok)
+	}
+	newer := encodeWithIAT(t, jwt.NewAccountClaims(pub), op.KP, time.Now().Add(time.Minute).Unix())
+	if err := w.Put(pub, newer); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Reload(cfg); err != nil {
+		t.Fatal(err)
+	}
+	if resp, body := get(t, accountsURL(s, pub)); resp.StatusCode != 200 || body != newer {
+		t.Fatalf("after second reload: %d, served the rewritten jwt: %v", resp.StatusCode, body == newer)
+	}
+}
+
+// TestReloadSwitchesOperator: after Reload with another operator (and its system account), the
+// new operator JWT and system account are served, accounts of the new operator are accepted and
+// those of the old one refused; a reload that fails keeps the configuration in effect.
+func TestReloadSwitchesOperator(t *testing.T) {
+	t.Parallel()
+	oldOp := natstest.NewOperator(t, "O")
+	newOp := natstest.NewOperator(t, "N")
+	s := startServer(t, testConfig(t, oldOp))
+	base := "http://" + s.HTTPAddr()
+	_, oldPub, oldTok := oldOp.Account(t, "old")
+	_, newPub, newTok := newOp.Account(t, "new")
+	if code, body := post(t, s, newPub, newTok); code != http.StatusForbidden {
+		t.Fatalf("new operator's account before reload: %d %s", code, body)
+	}
+
+	bad := testConfig(t, newOp)
+	bad.OperatorJWT, bad.OperatorJWTPath = "", filepath.Join(t.TempDir(), "missing.jwt")
+	if err := s.Reload(bad); err == nil {
+		t.Fatal("reload with a missing operator file succeeded")
+	}
+	if _, body := get(t, base+"/jwt/v1/operator"); body != oldOp.JWT {
+		t.Fatal("a failed reload changed the operator")
+	}
+
+	if err := s.Reload(testConfig(t, newOp)); err != nil {
+		t.Fatal(err)
+	}
+	if resp, body := get(t, base+"/jwt/v1/operator"); resp.StatusCode != 200 || body != newOp.JWT {
+		t.Fatalf("operator after reload: %d, is the new one: %v", resp.StatusCode, body == newOp.JWT)
+	}
+	if resp, body := get(t, accountsURL(s, newOp.SysPub)); resp.StatusCode != 200 || body != newOp.SysJWT {
+		t.Fatalf("new system account after reload: %d", resp.StatusCode)
+	}
+	if resp, _ := get(t, accountsURL(s, oldOp.SysPub)); resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("old system account after reload: %d, want 404", resp.StatusCode)
+	}
+	mustPost(t, s, newPub, newTok)
+	if code, body := post(t, s, oldPub, oldTok); code != http.StatusForbidden {
+		t.Fatalf("old operator's account after reload: %d %s", code, body)
+	}
+}
+
+// TestReloadChangesSigningPolicy: a reload with new default limits signs the next push with them.
+func TestReloadChangesSigningPolicy(t *testing.T) {
+	t.Parallel()
+	okp, skp, _, oc := operatorWithSigningKey()
+	opJWT, _ := oc.Encode(okp)
+	seed, _ := skp.Seed()
+	keyFile := filepath.Join(t.TempDir(), "op.nk")
+	if err := writeFile0600(keyFile, seed); err != nil {
+		t.Fatal(err)
+	}
+	cfg := Config{OperatorJWT: opJWT, HTTP: HTTPConfig{Port: -1}, Backend: jwtstore.NewMemory(),
+		Signing: SigningConfig{Key: keyFile, DefaultLimits: Limits{Conns: 5}}}
+	s := startServer(t, cfg)
+	conns := func() int64 {
+		t.Helper()
+		_, pub, self := natstest.SelfSignedAccount(t, "A")
+		mustPost(t, s, pub, self)
+		stored, err := cfg.Backend.Get(pub)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ac, err := jwt.DecodeAccountClaims(stored)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ac.Limits.Conn
+	}
+	if n := conns(); n != 5 {
+		t.Fatalf("before reload: conns %d, want 5", n)
+	}
+	next := cfg
+	next.Signing.DefaultLimits.Conns = 7
+	if err := s.Reload(next); err != nil {
+		t.Fatal(err)
+	}
+	if n := conns(); n != 7 {
+		t.Fatalf("after reload: conns %d, want the reloaded default 7", n)
 	}
 }
 
@@ -445,5 +588,45 @@ func TestSigningMode(t *testing.T) {
 	(&natsPeer{s: s}).onClaimsUpdate(&nats.Msg{Subject: subjClaims, Data: []byte(bself)})
 	if _, err := cfg.Backend.Get(bpub); !errors.Is(err, jwtstore.ErrNotFound) {
 		t.Fatalf("self-signed account signed via NATS: %v", err)
+	}
+}
+
+// TestDeleteRefusesExpiredRequest: a delete request past its exp, or (without exp) issued
+// outside the window, is refused, over HTTP and by VerifyDeleteRequest, and deletes nothing.
+func TestDeleteRefusesExpiredRequest(t *testing.T) {
+	t.Parallel()
+	op := natstest.NewOperator(t, "O")
+	cfg := testConfig(t, op)
+	s := startServer(t, cfg)
+	_, pub, tok := op.Account(t, "A")
+	mustPost(t, s, pub, tok)
+	expired := deleteRequest(t, op.KP, -time.Minute, pub)
+	req, _ := http.NewRequest(http.MethodDelete, accountsURL(s, pub), strings.NewReader(expired))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), "expired") {
+		t.Fatalf("expired delete request: %d %s", resp.StatusCode, body)
+	}
+	if got, err := cfg.Backend.Get(pub); err != nil || got != tok {
+		t.Fatalf("expired delete request removed the account: %v", err)
+	}
+
+	oc, err := jwt.DecodeOperatorClaims(op.JWT)
+	if err != nil {
+		t.Fatal(err)
+	}
+	later := time.Now().Add(2 * DeleteWindow)
+	if _, _, _, err := VerifyDeleteRequest(oc, deleteRequest(t, op.KP, time.Minute, pub), later); err == nil {
+		t.Fatal("a delete request checked after its exp was accepted")
+	}
+	if _, _, _, err := VerifyDeleteRequest(oc, deleteRequest(t, op.KP, 0, pub), later); err == nil {
+		t.Fatal("a delete request without exp, issued before the window, was accepted")
+	}
+	if _, _, _, err := VerifyDeleteRequest(oc, deleteRequest(t, op.KP, time.Minute, pub), time.Now()); err != nil {
+		t.Fatalf("a live delete request was refused: %v", err)
 	}
 }

@@ -93,7 +93,14 @@ func TestURLResolver(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	// Lower the max payload: a larger publish is refused without restarting anything.
+	// Lower the max payload: the server drops a connection that was open before the change
+	// when it publishes more, without restarting anything.
+	dropped := make(chan struct{})
+	big, err := userConn(t, ns, ujwt, useed, nats.NoReconnect(),
+		nats.ClosedHandler(func(*nats.Conn) { close(dropped) }))
+	if err != nil {
+		t.Fatal(err)
+	}
 	ac := jwt.NewAccountClaims(pub)
 	ac.Name = "A"
 	ac.Limits.Payload = 1000
@@ -102,31 +109,21 @@ func TestURLResolver(t *testing.T) {
 		t.Fatal(err)
 	}
 	mustPost(t, s, pub, lowered)
-	waitFor(t, 5*time.Second, "max payload to be enforced", func() bool {
-		errs := make(chan error, 4)
-		c, err := userConn(t, ns, ujwt, useed, nats.NoReconnect(),
-			nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) { errs <- err }),
-			nats.DisconnectErrHandler(func(_ *nats.Conn, err error) { errs <- err }))
-		if err != nil {
-			return false
-		}
-		defer c.Close()
-		if c.MaxPayload() <= 1000 {
-			return true // the server already told the client
-		}
-		if err := c.Publish("x", make([]byte, 2000)); err != nil {
-			return true
-		}
-		if err := c.FlushTimeout(time.Second); err != nil {
-			return true
-		}
+	// The update reaches the server asynchronously: publish until the server drops us.
+	waitFor(t, 10*time.Second, "the server to drop a connection publishing over the lowered max payload", func() bool {
 		select {
-		case err := <-errs:
-			return err != nil && strings.Contains(strings.ToLower(err.Error()), "payload")
-		case <-time.After(200 * time.Millisecond):
-			return false
+		case <-dropped:
+			return true
+		default:
 		}
+		if err := big.Publish("x", make([]byte, 2000)); err != nil && !errors.Is(err, nats.ErrConnectionClosed) {
+			t.Fatalf("publish before the drop: %v", err)
+		}
+		return false
 	})
+	if err := big.LastError(); err == nil || !strings.Contains(strings.ToLower(err.Error()), "payload") {
+		t.Fatalf("connection closed, but not for the payload: %v", err)
+	}
 
 	// Revoke the user: it gets disconnected.
 	closed := make(chan struct{})
@@ -437,5 +434,59 @@ func TestPackExchange(t *testing.T) {
 	}
 	if lines := pack(h[:]); len(lines) != 0 {
 		t.Fatalf("pack with our hash: %d lines", len(lines))
+	}
+}
+
+// TestPackMergeRefusesUntrusted: JWTs merged from a pack exchange pass the same trust check as
+// any other update: foreign-operator, self-signed and mislabelled lines are dropped, an older
+// JWT does not replace a newer one, and a trusted newer one is merged.
+func TestPackMergeRefusesUntrusted(t *testing.T) {
+	t.Parallel()
+	op := natstest.NewOperator(t, "O")
+	other := natstest.NewOperator(t, "X")
+	cfg := testConfig(t, op)
+	s, err := New(cfg, testLogger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &natsPeer{s: s}
+	akp, pub, _ := op.Account(t, "A")
+	now := time.Now()
+	stored := encodeWithIAT(t, jwt.NewAccountClaims(pub), op.KP, now.Unix())
+	if err := cfg.Backend.Put(pub, stored); err != nil {
+		t.Fatal(err)
+	}
+	_, foreignPub, foreign := other.Account(t, "F")
+	selfKP, selfPub, _ := natstest.SelfSignedAccount(t, "S")
+	self, _ := jwt.NewAccountClaims(selfPub).Encode(selfKP)
+	selfA, _ := jwt.NewAccountClaims(pub).Encode(akp)
+	foreignA := encodeWithIAT(t, jwt.NewAccountClaims(pub), other.KP, now.Add(time.Hour).Unix())
+	older := encodeWithIAT(t, jwt.NewAccountClaims(pub), op.KP, now.Add(-time.Hour).Unix())
+	_, bPub, bTok := op.Account(t, "B")
+	_, cPub, _ := op.Account(t, "C")
+	lines := []string{
+		foreignPub + "|" + foreign, // another operator's account
+		selfPub + "|" + self,       // self-signed
+		pub + "|" + selfA,          // self-signed replacement of A
+		pub + "|" + foreignA,       // newer, but from another operator
+		pub + "|" + older,          // trusted but older
+		cPub + "|" + bTok,          // B's JWT under C's key
+	}
+	p.onPackReply(&nats.Msg{Data: []byte(strings.Join(lines, "\n"))})
+	for _, k := range []string{foreignPub, selfPub, cPub, bPub} {
+		if _, err := cfg.Backend.Get(k); !errors.Is(err, jwtstore.ErrNotFound) {
+			t.Errorf("pack merge stored %s: %v", k, err)
+		}
+	}
+	if got, _ := cfg.Backend.Get(pub); got != stored {
+		t.Fatalf("pack merge replaced A (self-signed %v, foreign %v, older %v)", got == selfA, got == foreignA, got == older)
+	}
+	newer := encodeWithIAT(t, jwt.NewAccountClaims(pub), op.KP, now.Add(time.Hour).Unix())
+	p.onPackReply(&nats.Msg{Data: []byte(pub + "|" + newer + "\n" + bPub + "|" + bTok)})
+	if got, _ := cfg.Backend.Get(pub); got != newer {
+		t.Fatal("pack merge did not take a trusted newer JWT")
+	}
+	if got, _ := cfg.Backend.Get(bPub); got != bTok {
+		t.Fatal("pack merge did not take a trusted new account")
 	}
 }

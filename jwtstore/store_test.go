@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -239,61 +238,166 @@ func TestDirReadOnlyWatch(t *testing.T) {
 	}
 }
 
+// TestDirReload: with no watcher running, Reload alone brings the store in line with the
+// directory: a new file is served, a rewritten file's new JWT replaces the old one, a removed
+// file is gone, and each change is reported once (an unchanged directory reports nothing).
 func TestDirReload(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
+	type change struct{ pub, jwt string }
 	var mu sync.Mutex
-	var changed []string
+	var changed []change
 	d, err := OpenDir(dir, DirOptions{ReadOnly: true, OnChange: func(pub, jwt string) {
 		mu.Lock()
-		changed = append(changed, pub)
+		changed = append(changed, change{pub, jwt})
 		mu.Unlock()
 	}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	d.Close() // no watcher: only Reload can find the change
+	reload := func(what string, want ...change) {
+		t.Helper()
+		mu.Lock()
+		changed = nil
+		mu.Unlock()
+		if err := d.Reload(); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if fmt.Sprint(changed) != fmt.Sprint(want) {
+			t.Fatalf("%s: Reload reported %v, want %v", what, changed, want)
+		}
+	}
+	serves := func(what, pub, want string) {
+		t.Helper()
+		got, err := d.Get(pub)
+		if want == "" {
+			if !errors.Is(err, ErrNotFound) {
+				t.Fatalf("%s: Get = %.20q, %v; want ErrNotFound", what, got, err)
+			}
+			return
+		}
+		if err != nil || got != want {
+			t.Fatalf("%s: Get = %.20q, %v; want the jwt in the file", what, got, err)
+		}
+	}
 	pub, tok := newAccountJWT(t, "A")
-	if err := os.WriteFile(filepath.Join(dir, pub+".jwt"), []byte(tok), 0o644); err != nil {
+	path := filepath.Join(dir, pub+".jwt")
+	if err := os.WriteFile(path, []byte(tok), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if err := d.Reload(); err != nil {
-		t.Fatal(err)
-	}
-	mu.Lock()
-	defer mu.Unlock()
-	if len(changed) != 1 || changed[0] != pub {
-		t.Fatalf("Reload reported %v", changed)
-	}
+	serves("before reload", pub, "")
+	reload("new file", change{pub, tok})
+	serves("new file", pub, tok)
 	if d.Len() != 1 {
 		t.Fatalf("Len = %d", d.Len())
 	}
+	reload("nothing changed")
+
+	_, tok2 := newAccountJWT(t, "A2")
+	if err := os.WriteFile(path, []byte(tok2), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	reload("rewritten file", change{pub, tok2})
+	serves("rewritten file", pub, tok2)
+	if h, _ := d.Hash(); h != sha256.Sum256([]byte(tok2)) {
+		t.Fatalf("hash after reload = %x, want that of the new jwt", h)
+	}
+
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+	reload("removed file", change{pub, ""})
+	serves("removed file", pub, "")
+	if d.Len() != 0 {
+		t.Fatalf("Len after removal = %d", d.Len())
+	}
 }
 
+// TestDirConcurrentPutGet: while writers replace one account's JWT over and over, every read
+// (through the writing store, and through a second store reading the same directory the way a
+// nats-server or a read-only signet would) returns one of the complete JWTs written, never a
+// partial or empty file, and the store's hash ends up matching what it holds.
 func TestDirConcurrentPutGet(t *testing.T) {
-	d, err := OpenDir(t.TempDir(), DirOptions{})
+	t.Parallel()
+	dir := t.TempDir()
+	d, err := OpenDir(dir, DirOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	pub, _ := newAccountJWT(t, "A")
 	toks := make([]string, 8)
+	written := map[string]bool{}
 	for i := range toks {
 		_, toks[i] = newAccountJWT(t, fmt.Sprint(i))
+		written[toks[i]] = true
 	}
-	var wg sync.WaitGroup
+	if err := d.Put(pub, toks[0]); err != nil {
+		t.Fatal(err)
+	}
+	// The second store caches nothing, so every Get reads the file.
+	reader, err := OpenDir(dir, DirOptions{MaxCached: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	check := func(who string, got string, err error) bool {
+		if err != nil {
+			t.Errorf("%s: read during writes: %v", who, err)
+			return false
+		}
+		if !written[got] {
+			t.Errorf("%s: read %d bytes that are none of the written jwts (torn write?): %.40q", who, len(got), got)
+			return false
+		}
+		return true
+	}
+	const rounds = 8
+	done := make(chan struct{})
+	var writers, readers sync.WaitGroup
 	for i := range toks {
-		wg.Add(2)
-		go func() { defer wg.Done(); _ = d.Put(pub, toks[i]) }()
+		writers.Add(1)
 		go func() {
-			defer wg.Done()
-			if got, err := d.Get(pub); err == nil && !strings.HasPrefix(got, "ey") {
-				t.Errorf("torn read %q", got)
+			defer writers.Done()
+			for range rounds {
+				if err := d.Put(pub, toks[i]); err != nil {
+					t.Errorf("Put: %v", err)
+					return
+				}
 			}
 		}()
 	}
-	wg.Wait()
-	got, _ := d.Get(pub)
+	for _, r := range []struct {
+		name string
+		s    *Dir
+	}{{"writing store", d}, {"second store", reader}, {"second store", reader}} {
+		readers.Add(1)
+		go func() {
+			defer readers.Done()
+			for {
+				select {
+				case <-done:
+					return
+				default:
+				}
+				got, err := r.s.Get(pub)
+				if !check(r.name, got, err) {
+					return
+				}
+			}
+		}()
+	}
+	writers.Wait()
+	close(done)
+	readers.Wait()
+	got, err := d.Get(pub)
+	check("after writes", got, err)
 	if h, _ := d.Hash(); h != sha256.Sum256([]byte(got)) {
 		t.Fatalf("hash %x does not match stored jwt", h)
+	}
+	if data, err := os.ReadFile(filepath.Join(dir, pub+".jwt")); err != nil || string(data) != got {
+		t.Fatalf("file holds other content than the store serves: %v", err)
 	}
 }
 
