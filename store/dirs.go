@@ -14,7 +14,7 @@ type DirOptions struct {
 	ConfigDir   string // --config-dir
 	DataDir     string // --data-dir (the folder holding the operator stores)
 	KeystoreDir string // --keystore-dir
-	AllDirs     string // -H/--all-dirs: config, stores and keys under one folder
+	AllDirs     string // -H/--all-dirs: config, stores and keystore all in one folder, as nsc does
 }
 
 // Dirs are the resolved folders signet works with, the same ones nsc uses.
@@ -47,9 +47,11 @@ func ResolveDirs(opts DirOptions, getenv func(string) string) (Dirs, error) {
 	var d Dirs
 	d.CwdOnly = getenv("NSC_CWD_ONLY") != ""
 	if opts.AllDirs != "" {
+		// nsc sets all three folders to DIR: nsc.json, the operator folders (DIR/<operator>),
+		// and the keystore's keys/ and creds/ sit side by side, and scripts read them there.
 		d.ConfigDir = opts.AllDirs
-		d.StoresDir = filepath.Join(opts.AllDirs, "stores")
-		d.KeystoreDir = filepath.Join(opts.AllDirs, "keys")
+		d.StoresDir = opts.AllDirs
+		d.KeystoreDir = opts.AllDirs
 	}
 
 	switch {

@@ -118,17 +118,17 @@ func TestResolveDirsEnvAndFlags(t *testing.T) {
 		KeystoreDir: filepath.Join(wd, "rel", "k"),
 		CwdOnly:     true,
 	})
-	// -H puts everything under one folder; a specific flag still wins.
+	// -H is the config, stores and keystore folder at once, as in nsc; a specific flag still wins.
 	all := filepath.Join(home, "all")
 	checkDirs(t, mustResolve(t, store.DirOptions{AllDirs: all}, env), store.Dirs{
 		ConfigDir:   all,
-		StoresDir:   filepath.Join(all, "stores"),
-		KeystoreDir: filepath.Join(all, "keys"),
+		StoresDir:   all,
+		KeystoreDir: all,
 		CwdOnly:     true,
 	})
 	checkDirs(t, mustResolve(t, store.DirOptions{AllDirs: all, KeystoreDir: "/k"}, env), store.Dirs{
 		ConfigDir:   all,
-		StoresDir:   filepath.Join(all, "stores"),
+		StoresDir:   all,
 		KeystoreDir: "/k",
 		CwdOnly:     true,
 	})
