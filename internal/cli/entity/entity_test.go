@@ -126,6 +126,16 @@ func TestLookupByPublicKey(t *testing.T) {
 	e.MustRun("add", "user", "u", "-a", ac.Subject)
 	uc, _, _ := s.User("B", "u")
 	e.MustRun("edit", "user", uc.Subject, "-a", "B", "--deny-pub", "x")
+	edited, _, err := s.User("B", "u")
+	if err != nil {
+		t.Fatalf("user u after the edit by public key: %v", err)
+	}
+	if edited.Subject != uc.Subject || len(edited.Permissions.Pub.Deny) != 1 || edited.Permissions.Pub.Deny[0] != "x" {
+		t.Fatalf("edit by public key did not edit user u: subject %s deny pub %v", edited.Subject, edited.Permissions.Pub.Deny)
+	}
+	if names, err := s.UserNames("B"); err != nil || len(names) != 1 {
+		t.Fatalf("users of B after the edit by public key: %v %v", names, err)
+	}
 	if out := e.MustRun("delete", "user", uc.Subject, "-a", ac.Subject, "--revoke=false"); !strings.Contains(out, `deleted user "u"`) {
 		t.Fatalf("delete by public key: %s", out)
 	}

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -195,7 +196,8 @@ func TestWellKnownOperatorFromEnv(t *testing.T) {
 }
 
 // TestPushPullCluster pushes 1,000 accounts to three full resolvers, prunes one, and restores a
-// deleted store with pull.
+// deleted store with pull. After each step every server holds exactly the store's accounts, each
+// JWT byte for byte what the store holds, and the restored store holds the servers' JWTs.
 func TestPushPullCluster(t *testing.T) {
 	t.Parallel()
 	e := clitest.New(t, cli.NewRootCmd)
@@ -228,58 +230,114 @@ func TestPushPullCluster(t *testing.T) {
 	if !strings.Contains(out, `"complete": true`) {
 		t.Fatalf("push -A incomplete:\n%s", out[:min(len(out), 2000)])
 	}
-	total := n + 2 // + SYS and O
+	stored := storeJWTs(t, s)
+	if len(stored) != n+2 { // + SYS and O
+		t.Fatalf("store holds %d accounts, want %d", len(stored), n+2)
+	}
 	for _, sv := range servers {
-		if got := countJWTs(t, sv.Dir); got < total {
-			t.Fatalf("server %s holds %d accounts, want %d", sv.Name(), got, total)
-		}
+		sameJWTs(t, "server "+sv.Name(), stored, serverJWTs(t, sv))
 	}
 
-	// Prune: an account deleted from the store is deleted from every server.
+	// Prune: an account deleted from the store is deleted from every server; the others stay
+	// as they were.
 	gone, _, err := s.Account("A0000")
 	if err != nil {
 		t.Fatal(err)
 	}
 	e.MustRun("delete", "account", "A0000")
 	e.MustRun("push", "-A", "--prune", "-u", url)
+	stored = storeJWTs(t, s)
+	if _, ok := stored[gone.Subject]; ok || len(stored) != n+1 {
+		t.Fatalf("store after delete account holds %d accounts (A0000 still there: %v)", len(stored), ok)
+	}
 	for _, sv := range servers {
-		if _, err := os.Stat(filepath.Join(sv.Dir, gone.Subject+".jwt")); err == nil {
-			t.Fatalf("server %s still has the pruned account", sv.Name())
-		}
+		sameJWTs(t, "server "+sv.Name()+" after the prune", stored, serverJWTs(t, sv))
 	}
 
-	// pull -A restores a deleted store.
-	if err := os.RemoveAll(filepath.Join(s.Dir, "accounts")); err != nil {
-		t.Fatal(err)
-	}
-	e.MustRun("pull", "-A", "-u", url)
+	// pull -A restores a deleted store: every account under its name, with the servers' JWT.
 	names, err := s.Accounts()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(names) != total-1 {
-		t.Fatalf("pull -A restored %d accounts, want %d", len(names), total-1)
+	if err := os.RemoveAll(filepath.Join(s.Dir, "accounts")); err != nil {
+		t.Fatal(err)
 	}
-	if !s.HasAccount("A0999") && n == 1000 {
-		t.Fatal("account A0999 not restored")
+	e.MustRun("pull", "-A", "-u", url)
+	restored, err := s.Accounts()
+	if err != nil {
+		t.Fatal(err)
 	}
+	if !slices.Equal(restored, names) {
+		t.Fatalf("pull -A restored %d accounts %v..., want %d", len(restored), restored[:min(len(restored), 5)], len(names))
+	}
+	sameJWTs(t, "store restored by pull -A", serverJWTs(t, servers[2]), storeJWTs(t, s))
 	// One account over NATS: the restored copy is what the servers hold.
 	if out := e.MustRun("pull", "-a", "A0050", "-u", url); !strings.Contains(out, `account "A0050" is up to date`) {
 		t.Fatalf("pull -a over NATS: %s", out)
 	}
 }
 
-func countJWTs(t *testing.T, dir string) int {
+// storeJWTs returns every account JWT of the store by public key.
+func storeJWTs(t *testing.T, s *store.Store) map[string]string {
 	t.Helper()
-	entries, err := os.ReadDir(dir)
+	names, err := s.Accounts()
 	if err != nil {
 		t.Fatal(err)
 	}
-	n := 0
+	out := make(map[string]string, len(names))
+	for _, name := range names {
+		tok, err := s.AccountJWT(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pub, err := store.PeekSubject(tok)
+		if err != nil {
+			t.Fatalf("account %q: %v", name, err)
+		}
+		out[pub] = tok
+	}
+	return out
+}
+
+// serverJWTs returns the account JWTs a full-resolver server stores, by public key.
+func serverJWTs(t *testing.T, sv *natstest.Server) map[string]string {
+	t.Helper()
+	entries, err := os.ReadDir(sv.Dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := make(map[string]string, len(entries))
 	for _, e := range entries {
-		if strings.HasSuffix(e.Name(), ".jwt") {
-			n++
+		pub, ok := strings.CutSuffix(e.Name(), ".jwt")
+		if !ok {
+			continue
+		}
+		data, err := os.ReadFile(filepath.Join(sv.Dir, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[pub] = string(data)
+	}
+	return out
+}
+
+// sameJWTs fails unless got holds exactly the accounts of want, each with the same JWT.
+func sameJWTs(t *testing.T, what string, want, got map[string]string) {
+	t.Helper()
+	for pub, tok := range want {
+		g, ok := got[pub]
+		switch {
+		case !ok:
+			t.Fatalf("%s lacks account %s", what, pub)
+		case g != tok:
+			t.Fatalf("%s holds another JWT for account %s:\n got %.80s...\nwant %.80s...", what, pub, g, tok)
 		}
 	}
-	return n
+	if len(got) != len(want) {
+		for pub := range got {
+			if _, ok := want[pub]; !ok {
+				t.Fatalf("%s holds %d accounts, want %d: %s is extra", what, len(got), len(want), pub)
+			}
+		}
+	}
 }
