@@ -21,9 +21,13 @@ func TestStrictSigningKeyUsageServerAdmitsEveryUserKind(t *testing.T) {
 	e := clitest.New(t, cli.NewRootCmd)
 	e.MustRun("add", "operator", "O", "--generate-signing-key", "--sys")
 	// Made before strict usage: signed by identity keys until --require-signing-keys re-signs.
-	e.MustRun("add", "account", "OLD", "-K", operator(t, e).Subject)
+	opID := operator(t, e).Subject
+	e.MustRun("add", "account", "OLD", "-K", opID)
 	e.MustRun("add", "user", "old", "-a", "OLD")
-	e.MustRun("edit", "account", "OLD", "--sk", "generate")
+	e.MustRun("edit", "account", "OLD", "--sk", "generate", "-K", opID)
+	if iss := account(t, e, "OLD").Issuer; iss != opID {
+		t.Fatalf("account OLD issued by %s, want the operator identity key it was signed with", iss)
+	}
 	e.MustRun("edit", "operator", "--require-signing-keys")
 
 	e.MustRun("add", "account", "A")
