@@ -1,6 +1,7 @@
 package entity
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/nats-io/jwt/v2"
@@ -22,6 +23,58 @@ type AccountOptions struct {
 	SigningKeys []string
 	RmSK        []string
 	DefaultPerm authz.UserPermOptions
+	Trace       TraceOptions
+}
+
+// TraceOptions are the account's message trace context settings (jwt.AccountClaims.Trace):
+// where nats-server sends the traces of messages that carry a sampled W3C traceparent header,
+// and the percentage it samples.
+type TraceOptions struct {
+	Subject     string
+	SubjectSet  bool // --trace-context-subject was given ("" turns tracing off)
+	Sampling    int
+	SamplingSet bool
+}
+
+// Apply sets the trace context on ac and returns the status lines.
+func (o *TraceOptions) Apply(ac *jwt.AccountClaims) ([]string, error) {
+	var msgs []string
+	if o.SubjectSet && o.Subject != "" {
+		if err := authz.ValidateSubject(o.Subject, false); err != nil {
+			return nil, fmt.Errorf("--trace-context-subject %q: %w (traces are published there, so no wildcards)", o.Subject, err)
+		}
+	}
+	if o.SamplingSet {
+		if o.Sampling < 0 || o.Sampling > 100 {
+			return nil, fmt.Errorf("--trace-context-sampling %d: use a percentage from 1 to 100 (0 means 100)", o.Sampling)
+		}
+		if o.SubjectSet && o.Subject == "" {
+			return nil, errors.New("--trace-context-sampling cannot be set while --trace-context-subject \"\" turns tracing off")
+		}
+		if !o.SubjectSet && (ac.Trace == nil || ac.Trace.Destination == "") {
+			return nil, fmt.Errorf("--trace-context-sampling needs a subject for the traces: account %q has none, add --trace-context-subject SUBJECT", ac.Name)
+		}
+	}
+	if o.SubjectSet {
+		if o.Subject == "" {
+			ac.Trace = nil
+			msgs = append(msgs, "disabled trace context")
+		} else {
+			if ac.Trace == nil {
+				ac.Trace = &jwt.MsgTrace{}
+			}
+			ac.Trace.Destination = jwt.Subject(o.Subject)
+			msgs = append(msgs, fmt.Sprintf("changed trace context subject to %q", o.Subject))
+		}
+	}
+	if o.SamplingSet {
+		ac.Trace.Sampling = o.Sampling
+		if o.Sampling == 0 {
+			ac.Trace.Sampling = 100
+		}
+		msgs = append(msgs, fmt.Sprintf("changed trace context sampling to %d%%", ac.Trace.Sampling))
+	}
+	return msgs, nil
 }
 
 func (o *AccountOptions) addFlags(cmd *cobra.Command) {
@@ -35,6 +88,12 @@ func (o *AccountOptions) addFlags(cmd *cobra.Command) {
 	o.Common.AddFlags(fs)
 	flags.AddAccountLimitFlags(fs, &o.Limits)
 	flags.AddDefaultPermFlags(fs, &o.DefaultPerm)
+	fs.StringVar(&o.Trace.Subject, "trace-context-subject", "", "subject where nats-server sends the traces of messages with a sampled W3C traceparent header (\"\" turns tracing off)")
+	fs.IntVar(&o.Trace.Sampling, "trace-context-sampling", 0, "percentage of traced messages to sample, 1-100 (0 means 100)")
+	cmd.PreRun = func(cmd *cobra.Command, _ []string) {
+		o.Trace.SubjectSet = cmd.Flags().Changed("trace-context-subject")
+		o.Trace.SamplingSet = cmd.Flags().Changed("trace-context-sampling")
+	}
 }
 
 // nameCmd builds a command whose optional argument is the entity name (also settable by flag).
@@ -125,6 +184,11 @@ func (o *AccountOptions) apply(f *cmdutil.Factory, ac *jwt.AccountClaims) ([]str
 		}
 		msgs = append(msgs, pm...)
 	}
+	tm, err := o.Trace.Apply(ac)
+	if err != nil {
+		return nil, nil, err
+	}
+	msgs = append(msgs, tm...)
 	if o.Description != "" {
 		ac.Description = o.Description
 		msgs = append(msgs, fmt.Sprintf("set description to %q", o.Description))
