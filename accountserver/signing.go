@@ -7,6 +7,8 @@ import (
 
 	"github.com/nats-io/jwt/v2"
 	"github.com/nats-io/nkeys"
+
+	"github.com/signet-dev/signet/ops"
 )
 
 // loadSigningKey reads an operator seed (plain or decorated) and checks that the operator trusts
@@ -30,8 +32,8 @@ func loadSigningKey(path string, op *jwt.OperatorClaims) (nkeys.KeyPair, error) 
 	if !nkeys.IsValidPublicOperatorKey(pub) {
 		return nil, fmt.Errorf("signing key %s: %s is not an operator key", path, pub)
 	}
-	if !op.SigningKeys.Contains(pub) && (pub != op.Subject || op.StrictSigningKeyUsage) {
-		return nil, fmt.Errorf("signing key %s: operator %s does not accept %s as an account signer", path, op.Subject, pub)
+	if err := ops.MaySign(ops.OperatorIssuer(op.Name, op), pub); err != nil {
+		return nil, fmt.Errorf("signing key %s: operator %s does not accept it as an account signer: %w", path, op.Subject, err)
 	}
 	return kp, nil
 }

@@ -113,6 +113,18 @@ func nameArg(iss Issuer) string {
 	return iss.Name + " "
 }
 
+// MaySign says whether iss may sign with the key pub: its identity key unless signing keys are
+// required, or one of its signing keys. signet serve's signing mode checks its key with it too.
+func MaySign(iss Issuer, pub string) error {
+	switch {
+	case pub == iss.Identity && iss.RequireSigner:
+		return fmt.Errorf("%s %q requires signing keys: pass -K with one of its signing keys (%v)", iss.Kind, iss.Name, iss.SigningKeys)
+	case pub != iss.Identity && !slices.Contains(iss.SigningKeys, pub):
+		return fmt.Errorf("key %s is not the identity key or a signing key of %s %q", pub, iss.Kind, iss.Name)
+	}
+	return nil
+}
+
 // explicitSigner resolves -K and checks that iss may sign with it.
 func explicitSigner(ks keystore.KeyStore, iss Issuer, spec string) (nkeys.KeyPair, error) {
 	if pub, ok := iss.Roles[spec]; ok {
@@ -123,11 +135,8 @@ func explicitSigner(ks keystore.KeyStore, iss Issuer, spec string) (nkeys.KeyPai
 		return nil, fmt.Errorf("-K: %w", err)
 	}
 	pub, _ := kp.PublicKey()
-	switch {
-	case pub == iss.Identity && iss.RequireSigner:
-		return nil, fmt.Errorf("%s %q requires signing keys: pass -K with one of its signing keys (%v)", iss.Kind, iss.Name, iss.SigningKeys)
-	case pub != iss.Identity && !slices.Contains(iss.SigningKeys, pub):
-		return nil, fmt.Errorf("key %s is not the identity key or a signing key of %s %q", pub, iss.Kind, iss.Name)
+	if err := MaySign(iss, pub); err != nil {
+		return nil, err
 	}
 	if _, err := kp.Seed(); err != nil {
 		return nil, fmt.Errorf("%w for %s: the keystore has no seed for %s; pass its seed or seed file with -K", keystore.ErrMissingKey, iss.Kind, pub)
