@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -48,7 +49,54 @@ func NewRootCmd(f *cmdutil.Factory) *cobra.Command {
 		root.AddCommand(c)
 	}
 	registerCommands(f, root, verbs)
+	for _, c := range root.Commands() {
+		guardGroups(c)
+	}
 	return root
+}
+
+// guardGroups makes every command below the root that only groups subcommands refuse an
+// unknown one ("signet add acount") with cobra's suggestions, so that a script with a typo fails
+// instead of printing help and exiting 0 (nsc does the latter). A bare group still prints its help,
+// as nsc does. The root needs no guard: cobra already refuses an unknown top-level command.
+func guardGroups(c *cobra.Command) {
+	if c.HasSubCommands() && c.Run == nil && c.RunE == nil {
+		c.Args = cobra.ArbitraryArgs
+		c.RunE = func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return cmd.Help()
+			}
+			return unknownSubcommand(cmd, args[0])
+		}
+		// A typo usually comes with the flags of the command meant ("add acount X -n Y"): report
+		// the typo, not the flag the group does not know.
+		c.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
+			if args := cmd.Flags().Args(); len(args) > 0 {
+				return unknownSubcommand(cmd, args[0])
+			}
+			return err
+		})
+	}
+	for _, sub := range c.Commands() {
+		guardGroups(sub)
+	}
+}
+
+// unknownSubcommand is cobra's own error for an unknown top-level command, for a group.
+func unknownSubcommand(cmd *cobra.Command, name string) error {
+	var hint strings.Builder
+	if !cmd.DisableSuggestions {
+		if cmd.SuggestionsMinimumDistance <= 0 {
+			cmd.SuggestionsMinimumDistance = 2
+		}
+		if s := cmd.SuggestionsFor(name); len(s) > 0 {
+			hint.WriteString("\n\nDid you mean this?\n")
+			for _, n := range s {
+				fmt.Fprintf(&hint, "\t%s\n", n)
+			}
+		}
+	}
+	return fmt.Errorf("unknown command %q for %q%s", name, cmd.CommandPath(), hint.String())
 }
 
 // Main runs signet with args and returns the exit code.
