@@ -27,6 +27,7 @@ func registerCommands(f *cmdutil.Factory, root *cobra.Command, verbs map[string]
 		entity.NewCmdEditOperator(f),
 		entity.NewCmdEditAccount(f),
 		entity.NewCmdEditUser(f),
+		entity.NewCmdEditAuthCallout(f),
 	)
 	verbs["delete"].AddCommand(
 		entity.NewCmdDeleteOperator(f),
