@@ -1,13 +1,12 @@
 package inspect
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
-	"sort"
-	"strconv"
 	"strings"
 
 	"github.com/nats-io/jwt/v2"
@@ -19,54 +18,80 @@ import (
 	"github.com/signet-dev/signet/store"
 )
 
-// OutputOptions choose how describe prints a JWT: a table (default), the decoded claims as JSON,
-// one field of them, or the encoded JWT.
+// OutputOptions choose how describe prints a JWT: a table (default), the JWT body as JSON, one
+// field of it, or the encoded JWT; on stdout or into a file. The flags are nsc's, with nsc's
+// precedence when several are given: --raw, then --field, then --json.
 type OutputOptions struct {
-	JSON  bool
-	Field string
-	Raw   bool
+	JSON       bool
+	Field      string
+	Raw        bool
+	LongIDs    bool
+	OutputFile string
 }
 
-// AddFlags binds --json, -F/--field and -R/--raw.
+// stdoutFile is nsc's name for stdout in --output-file.
+const stdoutFile = "--"
+
+// AddFlags binds -J/--json, -F/--field, -R/--raw, -W/--long-ids and -o/--output-file.
 func (o *OutputOptions) AddFlags(fs *pflag.FlagSet) {
-	fs.BoolVar(&o.JSON, "json", false, "print the decoded claims as JSON")
-	fs.StringVarP(&o.Field, "field", "F", "", "print one field of the claims: a dotted JSON path such as nats.limits.conns or sub")
-	fs.BoolVarP(&o.Raw, "raw", "R", false, "print the encoded JWT")
+	fs.BoolVarP(&o.JSON, "json", "J", false, "print the JWT body as JSON")
+	fs.StringVarP(&o.Field, "field", "F", "", "print one field of the JWT body as JSON (a string is quoted): a path such as sub, nats.limits.conn or nats.signing_keys[0]")
+	fs.BoolVarP(&o.Raw, "raw", "R", false, "print the encoded JWT (armored when written to a file)")
+	fs.BoolVarP(&o.LongIDs, "long-ids", "W", false, "show full public keys; accepted for nsc compatibility, signet never shortens keys")
+	fs.StringVarP(&o.OutputFile, "output-file", "o", stdoutFile, "write to this file instead of stdout ('--' is stdout)")
 }
 
-func (o *OutputOptions) validate() error {
-	n := 0
-	for _, b := range []bool{o.JSON, o.Field != "", o.Raw} {
-		if b {
-			n++
-		}
-	}
-	if n > 1 {
-		return errors.New("--json, --field and --raw are exclusive: choose one")
-	}
-	return nil
-}
+func (o *OutputOptions) toStdout() bool { return o.OutputFile == "" || o.OutputFile == stdoutFile }
 
-// write prints token and claims as the options ask; table renders the default view.
-func (o *OutputOptions) write(w io.Writer, token string, claims any, table func()) error {
+// write prints token as the options ask; table renders the default view. kind names the JWT in
+// the status line of a file write ("operator", "account", ...).
+func (o *OutputOptions) write(f *cmdutil.Factory, kind, token string, table func(w io.Writer)) error {
+	var out []byte
+	what := "description"
 	switch {
 	case o.Raw:
-		_, err := fmt.Fprintln(w, token)
-		return err
-	case o.JSON:
-		return printJSON(w, claims)
+		what = "jwt"
+		if o.toStdout() {
+			out = []byte(token + "\n")
+		} else {
+			armored, err := jwt.DecorateJWT(token)
+			if err != nil {
+				return fmt.Errorf("armor JWT: %w", err)
+			}
+			out = armored
+		}
 	case o.Field != "":
-		v, err := Field(claims, o.Field)
+		v, err := Field(token, o.Field)
 		if err != nil {
 			return err
 		}
-		if s, ok := v.(string); ok {
-			_, err = fmt.Fprintln(w, s)
+		out = v
+		if o.toStdout() {
+			out = append(out, '\n')
+		}
+	case o.JSON:
+		v, err := bodyJSON(token)
+		if err != nil {
 			return err
 		}
-		return printJSON(w, v)
+		out = v
+		if o.toStdout() {
+			// nsc prints the encoder's line and then a newline of its own.
+			out = append(out, '\n')
+		}
+	default:
+		var buf bytes.Buffer
+		table(&buf)
+		out = buf.Bytes()
 	}
-	table()
+	if o.toStdout() {
+		_, err := f.IO.Out.Write(out)
+		return err
+	}
+	if err := os.WriteFile(o.OutputFile, out, 0o600); err != nil {
+		return fmt.Errorf("write %s: %w", o.OutputFile, err)
+	}
+	f.IO.OK("wrote %s %s to %#q", kind, what, o.OutputFile)
 	return nil
 }
 
@@ -80,56 +105,6 @@ func printJSON(w io.Writer, v any) error {
 		return fmt.Errorf("encode JSON: %w", err)
 	}
 	return nil
-}
-
-// Field returns the value at a dotted path into the JSON form of claims ("nats.limits.conns",
-// "sub", "nats.pub.allow.0"); numbers index arrays.
-func Field(claims any, path string) (any, error) {
-	data, err := json.Marshal(claims)
-	if err != nil {
-		return nil, fmt.Errorf("encode claims: %w", err)
-	}
-	var cur any
-	dec := json.NewDecoder(strings.NewReader(string(data)))
-	dec.UseNumber()
-	if err := dec.Decode(&cur); err != nil {
-		return nil, fmt.Errorf("decode claims: %w", err)
-	}
-	var walked []string
-	for _, part := range strings.Split(path, ".") {
-		if part == "" {
-			return nil, fmt.Errorf("field %q: empty path element", path)
-		}
-		switch v := cur.(type) {
-		case map[string]any:
-			next, ok := v[part]
-			if !ok {
-				keys := make([]string, 0, len(v))
-				for k := range v {
-					keys = append(keys, k)
-				}
-				sort.Strings(keys)
-				return nil, fmt.Errorf("field %q: %q has no field %q (fields: %s)", path, strings.Join(walked, "."), part, strings.Join(keys, ", "))
-			}
-			cur = next
-		case []any:
-			i, err := strconv.Atoi(part)
-			if err != nil || i < 0 || i >= len(v) {
-				return nil, fmt.Errorf("field %q: %q is a list of %d: use an index from 0 to %d", path, strings.Join(walked, "."), len(v), len(v)-1)
-			}
-			cur = v[i]
-		default:
-			return nil, fmt.Errorf("field %q: %q is a value, not an object", path, strings.Join(walked, "."))
-		}
-		walked = append(walked, part)
-	}
-	if n, ok := cur.(json.Number); ok {
-		if i, err := n.Int64(); err == nil {
-			return i, nil
-		}
-		return n, nil
-	}
-	return cur, nil
 }
 
 // DescribeOptions are the inputs of describe operator/account/user.
@@ -150,7 +125,7 @@ func nameArg(o *DescribeOptions) cobra.PositionalArgs {
 			}
 			o.Name = args[0]
 		}
-		return o.Output.validate()
+		return nil
 	}
 }
 
@@ -209,8 +184,8 @@ func RunDescribeOperator(f *cmdutil.Factory, o *DescribeOptions) error {
 	if err != nil {
 		return err
 	}
-	return o.Output.write(f.IO.Out, tok, oc, func() {
-		renderOperator(f.IO.Out, oc, func(pub string) string {
+	return o.Output.write(f, "operator", tok, func(w io.Writer) {
+		renderOperator(w, oc, func(pub string) string {
 			n, err := s.FindAccount(pub)
 			if err != nil {
 				return ""
@@ -250,7 +225,7 @@ func RunDescribeAccount(f *cmdutil.Factory, o *DescribeOptions) error {
 	if err != nil {
 		return err
 	}
-	return o.Output.write(f.IO.Out, tok, ac, func() { renderAccount(f.IO.Out, ac) })
+	return o.Output.write(f, "account", tok, func(w io.Writer) { renderAccount(w, ac) })
 }
 
 // NewCmdDescribeUser builds `describe user`.
@@ -318,7 +293,7 @@ func RunDescribeUser(f *cmdutil.Factory, o *DescribeOptions) error {
 	if err != nil {
 		return err
 	}
-	return o.Output.write(f.IO.Out, tok, uc, func() { renderUser(f.IO.Out, uc, ac, f.Now()) })
+	return o.Output.write(f, "user", tok, func(w io.Writer) { renderUser(w, uc, ac, f.Now()) })
 }
 
 // DescribeJWTOptions are the inputs of describe jwt.
@@ -335,9 +310,6 @@ func NewCmdDescribeJWT(f *cmdutil.Factory) *cobra.Command {
 		Short: "Describe a JWT from a file (a JWT, or a creds file; - reads stdin)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := o.Output.validate(); err != nil {
-				return err
-			}
 			return RunDescribeJWT(f, o)
 		},
 	}
@@ -383,8 +355,7 @@ func RunDescribeJWT(f *cmdutil.Factory, o *DescribeJWTOptions) error {
 	if err != nil {
 		return fmt.Errorf("decode JWT from %s: %w", o.File, err)
 	}
-	w := f.IO.Out
-	return o.Output.write(w, tok, claims, func() {
+	return o.Output.write(f, string(claims.ClaimType()), tok, func(w io.Writer) {
 		switch c := claims.(type) {
 		case *jwt.OperatorClaims:
 			renderOperator(w, c, func(string) string { return "" })

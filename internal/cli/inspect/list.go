@@ -1,6 +1,7 @@
 package inspect
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -26,9 +27,15 @@ type ListOptions struct {
 func printNamedKeys(w io.Writer, title string, items []store.NamedKey, asJSON bool) error {
 	if asJSON {
 		if items == nil {
-			items = []store.NamedKey{}
+			items = []store.NamedKey{} // nsc prints null; an empty list is what scripts iterate
 		}
-		return printJSON(w, items)
+		// nsc's layout: one-space indent.
+		data, err := json.MarshalIndent(items, "", " ")
+		if err != nil {
+			return fmt.Errorf("encode JSON: %w", err)
+		}
+		_, err = fmt.Fprintf(w, "%s\n", data)
+		return err
 	}
 	t := cmdutil.NewTable(title)
 	t.AppendHeader(table.Row{"Name", "Public Key"})
@@ -46,7 +53,7 @@ func newListCmd(use, short string, o *ListOptions, run func() error) *cobra.Comm
 		Args:  cobra.NoArgs,
 		RunE:  func(cmd *cobra.Command, args []string) error { return run() },
 	}
-	cmd.Flags().BoolVar(&o.JSON, "json", false, `print [{"name","public_key"}] as JSON`)
+	cmd.Flags().BoolVarP(&o.JSON, "json", "J", false, `print [{"name","public_key"}] as JSON`)
 	return cmd
 }
 
@@ -167,8 +174,8 @@ func NewCmdListKeys(f *cmdutil.Factory) *cobra.Command {
 	fs := cmd.Flags()
 	fs.StringVarP(&o.Account, "account", "a", "", "account name or public key")
 	fs.BoolVarP(&o.All, "all", "A", false, "all accounts")
-	fs.BoolVar(&o.ShowSeeds, "show-seeds", false, "also print the seeds held by the keystore (secret!)")
-	fs.BoolVar(&o.JSON, "json", false, "print the keys as JSON")
+	fs.BoolVarP(&o.ShowSeeds, "show-seeds", "S", false, "also print the seeds held by the keystore (secret!)")
+	fs.BoolVarP(&o.JSON, "json", "J", false, "print the keys as JSON")
 	return cmd
 }
 
