@@ -165,6 +165,7 @@ func TestPayloadLimitEnforcedByServer(t *testing.T) {
 // Violation".
 func payloadViolation(t *testing.T, nc *nats.Conn, errs <-chan error, size int) {
 	t.Helper()
+	closed := nc.StatusChanged(nats.CLOSED)
 	err := nc.Publish("big", make([]byte, size))
 	if errors.Is(err, nats.ErrMaxPayload) {
 		return
@@ -174,25 +175,18 @@ func payloadViolation(t *testing.T, nc *nats.Conn, errs <-chan error, size int) 
 	}
 	_ = nc.Flush()
 	deadline := time.After(5 * time.Second)
-	for {
+	for violated := false; !violated; {
 		select {
 		case err := <-errs:
-			if strings.Contains(strings.ToLower(err.Error()), "maximum payload violation") {
-				if !nc.IsClosed() {
-					// The server closes the connection after the error; wait for it.
-					for !nc.IsClosed() {
-						select {
-						case <-deadline:
-							t.Fatal("connection still open after a payload violation")
-						case <-errs:
-						case <-time.After(10 * time.Millisecond):
-						}
-					}
-				}
-				return
-			}
+			violated = strings.Contains(strings.ToLower(err.Error()), "maximum payload violation")
 		case <-deadline:
 			t.Fatalf("a %d-byte publish was neither refused nor answered with a payload violation", size)
 		}
+	}
+	// The server closes the connection after the error.
+	select {
+	case <-closed:
+	case <-deadline:
+		t.Fatal("connection still open after a payload violation")
 	}
 }

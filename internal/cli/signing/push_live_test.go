@@ -149,12 +149,15 @@ func (p *pushed) serveAccounts() string {
 			t.Errorf("signet serve: %v\n%s", err, log.String())
 		}
 	})
+	// The connection has no event to wait on: poll it, with a deadline.
 	deadline := time.Now().Add(10 * time.Second)
+	poll := time.NewTicker(10 * time.Millisecond)
+	defer poll.Stop()
 	for !as.NATSConnected() {
 		if time.Now().After(deadline) {
 			t.Fatalf("signet serve did not connect to nats-server\n%s", log.String())
 		}
-		time.Sleep(10 * time.Millisecond) // polling with a deadline: the connection has no event to wait on
+		<-poll.C
 	}
 	return "http://" + as.HTTPAddr() + "/jwt/v1"
 }
