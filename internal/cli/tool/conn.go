@@ -2,6 +2,7 @@ package tool
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -37,13 +38,75 @@ type ConnOptions struct {
 	NatsURL string
 	// ConnectTimeout bounds the dial of each server.
 	ConnectTimeout time.Duration
+	TLS            TLSOptions
 }
 
-// AddFlags binds the user flags, --nats and --connect-timeout.
+// TLSOptions are nsc's client TLS flags.
+type TLSOptions struct {
+	First      bool
+	CACert     string
+	ClientCert string
+	ClientKey  string
+	Curves     string
+}
+
+// AddFlags binds the user flags, --nats, --connect-timeout and the TLS flags.
 func (o *ConnOptions) AddFlags(fs *pflag.FlagSet) {
 	o.UserOptions.AddFlags(fs)
 	fs.StringVar(&o.NatsURL, "nats", "", "NATS server URLs, comma separated (default: the operator's service URLs)")
 	fs.DurationVar(&o.ConnectTimeout, "connect-timeout", 5*time.Second, "time allowed to connect to a server")
+	fs.BoolVar(&o.TLS.First, "tls-first", false, "start with the TLS handshake (servers configured with handshake_first)")
+	fs.StringVar(&o.TLS.CACert, "ca-cert", "", "CA certificate file to verify the servers with")
+	fs.StringVar(&o.TLS.ClientCert, "client-cert", "", "client certificate file for TLS connections")
+	fs.StringVar(&o.TLS.ClientKey, "client-key", "", "client key file for TLS connections")
+	fs.StringVar(&o.TLS.Curves, "tls-curves", "", "comma-separated TLS curve preferences (P256, P384, P521, X25519); default: Go's")
+}
+
+// options turns the TLS flags into connection options; none when no flag is given.
+func (o TLSOptions) options() ([]nats.Option, error) {
+	var opts []nats.Option
+	if (o.ClientCert == "") != (o.ClientKey == "") {
+		return nil, errors.New("--client-cert and --client-key go together: give both")
+	}
+	for flag, file := range map[string]string{"--ca-cert": o.CACert, "--client-cert": o.ClientCert, "--client-key": o.ClientKey} {
+		if file != "" && !fileExists(file) {
+			return nil, fmt.Errorf("%s %s: no such file", flag, file)
+		}
+	}
+	if o.CACert != "" {
+		opts = append(opts, nats.RootCAs(o.CACert))
+	}
+	if o.ClientCert != "" {
+		opts = append(opts, nats.ClientCert(o.ClientCert, o.ClientKey))
+	}
+	if o.First {
+		opts = append(opts, nats.TLSHandshakeFirst())
+	}
+	if o.Curves != "" {
+		var curves []tls.CurveID
+		for _, c := range strings.Split(o.Curves, ",") {
+			switch strings.ToUpper(strings.TrimSpace(c)) {
+			case "P256", "P-256":
+				curves = append(curves, tls.CurveP256)
+			case "P384", "P-384":
+				curves = append(curves, tls.CurveP384)
+			case "P521", "P-521":
+				curves = append(curves, tls.CurveP521)
+			case "X25519":
+				curves = append(curves, tls.X25519)
+			default:
+				return nil, fmt.Errorf("--tls-curves: unknown curve %q (accepted: P256, P384, P521, X25519)", c)
+			}
+		}
+		opts = append(opts, func(no *nats.Options) error {
+			if no.TLSConfig == nil {
+				no.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12}
+			}
+			no.TLSConfig.CurvePreferences = curves
+			return nil
+		})
+	}
+	return opts, nil
 }
 
 // Identity is a resolved user: where it lives and how it authenticates.
@@ -189,6 +252,10 @@ func (c *ctxDialer) err() error {
 // Connect resolves the user and connects to the servers. The connection is closed when ctx ends
 // only by the caller; Connect itself stops dialing when ctx is cancelled.
 func Connect(ctx context.Context, f *cmdutil.Factory, o *ConnOptions) (*nats.Conn, *Identity, error) {
+	tlsOpts, err := o.TLS.options()
+	if err != nil {
+		return nil, nil, err
+	}
 	id, err := ResolveIdentity(f, o.UserOptions)
 	if err != nil {
 		return nil, nil, err
@@ -202,7 +269,7 @@ func Connect(ctx context.Context, f *cmdutil.Factory, o *ConnOptions) (*nats.Con
 		timeout = 5 * time.Second
 	}
 	dialer := &ctxDialer{ctx: ctx, d: net.Dialer{Timeout: timeout}}
-	nc, err := nats.Connect(urls,
+	nc, err := nats.Connect(urls, append(tlsOpts,
 		id.AuthOption(),
 		nats.Name("signet tool"),
 		nats.Timeout(timeout),
@@ -214,7 +281,7 @@ func Connect(ctx context.Context, f *cmdutil.Factory, o *ConnOptions) (*nats.Con
 				f.IO.Warn("%v", err)
 			}
 		}),
-	)
+	)...)
 	if err != nil {
 		return nil, nil, connectError(ctx, urls, id, err, dialer.err())
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -82,8 +83,34 @@ type ListenOptions struct {
 
 func (o *ListenOptions) addFlags(cmd *cobra.Command, what string) {
 	o.Conn.AddFlags(cmd.Flags())
-	cmd.Flags().StringVar(&o.Queue, "queue", "", "listen in this queue group")
+	cmd.Flags().StringVarP(&o.Queue, "queue", "q", "", "listen in this queue group")
 	cmd.Flags().IntVar(&o.Max, "max", 0, "stop after this many "+what+" (0: until interrupted)")
+	cmd.Flags().Var(maxMessages{&o.Max}, "max-messages", "nsc's form of --max: stop after this many "+what+" (-1: until interrupted)")
+}
+
+// maxMessages is nsc's --max-messages: -1 (its default) is no limit and 0 is refused; it sets
+// the same limit as --max.
+type maxMessages struct{ max *int }
+
+func (m maxMessages) Type() string { return "int" }
+func (m maxMessages) String() string {
+	if m.max == nil || *m.max == 0 {
+		return "-1"
+	}
+	return strconv.Itoa(*m.max)
+}
+func (m maxMessages) Set(s string) error {
+	n, err := strconv.Atoi(s)
+	switch {
+	case err != nil:
+		return fmt.Errorf("%q is not a whole number", s)
+	case n == 0:
+		return errors.New("must be greater than zero (or -1 for no limit)")
+	case n < 0:
+		n = 0
+	}
+	*m.max = n
+	return nil
 }
 
 // SubOptions are the inputs of `tool sub`.

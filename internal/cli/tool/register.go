@@ -4,20 +4,33 @@
 package tool
 
 import (
+	"strings"
+
 	"github.com/spf13/cobra"
 
 	"github.com/signet-dev/signet/internal/cli/cmdutil"
 )
 
-// Register attaches `tool` to the root command and `context` to `generate`.
+// Commands builds pub, sub, req, reply and rtt; each call builds a new set.
+func Commands(f *cmdutil.Factory) []*cobra.Command {
+	return []*cobra.Command{NewCmdPub(f), NewCmdSub(f), NewCmdReq(f), NewCmdReply(f), NewCmdRTT(f)}
+}
+
+// Register attaches `tool` (and its commands, hidden, to the root too) and `context` to `generate`.
 func Register(f *cmdutil.Factory, root *cobra.Command, verbs map[string]*cobra.Command) {
 	tool := &cobra.Command{
 		Use:   "tool",
 		Short: "Publish, subscribe, request, reply and measure round trips as a user of the current account",
 		Args:  cobra.NoArgs,
 	}
-	tool.AddCommand(NewCmdPub(f), NewCmdSub(f), NewCmdReq(f), NewCmdReply(f), NewCmdRTT(f))
+	tool.AddCommand(Commands(f)...)
 	root.AddCommand(tool)
+	// nsc also has them at the top level (`nsc pub`), hidden from its help: so does signet.
+	for _, c := range Commands(f) {
+		c.Hidden = true
+		c.Example = strings.ReplaceAll(c.Example, "signet tool ", "signet ")
+		root.AddCommand(c)
+	}
 	if g := verbs["generate"]; g != nil {
 		g.AddCommand(NewCmdGenerateContext(f))
 	}
