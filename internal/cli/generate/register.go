@@ -17,5 +17,6 @@ func Register(f *cmdutil.Factory, root *cobra.Command, verbs map[string]*cobra.C
 		NewCmdNKey(f),
 		NewCmdCreds(f),
 		NewCmdConfig(f),
+		NewCmdProfile(f),
 	)
 }
