@@ -6,6 +6,7 @@ import (
 	"github.com/signet-dev/signet/internal/cli/cmdutil"
 	"github.com/signet-dev/signet/internal/cli/dev"
 	"github.com/signet-dev/signet/internal/cli/entity"
+	"github.com/signet-dev/signet/internal/cli/expirations"
 	"github.com/signet-dev/signet/internal/cli/exports"
 	"github.com/signet-dev/signet/internal/cli/generate"
 	"github.com/signet-dev/signet/internal/cli/inspect"
@@ -42,7 +43,7 @@ func registerCommands(f *cmdutil.Factory, root *cobra.Command, verbs map[string]
 	// sync registers `add operator` (it adds -u import to the local form) and the push hook.
 	sync.Register(f, root, verbs)
 	tool.Register(f, root, verbs)
-	root.AddCommand(serve.NewCmdServe(f))
+	root.AddCommand(serve.NewCmdServe(f), expirations.NewCmdExpirations(f))
 	dev.Register(f, root, verbs)
 	version.Register(f, root)
 }
