@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/nats-io/jwt/v2"
@@ -88,10 +89,18 @@ func (o *OutputOptions) write(f *cmdutil.Factory, kind, token string, table func
 		_, err := f.IO.Out.Write(out)
 		return err
 	}
-	if err := os.WriteFile(o.OutputFile, out, 0o600); err != nil {
-		return fmt.Errorf("write %s: %w", o.OutputFile, err)
+	path := o.OutputFile
+	if !filepath.IsAbs(path) && f.Getwd != nil {
+		wd, err := f.Getwd()
+		if err != nil {
+			return fmt.Errorf("resolve %s: %w", path, err)
+		}
+		path = filepath.Join(wd, path)
 	}
-	f.IO.OK("wrote %s %s to %#q", kind, what, o.OutputFile)
+	if err := os.WriteFile(path, out, 0o600); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	f.IO.OK("wrote %s %s to %#q", kind, what, path)
 	return nil
 }
 

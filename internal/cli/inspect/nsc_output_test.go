@@ -168,6 +168,12 @@ func TestDescribeOutputFileWritesWhatStdoutWouldAsNscDoes(t *testing.T) {
 	if got := read("jwt"); got != string(armored) {
 		t.Errorf("-R -o:\n%s", got)
 	}
+	// A relative file is in the working directory.
+	e.Wd = dir
+	e.MustRun("describe", "account", "O", "-R", "-o", "relative.jwt")
+	if got := read("relative.jwt"); got != string(armored) {
+		t.Errorf("-R -o relative.jwt:\n%s", got)
+	}
 	// "--" is stdout.
 	if got := e.MustRun("describe", "account", "O", "-R", "-o", "--"); got != tok+"\n" {
 		t.Errorf("-R -o -- = %q", got)
