@@ -1,7 +1,11 @@
 package inspect
 
 import (
+	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
 
 	"github.com/nats-io/nkeys"
 	"github.com/spf13/cobra"
@@ -27,19 +31,148 @@ type Env struct {
 	Problems    []string          `json:"problems,omitempty"`
 }
 
+// EnvOptions are the inputs of `env`: nsc's -s/-o/-a set the current stores folder, operator
+// and account in nsc.json before the environment is shown.
+type EnvOptions struct {
+	JSON     bool
+	Store    string
+	Operator string
+	Account  string
+}
+
 // NewCmdEnv builds `env`.
 func NewCmdEnv(f *cmdutil.Factory) *cobra.Command {
-	var asJSON bool
+	o := &EnvOptions{}
 	cmd := &cobra.Command{
 		Use:   "env",
-		Short: "Show the folders, the current operator and account, and the environment signet uses",
+		Short: "Show (or with -s/-o/-a set) the folders, the current operator and account, and the environment signet uses",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return RunEnv(f, asJSON)
+			if err := SetEnv(f, o); err != nil {
+				return err
+			}
+			return RunEnv(f, o.JSON)
 		},
 	}
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print as JSON")
+	fs := cmd.Flags()
+	fs.BoolVar(&o.JSON, "json", false, "print as JSON")
+	fs.StringVarP(&o.Store, "store", "s", "", "make this the folder of operator stores (recorded in nsc.json)")
+	fs.StringVarP(&o.Operator, "operator", "o", "", "make this operator the current one (recorded in nsc.json)")
+	fs.StringVarP(&o.Account, "account", "a", "", "make this account of the current operator the current one (recorded in nsc.json)")
 	return cmd
+}
+
+// SetEnv records the stores folder, operator and account the options name in nsc.json, as
+// nsc's env does: each must exist; what is not named is kept when it is still valid, becomes
+// the only choice when there is one, and is cleared otherwise.
+func SetEnv(f *cmdutil.Factory, o *EnvOptions) error {
+	if o.Store == "" && o.Operator == "" && o.Account == "" {
+		return nil
+	}
+	d, err := f.Dirs()
+	if err != nil {
+		return err
+	}
+	if d.CwdOnly {
+		return errors.New("NSC_CWD_ONLY is set: the context comes from the working directory; cd into a store instead of setting it")
+	}
+	tc, err := store.LoadToolConfig(d.ConfigDir)
+	if err != nil {
+		return err
+	}
+	root := d.StoresDir
+	if o.Store != "" {
+		if root, err = absPath(f, o.Store); err != nil {
+			return fmt.Errorf("--store: %w", err)
+		}
+		if st, err := os.Stat(root); err != nil || !st.IsDir() {
+			return fmt.Errorf("--store %s: not a folder", root)
+		}
+	}
+	stores := store.Stores{Dir: root}
+	ops, err := stores.Operators()
+	if err != nil {
+		return err
+	}
+	operator := soleOrKept(tc.Operator, ops)
+	if o.Operator != "" {
+		if operator, err = operatorIn(stores, ops, o.Operator); err != nil {
+			return err
+		}
+	}
+	account := ""
+	if operator != "" {
+		s, err := stores.Open(operator)
+		if err != nil {
+			return err
+		}
+		accounts, err := s.Accounts()
+		if err != nil {
+			return err
+		}
+		account = soleOrKept(tc.Account, accounts)
+		if o.Account != "" {
+			if account, err = s.FindAccount(o.Account); err != nil {
+				return fmt.Errorf("--account: %w: list them with `signet list accounts`", err)
+			}
+		}
+	} else if o.Account != "" {
+		return fmt.Errorf("--account %s: no current operator in %s: choose one with --operator", o.Account, root)
+	}
+	tc.StoreRoot, tc.Operator, tc.Account = root, operator, account
+	return tc.Save(d.ConfigDir)
+}
+
+// soleOrKept is nsc's default for a choice: the only one, else current if it is still there.
+func soleOrKept(current string, choices []string) string {
+	if len(choices) == 1 {
+		return choices[0]
+	}
+	for _, c := range choices {
+		if c == current {
+			return c
+		}
+	}
+	return ""
+}
+
+// operatorIn finds an operator of the stores folder by name or public key.
+func operatorIn(stores store.Stores, ops []string, nameOrKey string) (string, error) {
+	for _, name := range ops {
+		if name == nameOrKey {
+			return name, nil
+		}
+	}
+	if nkeys.IsValidPublicOperatorKey(nameOrKey) {
+		for _, name := range ops {
+			if s, err := stores.Open(name); err == nil {
+				if tok, err := s.OperatorJWT(); err == nil {
+					if sub, _ := store.PeekSubject(tok); sub == nameOrKey {
+						return name, nil
+					}
+				}
+			}
+		}
+	}
+	return "", fmt.Errorf("--operator: operator %q is not in %s: list them with `signet list operators`", nameOrKey, stores.Dir)
+}
+
+func absPath(f *cmdutil.Factory, p string) (string, error) {
+	if strings.HasPrefix(p, "~/") || p == "~" {
+		home := f.Getenv("HOME")
+		if home == "" {
+			return "", fmt.Errorf("%q: $HOME is not set", p)
+		}
+		p = filepath.Join(home, p[1:])
+	}
+	if filepath.IsAbs(p) {
+		return filepath.Clean(p), nil
+	}
+	wd, err := f.Getwd()
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(wd, p), nil
 }
 
 // ResolveEnv computes the environment report; a missing operator or account is not an error,

@@ -11,6 +11,9 @@ import (
 
 	"github.com/nats-io/jwt/v2"
 	"github.com/nats-io/nkeys"
+
+	"github.com/signet-dev/signet/internal/cli"
+	"github.com/signet-dev/signet/internal/cli/clitest"
 )
 
 // The outputs below are contracts with scripts written for nsc; the expected bytes were checked
@@ -232,4 +235,69 @@ func TestJIsShortForJSONOnDescribeAndList(t *testing.T) {
 	if got, want := e.MustRun("list", "operators", "-J"), "[\n {\n  \"name\": \"O\",\n  \"public_key\": \""+oc.Subject+"\"\n }\n]\n"; got != want {
 		t.Errorf("list operators -J = %q, want %q", got, want)
 	}
+}
+
+func TestEnvFlagsSetTheCurrentStoreOperatorAndAccountAsNscDoes(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.MustRun("add", "operator", "P")
+	e.MustRun("add", "account", "PA")
+	type env struct {
+		StoresDir string `json:"stores_dir"`
+		Operator  string `json:"operator"`
+		Account   string `json:"account"`
+	}
+	current := func(args ...string) env {
+		t.Helper()
+		var v env
+		decodeJSON(t, e.MustRun(append([]string{"env", "--json"}, args...)...), &v)
+		return v
+	}
+	// -o: the operator, and its only account (nsc's default when there is one choice).
+	if got := current("-o", "P"); got.Operator != "P" || got.Account != "PA" {
+		t.Errorf("env -o P: %+v", got)
+	}
+	mustContain(t, e.MustRun("describe", "account"), "PA")
+	// -o with two accounts: the account is cleared unless it is kept; -a picks one.
+	if got := current("--operator", "O"); got.Operator != "O" || got.Account != "" {
+		t.Errorf("env --operator O: %+v", got)
+	}
+	if got := current("-a", "SYS"); got.Operator != "O" || got.Account != "SYS" {
+		t.Errorf("env -a SYS: %+v", got)
+	}
+	if got := current("-o", "O"); got.Account != "SYS" {
+		t.Errorf("env -o O kept no account: %+v", got)
+	}
+	s := openStore(t, e, "P")
+	oc, _, _ := s.Operator()
+	if got := current("--operator", oc.Subject, "--account", "PA"); got.Operator != "P" || got.Account != "PA" {
+		t.Errorf("env by public key: %+v", got)
+	}
+	// -s: another stores folder; the operator is its only one.
+	other := clitest.New(t, cli.NewRootCmd)
+	other.MustRun("init", "-n", "Q")
+	if got := current("-s", other.StoresDir()); got.StoresDir != other.StoresDir() || got.Operator != "Q" || got.Account != "" {
+		t.Errorf("env -s: %+v", got)
+	}
+	mustContain(t, e.MustRun("describe", "operator"), "Q")
+	if got := current("--store", e.StoresDir(), "-o", "O", "-a", "O"); got.StoresDir != e.StoresDir() || got.Operator != "O" || got.Account != "O" {
+		t.Errorf("env --store -o -a: %+v", got)
+	}
+	// A relative folder is from the working directory.
+	e.Wd = filepath.Dir(other.StoresDir())
+	if got := current("-s", "stores"); got.StoresDir != other.StoresDir() {
+		t.Errorf("env -s stores: %+v", got)
+	}
+	e.Wd = e.Home
+	current("-s", e.StoresDir(), "-o", "O", "-a", "O")
+
+	// What does not exist is refused and nsc.json is left alone.
+	mustContain(t, e.MustFail("env", "-o", "nope"), `operator "nope" is not in`)
+	mustContain(t, e.MustFail("env", "-a", "nope"), `account "nope"`)
+	mustContain(t, e.MustFail("env", "-s", filepath.Join(e.Home, "nothing")), "not a folder")
+	if got := current(); got.Operator != "O" || got.Account != "O" || got.StoresDir != e.StoresDir() {
+		t.Errorf("after failed env: %+v", got)
+	}
+	e.Vars["NSC_CWD_ONLY"] = "1"
+	mustContain(t, e.MustFail("env", "-o", "P"), "NSC_CWD_ONLY")
 }
