@@ -24,6 +24,8 @@ type AccountOptions struct {
 	RmSK        []string
 	DefaultPerm authz.UserPermOptions
 	Trace       TraceOptions
+	// ResignAnyway re-signs an unchanged account: a flag was given with its "no change" value.
+	ResignAnyway bool
 }
 
 // TraceOptions are the account's message trace context settings (jwt.AccountClaims.Trace):

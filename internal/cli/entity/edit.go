@@ -209,7 +209,13 @@ func RunEditOperator(f *cmdutil.Factory, o *EditOperatorOptions) error {
 // NewCmdEditAccount builds `edit account`.
 func NewCmdEditAccount(f *cmdutil.Factory) *cobra.Command {
 	o := &AccountOptions{}
-	cmd := nameCmd("account [NAME]", "Edit an account", &o.Name, func() error { return RunEditAccount(f, o) })
+	var cmd *cobra.Command
+	cmd = nameCmd("account [NAME]", "Edit an account", &o.Name, func() error {
+		// nsc counts --js-enable -1 and --rm-js-tier -1 (its defaults, "no change") as an edit
+		// and re-signs: scripts that pass them alone must not fail with "nothing to edit".
+		o.ResignAnyway = cmd.Flags().Changed("js-enable") || cmd.Flags().Changed("rm-js-tier")
+		return RunEditAccount(f, o)
+	})
 	o.addFlags(cmd)
 	return cmd
 }
@@ -225,7 +231,7 @@ func RunEditAccount(f *cmdutil.Factory, o *AccountOptions) error {
 			if err != nil {
 				return nil, err
 			}
-			if len(msgs) == 0 && !o.Common.Changed() && o.Signer == "" {
+			if len(msgs) == 0 && !o.Common.Changed() && o.Signer == "" && !o.ResignAnyway {
 				return nil, errors.New("nothing to edit: give at least one flag (see `signet edit account --help`)")
 			}
 			keys = k

@@ -44,20 +44,25 @@ func (v boolPtrValue) Set(s string) error {
 	return nil
 }
 
-// intPtrValue is an int flag that records whether it was given (nil = not given).
-type intPtrValue struct{ p **int }
+// tierValue is nsc's --js-enable and --rm-js-tier: a tier, with -1 (nsc's default, which scripts
+// pass explicitly) meaning "no change", recorded as nil.
+type tierValue struct{ p **int }
 
-func (v intPtrValue) Type() string { return "int" }
-func (v intPtrValue) String() string {
+func (v tierValue) Type() string { return "int" }
+func (v tierValue) String() string {
 	if *v.p == nil {
-		return ""
+		return "-1"
 	}
 	return strconv.Itoa(**v.p)
 }
-func (v intPtrValue) Set(s string) error {
+func (v tierValue) Set(s string) error {
 	n, err := strconv.Atoi(s)
 	if err != nil {
 		return fmt.Errorf("%q is not a whole number", s)
+	}
+	if n == -1 {
+		*v.p = nil
+		return nil
 	}
 	*v.p = &n
 	return nil
@@ -168,8 +173,8 @@ func AddAccountLimitFlags(fs *pflag.FlagSet, o *authz.AccountLimitOptions) {
 	boolPtrFlag(fs, &o.DisallowBearer, "disallow-bearer", "require user jwt to not be bearer token")
 
 	fs.IntVar(&o.JSTier, "js-tier", 0, "JetStream: replication tier (0 creates a configuration that applies to all assets) ")
-	fs.Var(intPtrValue{&o.RmJSTier}, "rm-js-tier", "JetStream: remove replication limits for the specified tier (0 is the global tier) this flag is exclusive of all other js flags")
-	fs.Var(intPtrValue{&o.JSEnable}, "js-enable", "enables JetStream for the specified tier (0 is the global tier) with unlimited storage; exclusive of all other js flags")
+	fs.Var(tierValue{&o.RmJSTier}, "rm-js-tier", "JetStream: remove replication limits for the specified tier (0 is the global tier; -1 changes nothing) this flag is exclusive of all other js flags")
+	fs.Var(tierValue{&o.JSEnable}, "js-enable", "enables JetStream for the specified tier (0 is the global tier; -1 changes nothing) with unlimited storage; exclusive of all other js flags")
 	fs.BoolVar(&o.JSDisable, "js-disable", false, "disables all JetStream limits in the account by deleting any limits")
 	size(&o.JSMemStorage, "js-mem-storage", "JetStream: set maximum memory storage in bytes for the account (-1 is unlimited / 0 disabled) (units: k/m/g/t kib/mib/gib/tib)")
 	size(&o.JSDiskStorage, "js-disk-storage", "JetStream: set maximum disk storage in bytes for the account (-1 is unlimited / 0 disabled) (units: k/m/g/t kib/mib/gib/tib)")
