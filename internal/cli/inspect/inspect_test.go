@@ -401,7 +401,7 @@ func TestList(t *testing.T) {
 	ks := keystore.KeyStore{Dir: e.KeysDir()}
 	sk := ac.SigningKeys.Keys()[0]
 	secrets := []string{seedOf(t, ks, oc.Subject), seedOf(t, ks, ac.Subject), seedOf(t, ks, sk), seedOf(t, ks, bob.Subject)}
-	r := e.Run("list", "keys", "-a", "O")
+	r := e.Run("list", "keys", "--account", "O")
 	if r.Error != nil {
 		t.Fatal(r.Error)
 	}
@@ -410,23 +410,23 @@ func TestList(t *testing.T) {
 	mustNotContain(t, r.Out, sys.Subject)
 	mustContain(t, r.Err, "--show-seeds")
 	var keys []map[string]any
-	decodeJSON(t, e.MustRun("list", "keys", "-a", "O", "--json"), &keys)
+	decodeJSON(t, e.MustRun("list", "keys", "--account", "O", "--json"), &keys)
 	for _, k := range keys {
 		if _, ok := k["seed"]; ok {
 			t.Errorf("seed in list keys --json without --show-seeds: %v", k)
 		}
 	}
-	withSeeds := e.MustRun("list", "keys", "-a", "O", "--show-seeds")
+	withSeeds := e.MustRun("list", "keys", "--account", "O", "--show-seeds")
 	mustContain(t, withSeeds, secrets...)
 	var seeded []struct {
-		Seed       string `json:"seed"`
-		SigningKey bool   `json:"signing_key"`
-		Stored     bool   `json:"stored"`
+		Seed    string `json:"seed"`
+		Signing bool   `json:"signing"`
+		KeyPath string `json:"key_path"`
 	}
-	decodeJSON(t, e.MustRun("list", "keys", "-a", "O", "--show-seeds", "--json"), &seeded)
+	decodeJSON(t, e.MustRun("list", "keys", "--account", "O", "--show-seeds", "--json"), &seeded)
 	found := false
 	for _, k := range seeded {
-		if k.SigningKey && k.Seed == secrets[2] && k.Stored {
+		if k.Signing && k.Seed == secrets[2] && k.KeyPath == ks.KeyPath(sk) {
 			found = true
 		}
 	}
@@ -435,7 +435,7 @@ func TestList(t *testing.T) {
 	}
 	all := e.MustRun("list", "keys", "-A")
 	mustContain(t, all, sys.Subject, "user (SYS)")
-	mustContain(t, e.MustFail("list", "keys", "-A", "-a", "O"), "exclusive")
+	mustContain(t, e.MustFail("list", "keys", "--not-referenced", "-S"), "exclusive")
 }
 
 func TestEnvAndSelect(t *testing.T) {

@@ -2,25 +2,20 @@ package inspect
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"sort"
 
 	"github.com/jedib0t/go-pretty/v6/table"
 	"github.com/spf13/cobra"
 
 	"github.com/signet-dev/signet/internal/cli/cmdutil"
-	"github.com/signet-dev/signet/keystore"
 	"github.com/signet-dev/signet/store"
 )
 
 // ListOptions are the inputs of the list commands.
 type ListOptions struct {
-	Account   string
-	All       bool
-	ShowSeeds bool
-	JSON      bool
+	Account string
+	JSON    bool
 }
 
 // printNamedKeys prints entities as a table or as [{"name","public_key"}].
@@ -148,162 +143,4 @@ func RunListUsers(f *cmdutil.Factory, o *ListOptions) error {
 		return err
 	}
 	return printNamedKeys(f.IO.Out, fmt.Sprintf("Users of %s", account), items, o.JSON)
-}
-
-// KeyEntry is one row of `list keys`.
-type KeyEntry struct {
-	Kind       string `json:"kind"`
-	Name       string `json:"name"`
-	Account    string `json:"account,omitempty"`
-	PublicKey  string `json:"public_key"`
-	SigningKey bool   `json:"signing_key"`
-	Role       string `json:"role,omitempty"`
-	Stored     bool   `json:"stored"`
-	Seed       string `json:"seed,omitempty"`
-}
-
-// NewCmdListKeys builds `list keys`.
-func NewCmdListKeys(f *cmdutil.Factory) *cobra.Command {
-	o := &ListOptions{}
-	cmd := &cobra.Command{
-		Use:   "keys",
-		Short: "List the keys of the operator, an account (or all with -A) and its users, and whether the keystore holds them",
-		Args:  cobra.NoArgs,
-		RunE:  func(cmd *cobra.Command, args []string) error { return RunListKeys(f, o) },
-	}
-	fs := cmd.Flags()
-	fs.StringVarP(&o.Account, "account", "a", "", "account name or public key")
-	fs.BoolVarP(&o.All, "all", "A", false, "all accounts")
-	fs.BoolVarP(&o.ShowSeeds, "show-seeds", "S", false, "also print the seeds held by the keystore (secret!)")
-	fs.BoolVarP(&o.JSON, "json", "J", false, "print the keys as JSON")
-	return cmd
-}
-
-// RunListKeys lists the keys of the operator, the chosen accounts and their users.
-func RunListKeys(f *cmdutil.Factory, o *ListOptions) error {
-	if o.All && o.Account != "" {
-		return errors.New("-a/--account and -A/--all are exclusive: choose one")
-	}
-	s, err := f.Operator("")
-	if err != nil {
-		return err
-	}
-	ks, err := f.KeyStore()
-	if err != nil {
-		return err
-	}
-	entries, err := collectKeys(f, s, o)
-	if err != nil {
-		return err
-	}
-	for i := range entries {
-		e := &entries[i]
-		e.Stored = ks.Has(e.PublicKey)
-		if o.ShowSeeds && e.Stored {
-			seed, err := seedOf(ks, e.PublicKey)
-			if err != nil {
-				return err
-			}
-			e.Seed = seed
-		}
-	}
-	if o.JSON {
-		if entries == nil {
-			entries = []KeyEntry{}
-		}
-		return printJSON(f.IO.Out, entries)
-	}
-	t := cmdutil.NewTable("Keys")
-	header := table.Row{"Entity", "Name", "Public Key", "Signing Key", "Stored"}
-	if o.ShowSeeds {
-		header = append(header, "Seed")
-	}
-	t.AppendHeader(header)
-	for _, e := range entries {
-		sk := ""
-		if e.SigningKey {
-			sk = "*"
-			if e.Role != "" {
-				sk = "* (" + e.Role + ")"
-			}
-		}
-		stored := ""
-		if e.Stored {
-			stored = "*"
-		}
-		kind := e.Kind
-		if e.Account != "" {
-			kind = fmt.Sprintf("%s (%s)", e.Kind, e.Account)
-		}
-		row := table.Row{kind, e.Name, e.PublicKey, sk, stored}
-		if o.ShowSeeds {
-			row = append(row, e.Seed)
-		}
-		t.AppendRow(row)
-	}
-	cmdutil.RenderTable(f.IO.Out, t)
-	if !o.ShowSeeds {
-		fmt.Fprintln(f.IO.ErrOut, "[INFO] seeds are not shown: pass --show-seeds to print them")
-	}
-	return nil
-}
-
-func seedOf(ks keystore.KeyStore, pub string) (string, error) {
-	kp, err := ks.Get(pub)
-	if err != nil {
-		return "", err
-	}
-	seed, err := kp.Seed()
-	if err != nil {
-		return "", fmt.Errorf("seed of %s: %w", pub, err)
-	}
-	return string(seed), nil
-}
-
-// collectKeys gathers the operator's keys, then for each chosen account its keys and its users'.
-func collectKeys(f *cmdutil.Factory, s *store.Store, o *ListOptions) ([]KeyEntry, error) {
-	oc, _, err := s.Operator()
-	if err != nil {
-		return nil, err
-	}
-	out := []KeyEntry{{Kind: "operator", Name: s.Name(), PublicKey: oc.Subject}}
-	for _, k := range sortedStrings(oc.SigningKeys) {
-		out = append(out, KeyEntry{Kind: "operator", Name: s.Name(), PublicKey: k, SigningKey: true})
-	}
-	var accounts []string
-	if o.All {
-		if accounts, err = s.Accounts(); err != nil {
-			return nil, err
-		}
-	} else {
-		a, err := f.Account(s, o.Account)
-		if err != nil {
-			return nil, err
-		}
-		accounts = []string{a}
-	}
-	for _, a := range accounts {
-		ac, _, err := s.Account(a)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, KeyEntry{Kind: "account", Name: a, PublicKey: ac.Subject})
-		sks := ac.SigningKeys.Keys()
-		sort.Strings(sks)
-		for _, k := range sks {
-			e := KeyEntry{Kind: "account", Name: a, PublicKey: k, SigningKey: true}
-			if us, ok := scopeByKey(ac.SigningKeys, k); ok {
-				e.Role = us
-			}
-			out = append(out, e)
-		}
-		users, err := s.ListUsers(a)
-		if err != nil {
-			return nil, err
-		}
-		for _, u := range users {
-			out = append(out, KeyEntry{Kind: "user", Name: u.Name, Account: a, PublicKey: u.PublicKey})
-		}
-	}
-	return out, nil
 }

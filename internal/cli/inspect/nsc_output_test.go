@@ -219,7 +219,7 @@ func TestJIsShortForJSONOnDescribeAndList(t *testing.T) {
 	e := newEnv(t)
 	for _, args := range [][]string{
 		{"describe", "operator"}, {"describe", "account", "O"}, {"describe", "user", "O", "-a", "O"},
-		{"list", "operators"}, {"list", "accounts"}, {"list", "users", "-a", "O"}, {"list", "keys", "-a", "O"},
+		{"list", "operators"}, {"list", "accounts"}, {"list", "users", "-a", "O"}, {"list", "keys", "--account", "O"},
 	} {
 		long := e.MustRun(append(args, "--json")...)
 		if short := e.MustRun(append(args, "-J")...); short != long {
