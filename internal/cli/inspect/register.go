@@ -24,6 +24,12 @@ func Register(f *cmdutil.Factory, root *cobra.Command, verbs map[string]*cobra.C
 		NewCmdListUsers(f),
 		NewCmdListKeys(f),
 	)
+	// nsc declares these flags on `describe` and `list` themselves, so scripts may write them
+	// before the subcommand (`describe --json account A`). The groups declare them too, so that
+	// cobra can find the subcommand past them; each subcommand's own flags of the same names
+	// shadow these and receive the values.
+	(&OutputOptions{}).AddFlags(verbs["describe"].PersistentFlags())
+	verbs["list"].PersistentFlags().BoolP("json", "J", false, "print as JSON")
 	verbs["select"].AddCommand(
 		NewCmdSelectOperator(f),
 		NewCmdSelectAccount(f),
