@@ -55,11 +55,16 @@ func (o *ConnOptions) AddFlags(fs *pflag.FlagSet) {
 	o.UserOptions.AddFlags(fs)
 	fs.StringVar(&o.NatsURL, "nats", "", "NATS server URLs, comma separated (default: the operator's service URLs)")
 	fs.DurationVar(&o.ConnectTimeout, "connect-timeout", 5*time.Second, "time allowed to connect to a server")
-	fs.BoolVar(&o.TLS.First, "tls-first", false, "start with the TLS handshake (servers configured with handshake_first)")
-	fs.StringVar(&o.TLS.CACert, "ca-cert", "", "CA certificate file to verify the servers with")
-	fs.StringVar(&o.TLS.ClientCert, "client-cert", "", "client certificate file for TLS connections")
-	fs.StringVar(&o.TLS.ClientKey, "client-key", "", "client key file for TLS connections")
-	fs.StringVar(&o.TLS.Curves, "tls-curves", "", "comma-separated TLS curve preferences (P256, P384, P521, X25519); default: Go's")
+	o.TLS.AddFlags(fs)
+}
+
+// AddFlags binds nsc's TLS flags.
+func (o *TLSOptions) AddFlags(fs *pflag.FlagSet) {
+	fs.BoolVar(&o.First, "tls-first", false, "start with the TLS handshake (servers configured with handshake_first)")
+	fs.StringVar(&o.CACert, "ca-cert", "", "CA certificate file to verify the servers with")
+	fs.StringVar(&o.ClientCert, "client-cert", "", "client certificate file for TLS connections")
+	fs.StringVar(&o.ClientKey, "client-key", "", "client key file for TLS connections")
+	fs.StringVar(&o.Curves, "tls-curves", "", "comma-separated TLS curve preferences (P256, P384, P521, X25519); default: Go's")
 }
 
 // options turns the TLS flags into connection options; none when no flag is given.

@@ -23,6 +23,12 @@ func Register(f *cmdutil.Factory, root *cobra.Command, verbs map[string]*cobra.C
 		Short: "Publish, subscribe, request, reply and measure round trips as a user of the current account",
 		Args:  cobra.NoArgs,
 	}
+	// nsc declares --nats and the TLS flags on `tool` itself, so scripts may write them before
+	// the subcommand (`tool --nats URL pub x`); declared here too, cobra finds the subcommand past
+	// them, and the subcommand's own flags of the same names receive the values.
+	group := &ConnOptions{}
+	tool.PersistentFlags().StringVar(&group.NatsURL, "nats", "", "NATS server URLs, comma separated (default: the operator's service URLs)")
+	group.TLS.AddFlags(tool.PersistentFlags())
 	tool.AddCommand(Commands(f)...)
 	root.AddCommand(tool)
 	// nsc also has them at the top level (`nsc pub`), hidden from its help: so does signet.

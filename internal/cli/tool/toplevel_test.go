@@ -14,6 +14,7 @@ import (
 
 	"github.com/signet-dev/signet/internal/cli"
 	"github.com/signet-dev/signet/internal/cli/cmdutil"
+	"github.com/signet-dev/signet/internal/natstest"
 )
 
 func TestTopLevelPubSubReqReplyRTTAreToolsCommandsAsInNsc(t *testing.T) {
@@ -117,4 +118,14 @@ func mustFail(t *testing.T, msg, want string) {
 	if !strings.Contains(msg, want) {
 		t.Errorf("error %q lacks %q", msg, want)
 	}
+}
+
+func TestToolConnectionFlagsMayComeBeforeTheSubcommandAsInNsc(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	other := natstest.StartMemory(t, e.trust, e.preload)
+	if out := e.MustRun("tool", "--nats", other.ClientURL(), "rtt"); !strings.Contains(out, other.ClientURL()) {
+		t.Errorf("tool --nats URL rtt went elsewhere: %q", out)
+	}
+	mustFail(t, e.MustFail("tool", "--tls-curves", "bogus", "pub", "x"), `unknown curve "bogus"`)
 }
