@@ -1,7 +1,8 @@
 // Package generate holds signet's generate commands: `generate nkey` (new key pairs, optionally
 // stored in the keystore), `generate creds` (a user's creds file from its JWT and stored seed) and
 // `generate config` (a nats-server configuration trusting the current operator, with a memory,
-// full or cache resolver).
+// full or cache resolver) and `generate profile` (nsc's JSON for an nsc:// URL, which the nats
+// CLI reads to resolve --creds nsc://...).
 package generate
 
 import (
