@@ -53,9 +53,9 @@ func mustEncode(t *testing.T, c interface {
 	return tok
 }
 
-// TestIssue2ReadsAndEditsNscStore builds a store exactly as nsc lays it out (no signet index)
+// TestReadsAndEditsAnNscStore builds a store exactly as nsc lays it out (no signet index)
 // and checks signet finds, describes, edits and extends it.
-func TestIssue2ReadsAndEditsNscStore(t *testing.T) {
+func TestReadsAndEditsAnNscStore(t *testing.T) {
 	t.Parallel()
 	e := clitest.New(t, cli.NewRootCmd)
 	w := nscWriter{t: t, storesDir: e.StoresDir(), keysDir: e.KeysDir()}
@@ -158,9 +158,9 @@ func TestIssue2ReadsAndEditsNscStore(t *testing.T) {
 	}
 }
 
-// TestIssue2WritesNscLayout checks every file signet writes has the path, name and content form
+// TestWritesNscLayout checks every file signet writes has the path, name and content form
 // nsc uses, so nsc can read it without migration.
-func TestIssue2WritesNscLayout(t *testing.T) {
+func TestWritesNscLayout(t *testing.T) {
 	t.Parallel()
 	e := clitest.New(t, cli.NewRootCmd)
 	e.MustRun("init", "-n", "O")

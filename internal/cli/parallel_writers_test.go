@@ -17,8 +17,8 @@ import (
 	"github.com/signet-dev/signet/store"
 )
 
-// buildSignetIssue2 builds the signet binary into a temporary folder.
-func buildSignetIssue2(t *testing.T) string {
+// buildSignet builds the signet binary into a temporary folder.
+func buildSignet(t *testing.T) string {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "signet")
 	cmd := exec.Command("go", "build", "-o", bin, "github.com/signet-dev/signet/cmd/signet")
@@ -28,16 +28,16 @@ func buildSignetIssue2(t *testing.T) string {
 	return bin
 }
 
-// TestIssue2ParallelWriters runs 8 loops of real `signet add user` processes against one
+// TestParallelWritersLoseNoUpdate runs 8 loops of real `signet add user` processes against one
 // account (250 users each, 25 with -short) and checks that every user arrived whole: no lost
 // writes, no torn files, every signature valid, every key and creds file present.
-func TestIssue2ParallelWriters(t *testing.T) {
+func TestParallelWritersLoseNoUpdate(t *testing.T) {
 	const writers = 8
 	perWriter := 250
 	if testing.Short() {
 		perWriter = 25
 	}
-	bin := buildSignetIssue2(t)
+	bin := buildSignet(t)
 	home := t.TempDir()
 	env := []string{
 		"HOME=" + home,

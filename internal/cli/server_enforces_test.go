@@ -19,9 +19,9 @@ import (
 	"github.com/signet-dev/signet/store"
 )
 
-// issue2Env is a signet environment after `init -n O`: operator O, system account SYS with user
+// initEnv is a signet environment after `init -n O`: operator O, system account SYS with user
 // sys, account O with user O.
-func issue2Env(t *testing.T) (*clitest.Env, *store.Store) {
+func initEnv(t *testing.T) (*clitest.Env, *store.Store) {
 	t.Helper()
 	e := clitest.New(t, cli.NewRootCmd)
 	e.MustRun("init", "-n", "O")
@@ -32,8 +32,8 @@ func issue2Env(t *testing.T) (*clitest.Env, *store.Store) {
 	return e, s
 }
 
-// issue2Trust is what a server needs to trust the store's operator, plus every account JWT.
-func issue2Trust(t *testing.T, s *store.Store) (natstest.Trust, map[string]string) {
+// trustOf is what a server needs to trust the store's operator, plus every account JWT.
+func trustOf(t *testing.T, s *store.Store) (natstest.Trust, map[string]string) {
 	t.Helper()
 	oc, otok, err := s.Operator()
 	if err != nil {
@@ -61,12 +61,12 @@ func issue2Trust(t *testing.T, s *store.Store) (natstest.Trust, map[string]strin
 	return tr, accounts
 }
 
-func issue2Creds(e *clitest.Env, account, user string) string {
+func credsOf(e *clitest.Env, account, user string) string {
 	return keystore.KeyStore{Dir: e.KeysDir()}.CredsPath("O", account, user)
 }
 
-// issue2Connect connects with a creds file; async errors (permission violations) go to errs.
-func issue2Connect(t *testing.T, url, creds string, errs chan<- error) (*nats.Conn, error) {
+// connect connects with a creds file; async errors (permission violations) go to errs.
+func connect(t *testing.T, url, creds string, errs chan<- error) (*nats.Conn, error) {
 	t.Helper()
 	opts := []nats.Option{nats.UserCredentials(creds), nats.MaxReconnects(0), nats.Timeout(5 * time.Second)}
 	if errs != nil {
@@ -84,8 +84,8 @@ func issue2Connect(t *testing.T, url, creds string, errs chan<- error) (*nats.Co
 	return nc, err
 }
 
-// issue2RoundTrip publishes on subject and receives the message on the same connection.
-func issue2RoundTrip(t *testing.T, nc *nats.Conn, subject string) {
+// roundTrip publishes on subject and receives the message on the same connection.
+func roundTrip(t *testing.T, nc *nats.Conn, subject string) {
 	t.Helper()
 	sub, err := nc.SubscribeSync(subject)
 	if err != nil {
@@ -107,18 +107,18 @@ func issue2RoundTrip(t *testing.T, nc *nats.Conn, subject string) {
 	}
 }
 
-func TestIssue2UserConnectsWithCreds(t *testing.T) {
+func TestUserConnectsWithGeneratedCreds(t *testing.T) {
 	t.Parallel()
-	e, s := issue2Env(t)
+	e, s := initEnv(t)
 	e.MustRun("add", "user", "alice", "-a", "O")
-	tr, accounts := issue2Trust(t, s)
+	tr, accounts := trustOf(t, s)
 	srv := natstest.StartMemory(t, tr, accounts)
 	for _, u := range []string{"O", "alice"} {
-		nc, err := issue2Connect(t, srv.ClientURL(), issue2Creds(e, "O", u), nil)
+		nc, err := connect(t, srv.ClientURL(), credsOf(e, "O", u), nil)
 		if err != nil {
 			t.Fatalf("user %s: %v", u, err)
 		}
-		issue2RoundTrip(t, nc, "greet."+u)
+		roundTrip(t, nc, "greet."+u)
 	}
 	// Creds printed by `generate creds` work as well.
 	out := e.MustRun("generate", "creds", "-a", "O", "-n", "alice")
@@ -126,16 +126,16 @@ func TestIssue2UserConnectsWithCreds(t *testing.T) {
 	if err := os.WriteFile(p, []byte(out), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	nc, err := issue2Connect(t, srv.ClientURL(), p, nil)
+	nc, err := connect(t, srv.ClientURL(), p, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	issue2RoundTrip(t, nc, "greet.generated")
+	roundTrip(t, nc, "greet.generated")
 }
 
-func TestIssue2GeneratedMemResolverConfig(t *testing.T) {
+func TestGeneratedMemResolverConfigStartsServer(t *testing.T) {
 	t.Parallel()
-	e, _ := issue2Env(t)
+	e, _ := initEnv(t)
 	e.MustRun("add", "user", "alice", "-a", "O")
 	cf := filepath.Join(t.TempDir(), "server.conf")
 	e.MustRun("generate", "config", "--mem-resolver", "--config-file", cf)
@@ -155,13 +155,13 @@ func TestIssue2GeneratedMemResolverConfig(t *testing.T) {
 	if !ns.ReadyForConnections(10 * time.Second) {
 		t.Fatal("server not ready")
 	}
-	nc, err := issue2Connect(t, ns.ClientURL(), issue2Creds(e, "O", "alice"), nil)
+	nc, err := connect(t, ns.ClientURL(), credsOf(e, "O", "alice"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	issue2RoundTrip(t, nc, "greet")
+	roundTrip(t, nc, "greet")
 	// The system user is accepted too: the system account is the one the file names.
-	sys, err := issue2Connect(t, ns.ClientURL(), issue2Creds(e, "SYS", "sys"), nil)
+	sys, err := connect(t, ns.ClientURL(), credsOf(e, "SYS", "sys"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -170,9 +170,9 @@ func TestIssue2GeneratedMemResolverConfig(t *testing.T) {
 	}
 }
 
-func TestIssue2DenyPub(t *testing.T) {
+func TestDeniedPublishIsRefusedByServer(t *testing.T) {
 	t.Parallel()
-	e, s := issue2Env(t)
+	e, s := initEnv(t)
 	e.MustRun("add", "user", "bob", "-a", "O", "--deny-pub", "foo")
 	uc, _, err := s.User("O", "bob")
 	if err != nil {
@@ -181,15 +181,15 @@ func TestIssue2DenyPub(t *testing.T) {
 	if len(uc.Pub.Deny) != 1 || uc.Pub.Deny[0] != "foo" {
 		t.Fatalf("deny pub in the JWT: %v", uc.Pub.Deny)
 	}
-	tr, accounts := issue2Trust(t, s)
+	tr, accounts := trustOf(t, s)
 	srv := natstest.StartMemory(t, tr, accounts)
 	errs := make(chan error, 4)
-	nc, err := issue2Connect(t, srv.ClientURL(), issue2Creds(e, "O", "bob"), errs)
+	nc, err := connect(t, srv.ClientURL(), credsOf(e, "O", "bob"), errs)
 	if err != nil {
 		t.Fatal(err)
 	}
 	// A watcher with no restrictions sees what reaches the server.
-	watcher, err := issue2Connect(t, srv.ClientURL(), issue2Creds(e, "O", "O"), nil)
+	watcher, err := connect(t, srv.ClientURL(), credsOf(e, "O", "O"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -212,7 +212,7 @@ func TestIssue2DenyPub(t *testing.T) {
 		t.Fatal("no permission violation reported for a publish on foo")
 	}
 	// Other subjects still work, and the denied message never arrived.
-	issue2RoundTrip(t, nc, "bar")
+	roundTrip(t, nc, "bar")
 	if err := watcher.Flush(); err != nil {
 		t.Fatal(err)
 	}
@@ -221,9 +221,9 @@ func TestIssue2DenyPub(t *testing.T) {
 	}
 }
 
-func TestIssue2ExpiredUserRefused(t *testing.T) {
+func TestExpiredUserIsRefusedByServer(t *testing.T) {
 	t.Parallel()
-	e, s := issue2Env(t)
+	e, s := initEnv(t)
 	e.MustRun("add", "user", "old", "-a", "O", "--expiry", "2020-01-01")
 	// A user made with a clock two days behind and a one-day expiry expired yesterday.
 	e.Now = func() time.Time { return time.Now().Add(-48 * time.Hour) }
@@ -238,17 +238,17 @@ func TestIssue2ExpiredUserRefused(t *testing.T) {
 			t.Fatalf("user %s expires at %d, want the past", u, uc.Expires)
 		}
 	}
-	tr, accounts := issue2Trust(t, s)
+	tr, accounts := trustOf(t, s)
 	srv := natstest.StartMemory(t, tr, accounts)
 	for _, u := range []string{"old", "short"} {
-		if _, err := issue2Connect(t, srv.ClientURL(), issue2Creds(e, "O", u), nil); err == nil {
+		if _, err := connect(t, srv.ClientURL(), credsOf(e, "O", u), nil); err == nil {
 			t.Errorf("expired user %s connected", u)
 		} else if !errors.Is(err, nats.ErrAuthorization) && !strings.Contains(strings.ToLower(err.Error()), "expired") && !strings.Contains(err.Error(), "Authorization") {
 			t.Errorf("user %s: want an authorization error, got %v", u, err)
 		}
 	}
 	// The same account's valid user still gets in.
-	if _, err := issue2Connect(t, srv.ClientURL(), issue2Creds(e, "O", "O"), nil); err != nil {
+	if _, err := connect(t, srv.ClientURL(), credsOf(e, "O", "O"), nil); err != nil {
 		t.Errorf("valid user refused: %v", err)
 	}
 	// The JWT itself says it is expired.

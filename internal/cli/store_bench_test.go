@@ -238,9 +238,9 @@ func BenchmarkListUsersJSON(b *testing.B) {
 	})
 }
 
-// TestIssue2BenchStoreIsValid checks, cheaply, that the store the benchmarks write directly is
+// TestBenchmarkStoreIsValid checks, cheaply, that the store the benchmarks write directly is
 // one the commands accept: every user listed, decodable, and found by public key.
-func TestIssue2BenchStoreIsValid(t *testing.T) {
+func TestBenchmarkStoreIsValid(t *testing.T) {
 	t.Parallel()
 	bs := newBenchStore(t, 50)
 	f := bs.factory()
