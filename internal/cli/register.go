@@ -8,6 +8,7 @@ import (
 	"github.com/signet-dev/signet/internal/cli/entity"
 	"github.com/signet-dev/signet/internal/cli/expirations"
 	"github.com/signet-dev/signet/internal/cli/exports"
+	"github.com/signet-dev/signet/internal/cli/fileimport"
 	"github.com/signet-dev/signet/internal/cli/generate"
 	"github.com/signet-dev/signet/internal/cli/inspect"
 	"github.com/signet-dev/signet/internal/cli/serve"
@@ -44,6 +45,7 @@ func registerCommands(f *cmdutil.Factory, root *cobra.Command, verbs map[string]
 	sync.Register(f, root, verbs)
 	tool.Register(f, root, verbs)
 	root.AddCommand(serve.NewCmdServe(f), expirations.NewCmdExpirations(f))
+	fileimport.Register(f, root)
 	dev.Register(f, root, verbs)
 	version.Register(f, root)
 }
