@@ -2,6 +2,7 @@ package ops
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/nats-io/jwt/v2"
 	"github.com/nats-io/nkeys"
@@ -92,4 +93,40 @@ func HasOwnPermissions(uc *jwt.UserClaims) bool {
 		p.Resp != nil || p.BearerToken || len(p.Src) > 0 || len(p.Times) > 0 ||
 		p.Locale != "" || len(p.AllowedConnectionTypes) > 0 ||
 		set(p.Subs) || set(p.Data) || set(p.Payload)
+}
+
+// SignOperator signs operator claims with the operator identity key: the operator JWT is
+// self-signed, and nats-server trusts the keys it lists only through that signature. spec
+// (the user's -K: seed, seed file or public key) supplies the key when the keystore lacks it;
+// it must be the identity key.
+func SignOperator(ks keystore.KeyStore, oc *jwt.OperatorClaims, spec string) (string, error) {
+	var kp nkeys.KeyPair
+	if spec == "" {
+		k, err := ks.Get(oc.Subject)
+		if err != nil {
+			return "", fmt.Errorf("operator %q: %w: the operator identity key signs the operator JWT; pass its seed or seed file with -K (a managed operator's JWT is signed by its owner)", oc.Name, err)
+		}
+		kp = k
+	} else {
+		k, err := ks.ResolveKey(spec)
+		if err != nil {
+			return "", fmt.Errorf("-K: %w", err)
+		}
+		pub, _ := k.PublicKey()
+		if pub != oc.Subject {
+			if slices.Contains(oc.SigningKeys, pub) {
+				return "", fmt.Errorf("-K: %s is a signing key of operator %q; the operator JWT is signed by its identity key %s", pub, oc.Name, oc.Subject)
+			}
+			return "", fmt.Errorf("-K: %s is not the identity key of operator %q (%s)", pub, oc.Name, oc.Subject)
+		}
+		if _, err := k.Seed(); err != nil {
+			return "", fmt.Errorf("%w: the keystore has no seed for operator %q (%s); pass its seed or seed file with -K", keystore.ErrMissingKey, oc.Name, pub)
+		}
+		kp = k
+	}
+	token, err := oc.Encode(kp)
+	if err != nil {
+		return "", fmt.Errorf("sign operator %q: %w", oc.Name, err)
+	}
+	return token, nil
 }

@@ -17,10 +17,12 @@ import (
 
 // AddOperatorOptions are the inputs of `add operator`.
 type AddOperatorOptions struct {
-	Name          string
-	Sys           bool
-	GenerateSK    bool
-	NoSelect      bool
+	Name       string
+	Sys        bool
+	GenerateSK bool
+	NoSelect   bool
+	// Signer is -K: the operator's key (seed or seed file) instead of a new one, as in nsc.
+	Signer        string
 	Common        CommonOptions
 	OperatorFlags OperatorEditOptions
 }
@@ -46,6 +48,7 @@ func NewCmdAddOperator(f *cmdutil.Factory, runF func(*AddOperatorOptions) error)
 	fs.StringVarP(&o.Name, "name", "n", "", "operator name")
 	fs.BoolVar(&o.Sys, "sys", false, "also create a system account SYS with a user sys")
 	fs.BoolVar(&o.GenerateSK, "generate-signing-key", false, "also generate a signing key")
+	fs.StringVarP(&o.Signer, "private-key", "K", "", "the operator's key (seed or seed file) instead of a new one")
 	o.Common.AddFlags(fs)
 	o.OperatorFlags.AddFlags(fs, false)
 	return cmd
@@ -70,9 +73,9 @@ func RunAddOperator(f *cmdutil.Factory, o *AddOperatorOptions) error {
 	if _, err := stores.Open(o.Name); err == nil {
 		return fmt.Errorf("operator %q already exists: choose another name or `signet edit operator`", o.Name)
 	}
-	kp, err := nkeys.CreateOperator()
+	kp, err := operatorKey(ks, o.Signer)
 	if err != nil {
-		return fmt.Errorf("create operator key: %w", err)
+		return err
 	}
 	pub, _ := kp.PublicKey()
 	oc := jwt.NewOperatorClaims(pub)
@@ -95,9 +98,10 @@ func RunAddOperator(f *cmdutil.Factory, o *AddOperatorOptions) error {
 		return err
 	}
 	newKeys = append(newKeys, opKeys...)
-	token, err := oc.Encode(kp)
+	seed, _ := kp.Seed() // the new (or -K) key is not in the keystore yet
+	token, err := ops.SignOperator(ks, oc, string(seed))
 	if err != nil {
-		return fmt.Errorf("sign operator: %w", err)
+		return err
 	}
 	// Keys first: a store whose keys are missing is worse than a key without a store.
 	if _, err := ks.Store(kp); err != nil {
@@ -112,7 +116,11 @@ func RunAddOperator(f *cmdutil.Factory, o *AddOperatorOptions) error {
 	if err != nil {
 		return err
 	}
-	f.IO.OK("generated and stored operator key %q", pub)
+	if o.Signer == "" {
+		f.IO.OK("generated and stored operator key %q", pub)
+	} else {
+		f.IO.OK("stored operator key %q", pub)
+	}
 	for _, k := range newKeys {
 		p, _ := k.PublicKey()
 		f.IO.OK("generated and stored operator signing key %q", p)
@@ -130,6 +138,29 @@ func RunAddOperator(f *cmdutil.Factory, o *AddOperatorOptions) error {
 		}
 	}
 	return nil
+}
+
+// operatorKey is the key of a new operator: spec's (-K) when given, else a new one.
+func operatorKey(ks keystore.KeyStore, spec string) (nkeys.KeyPair, error) {
+	if spec == "" {
+		kp, err := nkeys.CreateOperator()
+		if err != nil {
+			return nil, fmt.Errorf("create operator key: %w", err)
+		}
+		return kp, nil
+	}
+	kp, err := ks.ResolveKey(spec)
+	if err != nil {
+		return nil, fmt.Errorf("-K: %w", err)
+	}
+	pub, _ := kp.PublicKey()
+	if !nkeys.IsValidPublicOperatorKey(pub) {
+		return nil, fmt.Errorf("-K: %s is not an operator key", pub)
+	}
+	if _, err := kp.Seed(); err != nil {
+		return nil, fmt.Errorf("-K: %w: give the operator's seed or seed file, not its public key", keystore.ErrMissingKey)
+	}
+	return kp, nil
 }
 
 // CreateSystemAccount adds account SYS with user sys and makes it the operator's system account.
@@ -179,13 +210,9 @@ func CreateSystemAccount(f *cmdutil.Factory, s *store.Store, ks keystore.KeyStor
 
 // SaveOperatorClaims re-signs the operator with its own key and stores it.
 func SaveOperatorClaims(s *store.Store, ks keystore.KeyStore, oc *jwt.OperatorClaims) error {
-	kp, err := ks.Get(oc.Subject)
+	token, err := ops.SignOperator(ks, oc, "")
 	if err != nil {
-		return fmt.Errorf("operator %q: %w: the operator key signs the operator JWT; is this a managed operator?", s.Name(), err)
-	}
-	token, err := oc.Encode(kp)
-	if err != nil {
-		return fmt.Errorf("sign operator: %w", err)
+		return err
 	}
 	return s.SaveOperator(token)
 }

@@ -82,6 +82,8 @@ func applyAccountSigningKeys(ks keystore.KeyStore, ac *jwt.AccountClaims, add, r
 type EditOperatorOptions struct {
 	Common   CommonOptions
 	Operator OperatorEditOptions
+	// Signer is -K: the operator identity key's seed or seed file, when the keystore lacks it.
+	Signer string
 	// AutoPush is signet's own setting (not in the JWT): push saved accounts by themselves.
 	AutoPush, AutoPushSet bool
 }
@@ -102,6 +104,7 @@ func NewCmdEditOperator(f *cmdutil.Factory) *cobra.Command {
 	fs.StringSliceVar(&o.Operator.RmServiceURLs, "rm-service-url", nil, "remove an operator service URL")
 	fs.StringVar(&o.Operator.SystemAccount, "system-account", "", "set the system account (name or public key)")
 	fs.BoolVar(&o.Operator.NoRequireSK, "no-require-signing-keys", false, "allow the operator identity key to sign accounts again")
+	fs.StringVarP(&o.Signer, "private-key", "K", "", "operator identity key that signs the operator JWT, when the keystore lacks it: seed or seed file")
 	fs.BoolVar(&o.AutoPush, "auto-push", false, "push every saved account to the operator's account server by itself (signet only; --auto-push=false turns it off)")
 	cmd.PreRun = func(cmd *cobra.Command, _ []string) { o.AutoPushSet = cmd.Flags().Changed("auto-push") }
 	return cmd
@@ -150,6 +153,11 @@ func RunEditOperator(f *cmdutil.Factory, o *EditOperatorOptions) error {
 		}
 		return errors.New("nothing to edit: give at least one flag (see `signet edit operator --help`)")
 	}
+	// Signed before anything is written: a missing or wrong key changes nothing.
+	token, err := ops.SignOperator(ks, oc, o.Signer)
+	if err != nil {
+		return err
+	}
 	if o.AutoPushSet {
 		if err := setAutoPush(f, s, o.AutoPush); err != nil {
 			return err
@@ -173,7 +181,7 @@ func RunEditOperator(f *cmdutil.Factory, o *EditOperatorOptions) error {
 			return err
 		}
 	}
-	if err := SaveOperatorClaims(s, ks, oc); err != nil {
+	if err := s.SaveOperator(token); err != nil {
 		return err
 	}
 	for _, m := range msgs {
