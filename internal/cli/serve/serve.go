@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/signet-dev/signet/accountserver"
 	"github.com/signet-dev/signet/internal/cli/cmdutil"
@@ -37,6 +38,7 @@ type Options struct {
 	ReadOnly   bool
 	SigningKey string
 	Debug      bool
+	Trace      bool
 
 	// changed reports whether a flag was given on the command line (flags override the file).
 	changed func(name string) bool
@@ -66,15 +68,32 @@ Configure it with a file in the NATS configuration format (-c, the keys of nats-
 with flags, or both: flags override the file. SIGHUP reloads the configuration (and re-reads a
 read-only store); SIGINT/SIGTERM stop it cleanly.`,
 		Example: `  signet serve --operator MyOperator --dir ./jwts --nats nats://localhost:4222 --creds sys.creds
-  signet serve -c server.conf --http 0.0.0.0:9090`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+  signet serve -c server.conf --http 0.0.0.0:9090
+  signet serve -c nas.conf -hp 0.0.0.0:9090 -dir ./jwts -DV     (nats-account-server's command line)`,
+		// nats-account-server's command line (Go's flag package: -dir, -hp, -ro, ...) is
+		// rewritten to signet's before the flags are parsed, so the command parses them itself.
+		DisableFlagParsing: true,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cmd.InheritedFlags() // merges the root's persistent flags into cmd.Flags()
+			args, err := RewriteLegacyArgs(args, cmd.Flags())
+			if err != nil {
+				return err
+			}
+			if err := cmd.Flags().Parse(args); err != nil {
+				return err
+			}
+			if help, _ := cmd.Flags().GetBool("help"); help {
+				return cmd.Help()
+			}
+			if rest := cmd.Flags().Args(); len(rest) > 0 {
+				return fmt.Errorf("signet serve takes no arguments, got %q", rest[0])
+			}
 			o.changed = cmd.Flags().Changed
 			return runF(cmd.Context(), f, o)
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVarP(&o.ConfigFile, "config", "c", "", "configuration file (NATS format, nats-account-server keys)")
+	fl.StringVarP(&o.ConfigFile, "config", "c", "", "configuration file (NATS format, nats-account-server keys; default $NATS_ACCOUNT_SERVER_CONFIG)")
 	fl.StringVar(&o.Operator, "operator", "", "operator JWT file, or the name of an operator in the signet store")
 	fl.StringVar(&o.Dir, "dir", "", "store directory (default: in memory)")
 	fl.StringVar(&o.NATS, "nats", "", "NATS server URLs for notifications, comma separated")
@@ -83,19 +102,87 @@ read-only store); SIGINT/SIGTERM stop it cleanly.`,
 	fl.BoolVar(&o.Shard, "shard", false, "shard the store directory (<last two key characters>/<KEY>.jwt)")
 	fl.BoolVar(&o.ReadOnly, "readonly", false, "serve a store directory that something else writes, picking up changes")
 	fl.StringVar(&o.SigningKey, "signing-key", "", "operator signing key seed file: sign self-signed accounts (managed operator mode)")
-	fl.BoolVar(&o.Debug, "debug", false, "debug logging")
+	fl.BoolVarP(&o.Debug, "debug", "D", false, "debug logging")
+	fl.BoolVarP(&o.Trace, "trace", "V", false, "trace (verbose) logging; -DV turns on both, as in nats-account-server")
 	return cmd
+}
+
+// legacyFlag maps a flag of nats-account-server's command line to signet serve's: its name
+// (the same unless renamed), or an error for what signet serve does not do.
+func legacyFlag(name string) (string, error) {
+	switch name {
+	case "hp":
+		return "http", nil
+	case "ro":
+		return "readonly", nil
+	case "nsc":
+		return "", errors.New("-nsc (serving an nsc operator folder) is not supported: serve the operator of the store with --operator NAME and push its accounts with `signet push`, or serve a JWT folder with --dir")
+	case "primary":
+		return "", errors.New("-primary (replicating another account server) is not supported: point every nats-server at one signet serve, or use nats-server's full resolver")
+	}
+	return name, nil
+}
+
+// RewriteLegacyArgs turns nats-account-server's single-dash flags (Go's flag package: -dir X,
+// -hp=X, -ro) into signet serve's (--dir X, --http=X, --readonly), leaving shorthands (-c, -D,
+// -V, -DV), values and everything after "--" as they are. fs holds the command's flags.
+func RewriteLegacyArgs(args []string, fs *pflag.FlagSet) ([]string, error) {
+	out := make([]string, 0, len(args))
+	value := false // the previous flag takes this argument as its value
+	for i, a := range args {
+		switch {
+		case value:
+			value = false
+			out = append(out, a)
+			continue
+		case a == "--":
+			return append(out, args[i:]...), nil
+		case !strings.HasPrefix(a, "-") || a == "-":
+			out = append(out, a)
+			continue
+		}
+		long := strings.HasPrefix(a, "--")
+		name, _, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		if !long && len(name) > 1 {
+			renamed, err := legacyFlag(name)
+			if err != nil {
+				return nil, err
+			}
+			if fs.Lookup(renamed) != nil {
+				a = "--" + renamed + strings.TrimPrefix(a, "-"+name)
+				name, long = renamed, true
+			}
+		}
+		var fl *pflag.Flag
+		if long {
+			fl = fs.Lookup(name)
+		} else if len(name) == 1 {
+			fl = fs.ShorthandLookup(name)
+		}
+		value = fl != nil && !hasValue && fl.NoOptDefVal == ""
+		out = append(out, a)
+	}
+	return out, nil
 }
 
 func (o *Options) flagChanged(name string) bool {
 	return o.changed != nil && o.changed(name)
 }
 
+// configFile is -c, else $NATS_ACCOUNT_SERVER_CONFIG as nats-account-server read it.
+func (o *Options) configFile(f *cmdutil.Factory) string {
+	if o.ConfigFile == "" && f.Getenv != nil {
+		return f.Getenv("NATS_ACCOUNT_SERVER_CONFIG")
+	}
+	return o.ConfigFile
+}
+
 // Config builds the server configuration: the file (if any), then the flags given.
 func Config(f *cmdutil.Factory, o *Options) (accountserver.Config, error) {
 	var cfg accountserver.Config
-	if o.ConfigFile != "" {
-		c, err := accountserver.LoadConfig(o.ConfigFile)
+	file := o.configFile(f)
+	if file != "" {
+		c, err := accountserver.LoadConfig(file)
 		if err != nil {
 			return cfg, err
 		}
@@ -103,7 +190,7 @@ func Config(f *cmdutil.Factory, o *Options) (accountserver.Config, error) {
 	} else {
 		cfg.HTTP.Port = accountserver.DefaultHTTPPort
 	}
-	if o.ConfigFile == "" || o.flagChanged("http") {
+	if file == "" || o.flagChanged("http") {
 		host, port, err := splitHostPort(o.HTTP)
 		if err != nil {
 			return cfg, err
@@ -130,6 +217,9 @@ func Config(f *cmdutil.Factory, o *Options) (accountserver.Config, error) {
 	}
 	if o.Debug {
 		cfg.Logging.Debug = true
+	}
+	if o.Trace {
+		cfg.Logging.Trace = true
 	}
 	if o.Operator != "" {
 		if err := operatorFromFlag(f, o.Operator, &cfg); err != nil {
@@ -199,8 +289,8 @@ func Run(ctx context.Context, f *cmdutil.Factory, o *Options) error {
 		level = slog.LevelDebug
 	}
 	logger := slog.New(slog.NewTextHandler(f.IO.ErrOut, &slog.HandlerOptions{Level: level}))
-	if o.ConfigFile != "" {
-		logger.Info("loaded configuration", "file", o.ConfigFile)
+	if file := o.configFile(f); file != "" {
+		logger.Info("loaded configuration", "file", file)
 	}
 	s, err := accountserver.New(cfg, logger)
 	if err != nil {
