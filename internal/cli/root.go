@@ -32,7 +32,7 @@ func NewRootCmd(f *cmdutil.Factory) *cobra.Command {
 	pf.StringVar(&f.DirOpts.ConfigDir, "config-dir", "", "folder of nsc.json (default $XDG_CONFIG_HOME/nats/nsc)")
 	pf.StringVar(&f.DirOpts.DataDir, "data-dir", "", "folder of the operator stores (default $XDG_DATA_HOME/nats/nsc/stores)")
 	pf.StringVar(&f.DirOpts.KeystoreDir, "keystore-dir", "", "folder of the keystore (default $XDG_DATA_HOME/nats/nsc/keys)")
-	pf.StringVarP(&f.DirOpts.AllDirs, "all-dirs", "H", "", "one folder for config, stores (stores/) and keys (keys/)")
+	pf.StringVarP(&f.DirOpts.AllDirs, "all-dirs", "H", "", "one folder for nsc.json, the operator stores and the keystore (keys/, creds/), as nsc lays them out")
 
 	verbs := map[string]*cobra.Command{}
 	for _, v := range []struct{ name, short string }{
