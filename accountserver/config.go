@@ -45,9 +45,21 @@ type HTTPConfig struct {
 	// Port to listen on; 0 or -1 picks a free port.
 	Port         int
 	TLS          TLSConfig
-	ReadTimeout  time.Duration
+	// ReadTimeout bounds reading a whole request, body included (default DefaultReadTimeout).
+	ReadTimeout time.Duration
+	// WriteTimeout bounds writing a response; 0 = none (a pack of a large store takes time).
 	WriteTimeout time.Duration
+	// IdleTimeout closes keep-alive connections idle for that long (default DefaultIdleTimeout).
+	IdleTimeout time.Duration
 }
+
+// Defaults for the HTTP timeouts left at zero: a client that sends its request slowly, or keeps
+// a connection open and idle, is cut off within about as long as nats-account-server allowed.
+const (
+	DefaultReadTimeout       = 10 * time.Second
+	DefaultReadHeaderTimeout = 5 * time.Second
+	DefaultIdleTimeout       = 10 * time.Second
+)
 
 // TLSConfig holds file paths for TLS.
 type TLSConfig struct {
@@ -147,6 +159,7 @@ func ParseConfig(data []byte) (Config, error) {
 			"tls":          p.tls(&cfg.HTTP.TLS),
 			"readtimeout":  p.duration(&cfg.HTTP.ReadTimeout),
 			"writetimeout": p.duration(&cfg.HTTP.WriteTimeout),
+			"idletimeout":  p.duration(&cfg.HTTP.IdleTimeout),
 		}),
 		"store": p.sub(map[string]func(string, any){
 			"dir":             p.str(&cfg.Store.Dir),

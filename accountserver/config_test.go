@@ -49,7 +49,7 @@ func TestParseSeed003(t *testing.T) {
 func TestParseFullConfig(t *testing.T) {
 	cfg, err := ParseConfig([]byte(`
 operatorjwtpath: "op.jwt"
-http { host: "0.0.0.0", port: 8080, readtimeout: 5000, writetimeout: "5s", tls { cert: "c.pem", key: "k.pem" } }
+http { host: "0.0.0.0", port: 8080, readtimeout: 5000, writetimeout: "5s", idletimeout: "30s", tls { cert: "c.pem", key: "k.pem" } }
 store { dir: "/s", readonly: true, shard: false, cleanupinterval: "1m" }
 nats {
   servers: ["nats://a:4222", "nats://b:4222"]
@@ -65,8 +65,8 @@ signing { key: "op.nk", default_limits { conns: 10, payload: 1024 } }
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.HTTP.ReadTimeout != 5*time.Second || cfg.HTTP.WriteTimeout != 5*time.Second {
-		t.Errorf("http timeouts %v %v", cfg.HTTP.ReadTimeout, cfg.HTTP.WriteTimeout)
+	if cfg.HTTP.ReadTimeout != 5*time.Second || cfg.HTTP.WriteTimeout != 5*time.Second || cfg.HTTP.IdleTimeout != 30*time.Second {
+		t.Errorf("http timeouts %v %v %v", cfg.HTTP.ReadTimeout, cfg.HTTP.WriteTimeout, cfg.HTTP.IdleTimeout)
 	}
 	if cfg.NATS.ConnectTimeout != 2*time.Second || cfg.NATS.ReconnectWait != 250*time.Millisecond {
 		t.Errorf("nats durations %v %v", cfg.NATS.ConnectTimeout, cfg.NATS.ReconnectWait)

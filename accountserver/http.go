@@ -50,6 +50,7 @@ func (s *Server) Handler() http.Handler {
 	route("GET /jwt/v1/help", "help", s.handleHelp)
 	route("GET /jwt/v1/", "help", s.handleHelp)
 	route("GET /healthz", "healthz", s.handleHealth)
+	route("GET /readyz", "readyz", s.handleReady)
 	mux.Handle("GET /metrics", s.metrics.handler())
 	return mux
 }
@@ -275,7 +276,9 @@ DELETE /jwt/v1/accounts/<pub>       delete; body: operator-signed generic claims
 GET    /jwt/v1/operator             the operator JWT; ?text=true ?decode=true
 GET    /jwt/v1/pack?max=N           pubkey|jwt lines
 GET    /jwt/v1/help                 this text
-GET    /healthz                     store and NATS state (200 or 503, JSON)
+GET    /healthz                     liveness: 200 while HTTP serves from a usable store (503 if not);
+                                    the JSON body also reports the NATS connection
+GET    /readyz?nats=1               readiness: as /healthz; with nats=1 also 503 while NATS is away
 GET    /metrics                     Prometheus metrics
 `
 
@@ -299,7 +302,20 @@ type health struct {
 	} `json:"nats"`
 }
 
+// handleHealth is liveness: the server answers and its store can be read (and written unless
+// read-only). A NATS outage does not fail it: JWTs are still served over HTTP, which is exactly
+// what a URL resolver needs during that outage. The NATS state is in the body and in /metrics.
 func (s *Server) handleHealth(w http.ResponseWriter, _ *http.Request) {
+	s.writeHealth(w, false)
+}
+
+// handleReady is readiness: liveness, and with ?nats=1 a connected NATS as well.
+func (s *Server) handleReady(w http.ResponseWriter, r *http.Request) {
+	needNATS, _ := strconv.ParseBool(r.URL.Query().Get("nats"))
+	s.writeHealth(w, needNATS)
+}
+
+func (s *Server) writeHealth(w http.ResponseWriter, needNATS bool) {
 	var h health
 	h.Store.ReadOnly = s.store.ReadOnly()
 	h.Store.Accounts = s.store.Len()
@@ -319,7 +335,7 @@ func (s *Server) handleHealth(w http.ResponseWriter, _ *http.Request) {
 	}
 	h.NATS.Configured = s.peer.Load() != nil
 	h.NATS.Connected = s.NATSConnected()
-	ok := h.Store.Readable && (h.Store.ReadOnly || h.Store.Writable) && (!h.NATS.Configured || h.NATS.Connected)
+	ok := h.Store.Readable && (h.Store.ReadOnly || h.Store.Writable) && (!needNATS || h.NATS.Connected)
 	code := http.StatusOK
 	h.Status = "ok"
 	if !ok {

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
@@ -47,6 +48,7 @@ func newMetrics(s *Server) *metrics {
 			Name: "signet_store_errors_total", Help: "Failed store writes.",
 		}),
 	}
+	m.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m.reg.MustRegister(m.requests, m.latency, m.notifySent, m.notifyFailed, m.notifyReply, m.natsRequests, m.storeErrors,
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "signet_store_accounts", Help: "Accounts in the store.",

@@ -193,9 +193,10 @@ func (s *Server) Start() error {
 	s.ln = ln
 	s.httpSrv = &http.Server{
 		Handler:           s.Handler(),
-		ReadTimeout:       cfg.HTTP.ReadTimeout,
-		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       orDefault(cfg.HTTP.ReadTimeout, DefaultReadTimeout),
+		ReadHeaderTimeout: min(orDefault(cfg.HTTP.ReadTimeout, DefaultReadTimeout), DefaultReadHeaderTimeout),
 		WriteTimeout:      cfg.HTTP.WriteTimeout,
+		IdleTimeout:       orDefault(cfg.HTTP.IdleTimeout, DefaultIdleTimeout),
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
 	s.httpErr = make(chan error, 1)
@@ -472,4 +473,12 @@ func (s *Server) notify(pub string) {
 	if p := s.peer.Load(); p != nil {
 		p.enqueue(pub)
 	}
+}
+
+// orDefault is d, or def when d is not set.
+func orDefault(d, def time.Duration) time.Duration {
+	if d <= 0 {
+		return def
+	}
+	return d
 }
