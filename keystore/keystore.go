@@ -16,6 +16,7 @@ import (
 	"github.com/nats-io/jwt/v2"
 	"github.com/nats-io/nkeys"
 
+	redactpkg "github.com/signet-dev/signet/redact"
 	"github.com/signet-dev/signet/store"
 )
 
@@ -234,5 +235,5 @@ func redact(v string) string {
 	if strings.HasPrefix(v, "S") && len(v) > 20 && !strings.ContainsAny(v, "/.") {
 		return v[:2] + "…(redacted)"
 	}
-	return v
+	return redactpkg.Seeds(v)
 }

@@ -21,8 +21,11 @@ import (
 	"sync"
 
 	"github.com/gofrs/flock"
+
 	"github.com/nats-io/jwt/v2"
 	"github.com/nats-io/nkeys"
+
+	"github.com/signet-dev/signet/redact"
 )
 
 // ErrNotFound is returned (wrapped) when an entity does not exist.
@@ -315,13 +318,13 @@ func (s *Store) FindAccount(nameOrKey string) (string, error) {
 		if s.HasAccount(nameOrKey) {
 			return nameOrKey, nil
 		}
-		return "", fmt.Errorf("account %q: %w in operator %q", nameOrKey, ErrNotFound, s.Info.Name)
+		return "", fmt.Errorf("account %q: %w in operator %q", redact.Seeds(nameOrKey), ErrNotFound, s.Info.Name)
 	}
 	if err := ValidateName(nameOrKey); err != nil {
 		return "", fmt.Errorf("account name: %w", err)
 	}
 	if !s.HasAccount(nameOrKey) {
-		return "", fmt.Errorf("account %q: %w in operator %q", nameOrKey, ErrNotFound, s.Info.Name)
+		return "", fmt.Errorf("account %q: %w in operator %q", redact.Seeds(nameOrKey), ErrNotFound, s.Info.Name)
 	}
 	return nameOrKey, nil
 }
@@ -504,13 +507,13 @@ func (s *Store) FindUser(account, nameOrKey string) (string, error) {
 		if s.HasUser(account, nameOrKey) {
 			return nameOrKey, nil
 		}
-		return "", fmt.Errorf("user %q in account %q: %w", nameOrKey, account, ErrNotFound)
+		return "", fmt.Errorf("user %q in account %q: %w", redact.Seeds(nameOrKey), account, ErrNotFound)
 	}
 	if err := ValidateName(nameOrKey); err != nil {
 		return "", fmt.Errorf("user name: %w", err)
 	}
 	if !s.HasUser(account, nameOrKey) {
-		return "", fmt.Errorf("user %q in account %q: %w", nameOrKey, account, ErrNotFound)
+		return "", fmt.Errorf("user %q in account %q: %w", redact.Seeds(nameOrKey), account, ErrNotFound)
 	}
 	return nameOrKey, nil
 }

@@ -15,6 +15,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/signet-dev/signet/internal/cli/cmdutil"
+	"github.com/signet-dev/signet/redact"
 )
 
 // NewRootCmd builds the signet command tree around f.
@@ -112,7 +113,7 @@ func Main(args []string) int {
 		if errors.As(err, &exit) {
 			return exit.Code
 		}
-		fmt.Fprintf(f.IO.ErrOut, "Error: %v\n", err)
+		fmt.Fprintf(f.IO.ErrOut, "Error: %s\n", redact.Seeds(err.Error()))
 		return 1
 	}
 	return 0

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/signet-dev/signet/keystore"
+	"github.com/signet-dev/signet/redact"
 	"github.com/signet-dev/signet/store"
 )
 
@@ -33,7 +34,7 @@ func (s *IOStreams) OK(format string, a ...any) {
 
 // Warn prints a warning status line to stderr.
 func (s *IOStreams) Warn(format string, a ...any) {
-	fmt.Fprintf(s.ErrOut, "[WARN] "+format+"\n", a...)
+	fmt.Fprint(s.ErrOut, redact.Seeds(fmt.Sprintf("[WARN] "+format+"\n", a...)))
 }
 
 // Info prints an informational status line.

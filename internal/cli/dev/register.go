@@ -19,6 +19,7 @@ import (
 	"github.com/signet-dev/signet/internal/cli/cmdutil"
 	"github.com/signet-dev/signet/internal/cli/entity"
 	"github.com/signet-dev/signet/keystore"
+	"github.com/signet-dev/signet/redact"
 	"github.com/signet-dev/signet/remote"
 	"github.com/signet-dev/signet/store"
 )
@@ -126,7 +127,7 @@ func Run(ctx context.Context, f *cmdutil.Factory, o *Options) error {
 	if o.Verbose {
 		level = slog.LevelInfo
 	}
-	logger := slog.New(slog.NewTextHandler(f.IO.ErrOut, &slog.HandlerOptions{Level: level}))
+	logger := slog.New(slog.NewTextHandler(f.IO.ErrOut, &slog.HandlerOptions{Level: level, ReplaceAttr: redact.LogAttr}))
 	stack, err := devstack.Start(devstack.Config{
 		OperatorJWT:      opJWT,
 		SystemAccountJWT: sysJWT,

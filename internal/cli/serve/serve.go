@@ -21,6 +21,7 @@ import (
 
 	"github.com/signet-dev/signet/accountserver"
 	"github.com/signet-dev/signet/internal/cli/cmdutil"
+	"github.com/signet-dev/signet/redact"
 )
 
 // DefaultHTTP is where signet serve listens without a configuration.
@@ -288,7 +289,7 @@ func Run(ctx context.Context, f *cmdutil.Factory, o *Options) error {
 	if cfg.Logging.Debug || cfg.Logging.Trace {
 		level = slog.LevelDebug
 	}
-	logger := slog.New(slog.NewTextHandler(f.IO.ErrOut, &slog.HandlerOptions{Level: level}))
+	logger := slog.New(slog.NewTextHandler(f.IO.ErrOut, &slog.HandlerOptions{Level: level, ReplaceAttr: redact.LogAttr}))
 	if file := o.configFile(f); file != "" {
 		logger.Info("loaded configuration", "file", file)
 	}

@@ -1,0 +1,53 @@
+package redact_test
+
+import (
+	"bytes"
+	"errors"
+	"log/slog"
+	"strings"
+	"testing"
+
+	"github.com/nats-io/nkeys"
+
+	"github.com/signet-dev/signet/redact"
+)
+
+func TestSeedsAreRedactedWhereverTheyAppear(t *testing.T) {
+	t.Parallel()
+	for _, create := range []func() (nkeys.KeyPair, error){nkeys.CreateOperator, nkeys.CreateAccount, nkeys.CreateUser, nkeys.CreateCurveKeys} {
+		kp, err := create()
+		if err != nil {
+			t.Fatal(err)
+		}
+		seed, _ := kp.Seed()
+		pub, _ := kp.PublicKey()
+		for _, text := range []string{string(seed), `-K: "` + string(seed) + `/x" is not a file`, "user " + string(seed) + " not found"} {
+			got := redact.Seeds(text)
+			if strings.Contains(got, string(seed)) || !strings.Contains(got, "(redacted)") {
+				t.Errorf("seed not redacted: %q", got)
+			}
+		}
+		if got := redact.Seeds("key " + pub); got != "key "+pub {
+			t.Errorf("a public key was changed: %q", got)
+		}
+	}
+	notASeed := "S" + strings.Repeat("A", 57)
+	if got := redact.Seeds(notASeed); got != notASeed {
+		t.Errorf("text that only looks like a seed was changed: %q", got)
+	}
+}
+
+func TestLogLinesCarryNoSeed(t *testing.T) {
+	t.Parallel()
+	kp, _ := nkeys.CreateAccount()
+	seed, _ := kp.Seed()
+	var buf bytes.Buffer
+	log := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{ReplaceAttr: redact.LogAttr}))
+	log.Error("bad key "+string(seed), "value", string(seed), "err", errors.New("parse "+string(seed)))
+	if strings.Contains(buf.String(), string(seed)) {
+		t.Errorf("log line shows the seed: %s", buf.String())
+	}
+	if strings.Count(buf.String(), "(redacted)") != 3 {
+		t.Errorf("want message, value and error redacted: %s", buf.String())
+	}
+}
