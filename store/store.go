@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -384,8 +385,14 @@ func (s *Store) ListUsers(account string) ([]NamedKey, error) {
 		}
 		todo = append(todo, i)
 	}
-	if err := s.peekUsers(account, out, todo); err != nil {
-		return out, err
+	if bad := s.peekUsers(account, out, todo); len(bad) > 0 {
+		good := out[:0:0]
+		for _, u := range out {
+			if u.PublicKey != "" {
+				good = append(good, u)
+			}
+		}
+		return good, &UnreadableUsersError{Account: account, Users: bad}
 	}
 	if len(todo) > 0 && stamp != "" && stamp == s.usersStamp(account) {
 		_ = s.writeUsersJournal(account, stamp, out)
@@ -393,11 +400,12 @@ func (s *Store) ListUsers(account string) ([]NamedKey, error) {
 	return out, nil
 }
 
-// peekUsers fills in the public keys of out[i] for i in todo, reading the JWTs in parallel.
-func (s *Store) peekUsers(account string, out []NamedKey, todo []int) error {
+// peekUsers fills in the public keys of out[i] for i in todo, reading the JWTs in parallel. It
+// returns the users whose JWT could not be read, sorted by name; their key stays empty.
+func (s *Store) peekUsers(account string, out []NamedKey, todo []int) []UnreadableUser {
 	workers := min(runtime.GOMAXPROCS(0)*2, len(todo))
 	var wg sync.WaitGroup
-	var firstErr error
+	var bad []UnreadableUser
 	var mu sync.Mutex
 	next := make(chan int, workers)
 	for w := 0; w < workers; w++ {
@@ -405,16 +413,15 @@ func (s *Store) peekUsers(account string, out []NamedKey, todo []int) error {
 		go func() {
 			defer wg.Done()
 			for i := range next {
-				tok, err := os.ReadFile(s.UserPath(account, out[i].Name))
+				path := s.UserPath(account, out[i].Name)
+				tok, err := os.ReadFile(path)
 				var sub string
 				if err == nil {
 					sub, err = PeekSubject(string(tok))
 				}
 				if err != nil {
 					mu.Lock()
-					if firstErr == nil {
-						firstErr = fmt.Errorf("read user %q: %w", out[i].Name, err)
-					}
+					bad = append(bad, UnreadableUser{Name: out[i].Name, Path: path, Err: err})
 					mu.Unlock()
 				}
 				out[i].PublicKey = sub
@@ -426,7 +433,33 @@ func (s *Store) peekUsers(account string, out []NamedKey, todo []int) error {
 	}
 	close(next)
 	wg.Wait()
-	return firstErr
+	sort.Slice(bad, func(i, j int) bool { return bad[i].Name < bad[j].Name })
+	return bad
+}
+
+// UnreadableUser is a user whose JWT file could not be read or is not a JWT.
+type UnreadableUser struct {
+	Name, Path string
+	Err        error
+}
+
+// UnreadableUsersError says which users of an account could not be read; the listing that
+// returns it still holds every other user.
+type UnreadableUsersError struct {
+	Account string
+	Users   []UnreadableUser
+}
+
+func (e *UnreadableUsersError) Error() string {
+	if len(e.Users) == 1 {
+		u := e.Users[0]
+		return fmt.Sprintf("read user %q of account %q (%s): %v", u.Name, e.Account, u.Path, u.Err)
+	}
+	names := make([]string, len(e.Users))
+	for i, u := range e.Users {
+		names[i] = strconv.Quote(u.Name)
+	}
+	return fmt.Sprintf("%d users of account %q cannot be read: %s (run `signet validate`)", len(e.Users), e.Account, strings.Join(names, ", "))
 }
 
 // UserJWT reads a user's JWT.

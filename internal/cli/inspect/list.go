@@ -2,6 +2,7 @@ package inspect
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 
@@ -16,6 +17,7 @@ import (
 type ListOptions struct {
 	Account string
 	JSON    bool
+	Strict  bool // list users: an unreadable user JWT fails the command
 }
 
 // printNamedKeys prints entities as a table or as [{"name","public_key"}].
@@ -125,10 +127,12 @@ func NewCmdListUsers(f *cmdutil.Factory) *cobra.Command {
 	o := &ListOptions{}
 	cmd := newListCmd("users", "List the users of an account", o, func() error { return RunListUsers(f, o) })
 	cmd.Flags().StringVarP(&o.Account, "account", "a", "", "account name or public key")
+	cmd.Flags().BoolVar(&o.Strict, "strict", false, "exit non-zero when a user JWT cannot be read")
 	return cmd
 }
 
-// RunListUsers lists the users of an account without decoding their JWTs.
+// RunListUsers lists the users of an account without decoding their JWTs. A user whose JWT
+// cannot be read is named on stderr and left out; it fails the command only with --strict.
 func RunListUsers(f *cmdutil.Factory, o *ListOptions) error {
 	s, err := f.Operator("")
 	if err != nil {
@@ -139,8 +143,20 @@ func RunListUsers(f *cmdutil.Factory, o *ListOptions) error {
 		return err
 	}
 	items, err := s.ListUsers(account)
-	if err != nil {
+	var bad *store.UnreadableUsersError
+	if err != nil && !errors.As(err, &bad) {
 		return err
 	}
-	return printNamedKeys(f.IO.Out, fmt.Sprintf("Users of %s", account), items, o.JSON)
+	if bad != nil {
+		for _, u := range bad.Users {
+			f.IO.Warn("user %q of account %q is left out: %s cannot be read: %v", u.Name, account, u.Path, u.Err)
+		}
+	}
+	if err := printNamedKeys(f.IO.Out, fmt.Sprintf("Users of %s", account), items, o.JSON); err != nil {
+		return err
+	}
+	if bad != nil && o.Strict {
+		return bad
+	}
+	return nil
 }
