@@ -372,6 +372,16 @@ func (s *Server) update(token, expectedSub string, src updateSource) (updateResu
 		}
 		return updateResult{pub: pub}, &updateError{http.StatusConflict,
 			fmt.Errorf("jwt issued at %d is older than the stored one (%d)", ac.IssuedAt, old.IssuedAt)}
+	case old.IssuedAt == ac.IssuedAt:
+		// Two different JWTs of one second: which is newer cannot be told, and taking the
+		// one that arrived last could bring back an older state (a revocation lost). Keep the
+		// stored one; the issuer re-issues with a later iat (signet always does).
+		if quietOlder {
+			s.log.Warn("pack holds a different jwt with the same issue time; kept the stored one", "account", pub, "iat", ac.IssuedAt)
+			return updateResult{pub: pub}, nil
+		}
+		return updateResult{pub: pub}, &updateError{http.StatusConflict,
+			fmt.Errorf("jwt issued at %d differs from the stored one issued in the same second: re-issue it with a later iat", ac.IssuedAt)}
 	}
 	if err := s.store.Put(pub, token); err != nil {
 		s.metrics.storeErrors.Inc()

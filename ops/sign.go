@@ -3,6 +3,7 @@ package ops
 import (
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/nats-io/jwt/v2"
 	"github.com/nats-io/nkeys"
@@ -33,11 +34,32 @@ func SignAccount(s *store.Store, ks keystore.KeyStore, oc *jwt.OperatorClaims, a
 		}
 		kp = k
 	}
-	token, err := ac.Encode(kp)
-	if err != nil {
-		return "", fmt.Errorf("sign account %q: %w", ac.Name, err)
+	return encodeAfter(ac, kp, ac.IssuedAt)
+}
+
+// maxIssueWait bounds how long signing waits for the clock to pass the stored JWT's iat.
+const maxIssueWait = 2 * time.Second
+
+// encodeAfter signs ac with an iat later than prev (the stored JWT's), so that every version of
+// an account has its own second: two JWTs of one second cannot be ordered, and a server or a
+// pull that takes the wrong one brings back an older state. jwt/v2 stamps the current time, so
+// a quick second edit waits for the next second.
+func encodeAfter(ac *jwt.AccountClaims, kp nkeys.KeyPair, prev int64) (string, error) {
+	deadline := time.Now().Add(maxIssueWait)
+	for {
+		token, err := ac.Encode(kp)
+		if err != nil {
+			return "", fmt.Errorf("sign account %q: %w", ac.Name, err)
+		}
+		if ac.IssuedAt > prev {
+			return token, nil
+		}
+		wait := time.Until(time.Unix(prev+1, 0))
+		if time.Now().Add(wait).After(deadline) {
+			return "", fmt.Errorf("sign account %q: the stored JWT was issued at %s, later than this machine's clock allows a newer one: check the clock", ac.Name, time.Unix(prev, 0).UTC().Format(time.RFC3339))
+		}
+		time.Sleep(wait)
 	}
-	return token, nil
 }
 
 // SignUser signs user claims with the account key that Signer chooses for spec. A user signed

@@ -6,12 +6,14 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/nats-io/jwt/v2"
 	"github.com/nats-io/nkeys"
 
 	"github.com/signet-dev/signet/keystore"
 	"github.com/signet-dev/signet/ops"
+	storepkg "github.com/signet-dev/signet/store"
 )
 
 type key struct {
@@ -205,5 +207,50 @@ func TestSignerUnderStrictUsageNeverUsesTheIdentityKey(t *testing.T) {
 	ac.Name = "A"
 	if _, err := ops.Signer(ks, ops.AccountIssuer("A", ac, true), "", ""); !errors.Is(err, keystore.ErrMissingKey) || !strings.Contains(err.Error(), "signet edit account A --sk generate") {
 		t.Errorf("account under strict operator without signing keys: %v", err)
+	}
+}
+
+// Quick successive signings of one account each get a later iat than the one before, so no two
+// versions of an account share an issue time.
+func TestAccountVersionsGetStrictlyIncreasingIssueTimes(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	stores := storepkg.Stores{Dir: filepath.Join(dir, "stores")}
+	ks := keystore.KeyStore{Dir: filepath.Join(dir, "keys")}
+	op := newKey(t, nkeys.CreateOperator)
+	store(t, ks, op)
+	oc := jwt.NewOperatorClaims(op.pub)
+	oc.Name = "O"
+	opTok, err := oc.Encode(op.kp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := stores.Create("O", opTok, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	acc := newKey(t, nkeys.CreateAccount)
+	ac := jwt.NewAccountClaims(acc.pub)
+	ac.Name = "A"
+	var last int64
+	for i := range 3 {
+		ac.Limits.Conn = int64(i + 1)
+		tok, err := ops.SignAccount(s, ks, oc, ac, acc.kp, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := jwt.DecodeAccountClaims(tok)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.IssuedAt <= last {
+			t.Fatalf("version %d issued at %d, not after the previous version (%d)", i+1, got.IssuedAt, last)
+		}
+		last = got.IssuedAt
+	}
+	// A stored JWT from far ahead of this clock is an error, not a long wait.
+	ac.IssuedAt = time.Now().Add(time.Hour).Unix()
+	if _, err := ops.SignAccount(s, ks, oc, ac, acc.kp, ""); err == nil || !strings.Contains(err.Error(), "clock") {
+		t.Errorf("stored iat an hour ahead: %v", err)
 	}
 }
