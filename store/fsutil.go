@@ -3,8 +3,11 @@ package store
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
+	"time"
 )
 
 // WriteFileAtomic writes data to path so that readers see either the old file or the whole new one:
@@ -61,3 +64,39 @@ func exists(path string) bool {
 }
 
 func isNotExist(err error) bool { return errors.Is(err, os.ErrNotExist) }
+
+// isTempName reports whether name is one of writeFileAtomic's temporary files.
+func isTempName(name string) bool {
+	return strings.HasPrefix(name, ".") && strings.Contains(name, ".tmp-")
+}
+
+// SweepTemp removes the temporary files that writeFileAtomic leaves behind when a process dies
+// between creating and renaming one, anywhere under root, when they are older than minAge (a
+// younger one may belong to a write in progress). It returns how many it removed. Symbolic
+// links are not followed.
+func SweepTemp(root string, minAge time.Duration, now time.Time) (int, error) {
+	removed := 0
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if isNotExist(err) {
+				return nil
+			}
+			return err
+		}
+		if d.IsDir() || !d.Type().IsRegular() || !isTempName(d.Name()) {
+			return nil
+		}
+		info, err := d.Info()
+		if err != nil || now.Sub(info.ModTime()) < minAge {
+			return nil
+		}
+		if err := os.Remove(p); err == nil {
+			removed++
+		}
+		return nil
+	})
+	if err != nil {
+		return removed, fmt.Errorf("sweep temporary files under %q: %w", root, err)
+	}
+	return removed, nil
+}

@@ -20,6 +20,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/gofrs/flock"
 
@@ -164,8 +165,32 @@ func (s *Store) Lock() (func(), error) {
 	if err := l.Lock(); err != nil {
 		return nil, fmt.Errorf("lock store %q: %w", s.Dir, err)
 	}
+	s.sweepIfDue()
 	var once sync.Once
 	return func() { once.Do(func() { _ = l.Unlock() }) }, nil
+}
+
+// Temporary files older than staleTempAge are left from a crash; the store is swept of them
+// under its lock at most once per sweepEvery, so that a command stays O(1) in the store's size.
+const (
+	staleTempAge = time.Minute
+	sweepEvery   = time.Hour
+	sweptFile    = "swept"
+)
+
+// sweepIfDue removes stale temporary files from the store when the last sweep is old enough.
+// The caller holds the lock. A failed sweep is tried again next time; it never fails a command.
+func (s *Store) sweepIfDue() {
+	marker := filepath.Join(s.Dir, signetDir, sweptFile)
+	if info, err := os.Stat(marker); err == nil && time.Since(info.ModTime()) < sweepEvery {
+		return
+	}
+	if _, err := SweepTemp(s.Dir, staleTempAge, time.Now()); err != nil {
+		return
+	}
+	_ = os.WriteFile(marker, nil, 0o644)
+	now := time.Now()
+	_ = os.Chtimes(marker, now, now)
 }
 
 // SetManaged records whether the operator is managed (its key is held elsewhere).
