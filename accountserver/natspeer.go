@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -29,8 +30,39 @@ const (
 	subjDelete    = "$SYS.REQ.CLAIMS.DELETE"
 )
 
-// natsPeer is the system-account connection: it sends notifications (queued while NATS is
-// away) and answers the resolver protocol.
+// settleAfterConnect: a nats-server accepts clients before its routes to the rest of the
+// cluster (and the interest they carry) are up, so an announcement made in the first moments of
+// a connection may reach that server alone. What is announced before the connection is this old
+// is announced again once it is, and only an answer to that later announcement empties the
+// outbox.
+const settleAfterConnect = 2 * time.Second
+
+// resendAfter: an announcement no nats-server answered within this time is made again.
+const resendAfter = 5 * time.Second
+
+// loopTick is how often the sender looks at its queues without being woken.
+const loopTick = 250 * time.Millisecond
+
+// sentNote is an announcement waiting for a nats-server's answer.
+type sentNote struct {
+	seq     uint64
+	at      time.Time
+	settled bool // made on a settled connection: an answer confirms it
+}
+
+// fwdDelete is a delete request to forward to the NATS resolvers.
+type fwdDelete struct {
+	token   string
+	due     bool // send at the next flush
+	settled bool // last sent on a settled connection
+}
+
+// natsPeer is the system-account connection: it announces changes and answers the resolver
+// protocol. What it must announce comes from the outbox (persisted by the store commit that
+// made the change), so a change survives NATS outages and restarts: it is announced when the
+// connection is up, again after any reconnect, and leaves the outbox only once a nats-server
+// answered the announcement (deletes: once sent on a settled connection, as URL resolvers do
+// not answer them).
 type natsPeer struct {
 	s    *Server
 	nc   *nats.Conn
@@ -39,9 +71,16 @@ type natsPeer struct {
 
 	syncWanted atomic.Bool
 
-	mu        sync.Mutex
-	pending   map[string]struct{} // accounts whose latest JWT must still be announced
-	deletes   []string            // delete requests to forward
+	mu          sync.Mutex
+	pending     map[string]struct{} // accounts to announce at the next flush
+	inflight    map[string]sentNote // announced, waiting for an answer
+	bySeq       map[uint64]string   // reply sequence -> account
+	confirmed   []string            // answered (or deleted): their outbox entries can go
+	deletes     map[string]*fwdDelete
+	connectedAt time.Time // zero while disconnected
+	connGen     uint64    // the connection's reconnect count when connectedAt was set
+	settled     bool
+
 	wake      chan struct{}
 	done      chan struct{}
 	stopped   chan struct{}
@@ -59,6 +98,9 @@ func startPeer(s *Server, cfg NATSConfig) (*natsPeer, error) {
 		s:         s,
 		info:      server.ServerInfo{Name: name, Host: "signet", ID: "SIGNET" + nuid.Next(), Version: "signet"},
 		pending:   make(map[string]struct{}),
+		inflight:  make(map[string]sentNote),
+		bySeq:     make(map[uint64]string),
+		deletes:   make(map[string]*fwdDelete),
 		wake:      make(chan struct{}, 1),
 		done:      make(chan struct{}),
 		stopped:   make(chan struct{}),
@@ -78,9 +120,10 @@ func startPeer(s *Server, cfg NATSConfig) (*natsPeer, error) {
 		nats.MaxReconnects(-1),
 		nats.ReconnectWait(wait),
 		nats.ReconnectBufSize(-1), // publish fails while away; our queue keeps the updates
-		nats.ConnectHandler(func(*nats.Conn) { s.log.Info("connected to nats"); p.kick(true) }),
-		nats.ReconnectHandler(func(*nats.Conn) { s.log.Info("reconnected to nats"); p.kick(true) }),
+		nats.ConnectHandler(func(nc *nats.Conn) { s.log.Info("connected to nats"); p.onConnected(nc) }),
+		nats.ReconnectHandler(func(nc *nats.Conn) { s.log.Info("reconnected to nats"); p.onConnected(nc) }),
 		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
+			p.onDisconnected()
 			if err != nil {
 				s.log.Warn("disconnected from nats", "err", err)
 			}
@@ -97,6 +140,20 @@ func startPeer(s *Server, cfg NATSConfig) (*natsPeer, error) {
 	}
 	if cfg.TLS.Cert != "" || cfg.TLS.Key != "" {
 		opts = append(opts, nats.ClientCert(cfg.TLS.Cert, cfg.TLS.Key))
+	}
+	accounts, deletes, err := s.outboxEntries()
+	if err != nil {
+		return nil, err
+	}
+	for _, pub := range accounts {
+		p.pending[pub] = struct{}{}
+	}
+	for key, token := range deletes {
+		p.deletes[key] = &fwdDelete{token: token, due: true}
+	}
+	if len(accounts)+len(deletes) > 0 {
+		s.log.Info("outbox holds changes not yet announced; announcing them once connected",
+			"accounts", len(accounts), "deletes", len(deletes))
 	}
 	s.log.Info("connecting to nats for notifications", "servers", strings.Join(cfg.Servers, ","))
 	nc, err := nats.Connect(strings.Join(cfg.Servers, ","), opts...)
@@ -154,17 +211,92 @@ func (p *natsPeer) enqueue(pub string) {
 	p.kick(false)
 }
 
-func (p *natsPeer) forwardDelete(token string) {
+// forwardDelete queues a delete request (already in the outbox under key) for the resolvers.
+func (p *natsPeer) forwardDelete(key, token string) {
 	p.mu.Lock()
-	p.deletes = append(p.deletes, token)
+	p.deletes[key] = &fwdDelete{token: token, due: true}
 	p.mu.Unlock()
 	p.kick(false)
 }
 
+// onConnected starts a connection's life: everything announced on an earlier connection and
+// not answered is announced again, and the new connection is not settled yet.
+func (p *natsPeer) onConnected(nc *nats.Conn) {
+	p.mu.Lock()
+	p.connectedAt = time.Now()
+	p.connGen = nc.Stats().Reconnects
+	p.settled = false
+	for pub, n := range p.inflight {
+		p.pending[pub] = struct{}{}
+		delete(p.bySeq, n.seq)
+	}
+	clear(p.inflight)
+	for _, d := range p.deletes {
+		d.due = true
+	}
+	p.mu.Unlock()
+	p.kick(true)
+}
+
+func (p *natsPeer) onDisconnected() {
+	p.mu.Lock()
+	p.connectedAt = time.Time{}
+	p.settled = false
+	p.mu.Unlock()
+}
+
+// settledLocked reports whether the connection has been up for settleAfterConnect (and is still
+// the one onConnected saw: a reconnect whose handler has not run yet is not settled). p.mu held.
+func (p *natsPeer) settledLocked() bool {
+	return p.settled && p.nc.Stats().Reconnects == p.connGen
+}
+
+// settle marks the connection settled once it is old enough, and queues again what was
+// announced before: servers whose routes came up since then have not seen it.
+func (p *natsPeer) settle(now time.Time) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.settled || p.connectedAt.IsZero() || now.Sub(p.connectedAt) < settleAfterConnect ||
+		!p.connected() || p.nc.Stats().Reconnects != p.connGen {
+		return
+	}
+	p.settled = true
+	for pub, n := range p.inflight {
+		if !n.settled {
+			p.pending[pub] = struct{}{}
+			delete(p.inflight, pub)
+			delete(p.bySeq, n.seq)
+		}
+	}
+	for _, d := range p.deletes {
+		if !d.settled {
+			d.due = true
+		}
+	}
+}
+
+// resendStale queues again the announcements no server answered in time.
+func (p *natsPeer) resendStale(now time.Time) {
+	p.mu.Lock()
+	n := 0
+	for pub, note := range p.inflight {
+		if note.settled && now.Sub(note.at) >= resendAfter {
+			p.pending[pub] = struct{}{}
+			delete(p.inflight, pub)
+			delete(p.bySeq, note.seq)
+			n++
+		}
+	}
+	p.mu.Unlock()
+	if n > 0 {
+		p.s.log.Warn("no nats-server answered account update notifications; sending them again", "count", n, "after", resendAfter)
+	}
+}
+
 func (p *natsPeer) loop() {
 	defer close(p.stopped)
-	retry := time.NewTicker(time.Second)
-	defer retry.Stop()
+	tick := time.NewTicker(loopTick)
+	defer tick.Stop()
 	sync := time.NewTicker(p.syncEvery)
 	defer sync.Stop()
 	for {
@@ -172,41 +304,78 @@ func (p *natsPeer) loop() {
 		case <-p.done:
 			return
 		case <-p.wake:
-		case <-retry.C:
+		case <-tick.C:
 		case <-sync.C:
 			p.requestPack()
 		}
 		if p.syncWanted.Swap(false) {
 			p.requestPack()
 		}
+		now := time.Now()
+		p.settle(now)
+		p.resendStale(now)
 		p.flushPending()
+		p.applyConfirmed()
 	}
 }
 
-// flushPending publishes every queued notification; what cannot be confirmed (by a flush round
-// trip) goes back into the queue.
+// flushPending forwards the due delete requests, then announces every queued account with its
+// current JWT (so an account deleted and added again ends up announced, not deleted). What
+// cannot be confirmed by a flush round trip goes back into the queue.
 func (p *natsPeer) flushPending() {
 	if !p.connected() {
 		return
 	}
+	now := time.Now()
 	p.mu.Lock()
-	if len(p.pending) == 0 && len(p.deletes) == 0 {
-		p.mu.Unlock()
+	settled := p.settledLocked()
+	pubs := make([]string, 0, len(p.pending))
+	for pub := range p.pending {
+		pubs = append(pubs, pub)
+	}
+	clear(p.pending)
+	type del struct{ key, token string }
+	var dels []del
+	for key, d := range p.deletes {
+		if d.due {
+			d.due, d.settled = false, settled
+			dels = append(dels, del{key, d.token})
+		}
+	}
+	p.mu.Unlock()
+	if len(pubs) == 0 && len(dels) == 0 {
 		return
 	}
-	batch, dels := p.pending, p.deletes
-	p.pending, p.deletes = make(map[string]struct{}), nil
-	p.mu.Unlock()
 
-	var failed []string
-	sent := 0
-	for pub := range batch {
-		e, err := p.s.lookup(pub)
-		if err != nil {
-			continue // deleted meanwhile: nothing to announce
+	var failedDels []string
+	for _, d := range dels {
+		if err := p.nc.Publish(subjDelete, []byte(d.token)); err != nil {
+			failedDels = append(failedDels, d.key)
 		}
+	}
+	var failed, gone, announced []string
+	for _, pub := range pubs {
+		e, err := p.s.lookup(pub)
+		if errors.Is(err, jwtstore.ErrNotFound) {
+			gone = append(gone, pub) // deleted meanwhile: nothing to announce
+			continue
+		}
+		if err != nil {
+			p.s.log.Warn("read account jwt to announce", "account", pub, "err", err)
+			failed = append(failed, pub)
+			continue
+		}
+		seq := p.seq.Add(1)
+		// Recorded before publishing: the answer may come before Publish returns.
+		p.mu.Lock()
+		if old, ok := p.inflight[pub]; ok {
+			delete(p.bySeq, old.seq)
+		}
+		p.inflight[pub] = sentNote{seq: seq, at: now, settled: settled}
+		p.bySeq[seq] = pub
+		p.mu.Unlock()
 		data := []byte(e.JWT)
-		reply := fmt.Sprintf("%s.%d", p.inbox, p.seq.Add(1))
+		reply := p.inbox + "." + strconv.FormatUint(seq, 10)
 		if err := p.nc.PublishRequest(fmt.Sprintf(subjUpdateNew, pub), reply, data); err != nil {
 			failed = append(failed, pub)
 			continue
@@ -215,45 +384,74 @@ func (p *natsPeer) flushPending() {
 			failed = append(failed, pub)
 			continue
 		}
-		sent++
-	}
-	var failedDels []string
-	for _, d := range dels {
-		if err := p.nc.Publish(subjDelete, []byte(d)); err != nil {
-			failedDels = append(failedDels, d)
-		}
+		announced = append(announced, pub)
 	}
 	if err := p.nc.FlushTimeout(5 * time.Second); err != nil {
 		p.s.log.Warn("notifications not confirmed; will resend", "err", err)
-		p.s.metrics.notifyFailed.Add(float64(len(batch)))
-		p.requeue(batch, dels)
-		return
-	}
-	p.s.metrics.notifySent.Add(float64(sent))
-	if len(failed) > 0 || len(failedDels) > 0 {
-		p.s.metrics.notifyFailed.Add(float64(len(failed)))
-		re := make(map[string]struct{}, len(failed))
-		for _, f := range failed {
-			re[f] = struct{}{}
+		failed = append(failed, announced...)
+		announced = nil
+		failedDels = failedDels[:0]
+		for _, d := range dels {
+			failedDels = append(failedDels, d.key)
 		}
-		p.requeue(re, failedDels)
 	}
-}
+	p.s.metrics.notifySent.Add(float64(len(announced)))
+	p.s.metrics.notifyFailed.Add(float64(len(failed)))
 
-func (p *natsPeer) requeue(batch map[string]struct{}, dels []string) {
+	var delivered []string
 	p.mu.Lock()
-	for k := range batch {
-		p.pending[k] = struct{}{}
+	for _, pub := range failed {
+		if n, ok := p.inflight[pub]; ok {
+			delete(p.bySeq, n.seq)
+			delete(p.inflight, pub)
+		}
+		p.pending[pub] = struct{}{}
 	}
-	p.deletes = append(dels, p.deletes...)
+	for _, key := range failedDels {
+		if d, ok := p.deletes[key]; ok {
+			d.due = true
+		}
+	}
+	for _, d := range dels {
+		if fd, ok := p.deletes[d.key]; ok && !fd.due && fd.settled {
+			delete(p.deletes, d.key)
+			delivered = append(delivered, d.key)
+		}
+	}
+	p.confirmed = append(p.confirmed, gone...)
 	p.mu.Unlock()
+	for _, key := range delivered {
+		p.s.removeRecord(outboxArea, outboxDeleteP+key)
+	}
 }
 
-// pendingCount is the number of notifications not yet sent.
+// applyConfirmed removes the outbox entries of answered announcements, unless the account
+// changed again meanwhile. The account's key lock orders this with update, which writes the
+// entry and queues the account under the same lock.
+func (p *natsPeer) applyConfirmed() {
+	p.mu.Lock()
+	list := p.confirmed
+	p.confirmed = nil
+	p.mu.Unlock()
+	for _, pub := range list {
+		l := p.s.lockKey(pub)
+		l.Lock()
+		p.mu.Lock()
+		_, queued := p.pending[pub]
+		_, sent := p.inflight[pub]
+		p.mu.Unlock()
+		if !queued && !sent {
+			p.s.removeRecord(outboxArea, pub)
+		}
+		l.Unlock()
+	}
+}
+
+// pendingCount is the number of changes not yet confirmed.
 func (p *natsPeer) pendingCount() int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return len(p.pending) + len(p.deletes)
+	return len(p.pending) + len(p.inflight) + len(p.deletes)
 }
 
 func (p *natsPeer) onNotifyReply(m *nats.Msg) {
@@ -265,7 +463,11 @@ func (p *natsPeer) onNotifyReply(m *nats.Msg) {
 	srv := ""
 	if resp.Server != nil {
 		srv = resp.Server.Name
+		if strings.HasPrefix(resp.Server.ID, "SIGNET") {
+			return // another signet serve: not a nats-server that applied the update
+		}
 	}
+	p.confirm(m.Subject)
 	if resp.Error != nil {
 		p.s.metrics.notifyReply.WithLabelValues("error").Inc()
 		p.s.metrics.notifyFailed.Inc()
@@ -275,6 +477,27 @@ func (p *natsPeer) onNotifyReply(m *nats.Msg) {
 	p.s.metrics.notifyReply.WithLabelValues("ok").Inc()
 	if resp.Data != nil {
 		p.s.log.Debug("server applied account update", "server", srv, "account", resp.Data.Account, "message", resp.Data.Message)
+	}
+}
+
+// confirm records a nats-server's answer to the announcement whose reply subject is subject.
+// Only an answer to an announcement made on a settled connection confirms it.
+func (p *natsPeer) confirm(subject string) {
+	i := strings.LastIndexByte(subject, '.')
+	seq, err := strconv.ParseUint(subject[i+1:], 10, 64)
+	if err != nil {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	pub, ok := p.bySeq[seq]
+	if !ok {
+		return
+	}
+	if n := p.inflight[pub]; n.seq == seq && n.settled {
+		delete(p.inflight, pub)
+		delete(p.bySeq, seq)
+		p.confirmed = append(p.confirmed, pub)
 	}
 }
 
@@ -455,14 +678,19 @@ func (p *natsPeer) onDelete(m *nats.Msg) {
 	p.respondUpdate(m, "", fmt.Sprintf("deleted %d accounts", n), nil)
 }
 
-// stop sends what is pending (if connected), drains the connection and stops the sender.
+// stop sends what is pending (if connected), drains the connection (answers that arrived are
+// processed) and stops the sender. What no server confirmed stays in the outbox for the next
+// start.
 func (p *natsPeer) stop(ctx context.Context) error {
 	close(p.done)
 	<-p.stopped
 	p.flushPending()
-	if left := p.pendingCount(); left > 0 {
-		p.s.log.Warn("stopping with unsent notifications", "count", left)
-	}
+	defer func() {
+		p.applyConfirmed()
+		if left := p.pendingCount(); left > 0 {
+			p.s.log.Warn("stopping with notifications no nats-server confirmed; they stay in the outbox and are announced at the next start", "count", left)
+		}
+	}()
 	closed := make(chan struct{})
 	p.nc.SetClosedHandler(func(*nats.Conn) { close(closed) })
 	if err := p.nc.Drain(); err != nil {

@@ -53,6 +53,11 @@ type Server struct {
 
 	store    jwtstore.Store
 	ownStore bool
+	// durable is the store with its records (outbox, used delete requests); the same object as
+	// store for the directory and memory backends.
+	durable jwtstore.Committer
+	// notifying: NATS servers are configured, so changes go through the outbox.
+	notifying bool
 
 	seed     maphash.Seed
 	keyLocks [256]sync.Mutex
@@ -88,6 +93,14 @@ func New(cfg Config, logger *slog.Logger) (*Server, error) {
 	}
 	s.trust.Store(ts)
 	if err := s.openStore(); err != nil {
+		return nil, err
+	}
+	s.durable = jwtstore.WithRecords(s.store)
+	s.notifying = len(cfg.NATS.Servers) > 0
+	if err := s.loadDeleteGuard(time.Now()); err != nil {
+		if s.ownStore {
+			s.store.Close()
+		}
 		return nil, err
 	}
 	s.metrics = newMetrics(s)
@@ -383,7 +396,7 @@ func (s *Server) update(token, expectedSub string, src updateSource) (updateResu
 		return updateResult{pub: pub}, &updateError{http.StatusConflict,
 			fmt.Errorf("jwt issued at %d differs from the stored one issued in the same second: re-issue it with a later iat", ac.IssuedAt)}
 	}
-	if err := s.store.Put(pub, token); err != nil {
+	if err := s.commitUpdate(pub, token); err != nil {
 		s.metrics.storeErrors.Inc()
 		return updateResult{pub: pub}, &updateError{http.StatusInternalServerError, fmt.Errorf("store: %w", err)}
 	}
@@ -398,7 +411,7 @@ func (s *Server) update(token, expectedSub string, src updateSource) (updateResu
 func (s *Server) deleteAccounts(token, expected string, forward bool) (int, error) {
 	ts := s.trust.Load()
 	now := time.Now()
-	accounts, id, deadline, err := VerifyDeleteRequest(ts.op, token, now)
+	accounts, _, deadline, err := VerifyDeleteRequest(ts.op, token, now)
 	if err != nil {
 		code := http.StatusBadRequest
 		if errors.Is(err, ErrUntrusted) {
@@ -417,30 +430,22 @@ func (s *Server) deleteAccounts(token, expected string, forward bool) (int, erro
 	if s.store.ReadOnly() {
 		return 0, &updateError{http.StatusForbidden, errors.New("store is read-only")}
 	}
-	if err := s.deletes.admit(id, deadline, now); err != nil {
+	key := replayKey(token)
+	if err := s.deletes.admit(key, deadline, now); err != nil {
 		return 0, &updateError{http.StatusForbidden, err}
 	}
-	n := 0
-	var errs []error
+	if err := s.commitDelete(accounts, key, deadline, token, forward); err != nil {
+		s.metrics.storeErrors.Inc()
+		return 0, &updateError{http.StatusInternalServerError, err}
+	}
 	for _, a := range accounts {
-		l := s.lockKey(a)
-		l.Lock()
-		err := s.store.Delete(a)
-		l.Unlock()
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		n++
 		s.log.Info("deleted account jwt", "account", a)
 	}
 	if p := s.peer.Load(); forward && p != nil {
-		p.forwardDelete(token)
+		p.forwardDelete(key, token)
 	}
-	if len(errs) > 0 {
-		return n, &updateError{http.StatusInternalServerError, errors.Join(errs...)}
-	}
-	return n, nil
+	s.pruneDeleteRecords(now)
+	return len(accounts), nil
 }
 
 func contains(list []string, s string) bool {

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 
@@ -58,6 +59,10 @@ type Dir struct {
 
 	watcher *fsnotify.Watcher
 	wg      sync.WaitGroup
+
+	commits   *committer // nil when read-only
+	closeSync func() error
+	closeOnce sync.Once
 }
 
 // OpenDir opens (and, unless read-only, creates) a directory store and indexes its keys.
@@ -86,6 +91,13 @@ func OpenDir(dir string, opts DirOptions) (*Dir, error) {
 		d.idx[k] = dirItem{}
 	}
 	d.unhashed = len(keys)
+	if !opts.ReadOnly {
+		syncFn, closeSync, err := platformSync(dir)
+		if err != nil {
+			return nil, fmt.Errorf("open jwt store %s: %w", dir, err)
+		}
+		d.commits, d.closeSync = newCommitter(dir, syncFn), closeSync
+	}
 	if opts.ReadOnly {
 		if err := d.watch(); err != nil {
 			return nil, fmt.Errorf("open jwt store %s: watch: %w", dir, err)
@@ -279,92 +291,149 @@ func (d *Dir) removeLocked(pub string) bool {
 }
 
 // Put implements Store: the JWT is written to a temporary file, synced, and renamed over the
-// old one, so a crash leaves either the old or the new JWT, never a torn one.
+// old one, and the rename is synced, so a crash leaves either the old or the new JWT, never a
+// torn one. Concurrent Puts (and Commits) share their syncs: see committer.
 func (d *Dir) Put(pub, jwt string) error {
+	return d.Commit(Batch{Puts: []Put{{Pub: pub, JWT: jwt}}})
+}
+
+// Delete implements Store. The removal is synced before Delete returns.
+func (d *Dir) Delete(pub string) error {
+	return d.Commit(Batch{Deletes: []string{pub}})
+}
+
+// Commit implements Committer: records go to <dir>/<area>/<name>, written like JWTs (temporary
+// file, sync, rename, sync); it returns once the whole batch is on disk.
+func (d *Dir) Commit(b Batch) error {
 	if d.opts.ReadOnly {
 		return ErrReadOnly
 	}
-	if !validKey(pub) {
-		return fmt.Errorf("store account jwt: invalid key %q", pub)
+	for _, r := range b.Records {
+		if err := checkRecord(r); err != nil {
+			return err
+		}
 	}
-	if jwt == "" {
-		return fmt.Errorf("store account jwt %s: empty jwt", pub)
+	keys := make([]string, 0, len(b.Puts)+len(b.Deletes))
+	for _, p := range b.Puts {
+		if !validKey(p.Pub) {
+			return fmt.Errorf("store account jwt: invalid key %q", p.Pub)
+		}
+		if p.JWT == "" {
+			return fmt.Errorf("store account jwt %s: empty jwt", p.Pub)
+		}
+		keys = append(keys, p.Pub)
 	}
-	e := NewEntry(jwt)
-	l := d.lockFor(pub)
-	l.Lock()
-	defer l.Unlock()
-	if err := writeAtomic(d.pathFor(pub), []byte(jwt)); err != nil {
-		return fmt.Errorf("store account jwt %s: %w", pub, err)
+	for _, pub := range b.Deletes {
+		if !validKey(pub) {
+			return fmt.Errorf("delete account jwt: invalid key %q", pub)
+		}
+		keys = append(keys, pub)
 	}
-	d.mu.Lock()
-	d.setLocked(pub, e)
-	d.mu.Unlock()
+	entries := make([]Entry, len(b.Puts))
+	for i, p := range b.Puts {
+		entries[i] = NewEntry(p.JWT)
+	}
+	unlock := d.lockKeys(keys)
+	defer unlock()
+	op := &commitOp{}
+	defer op.discard()
+	for _, r := range b.Records {
+		dir := filepath.Join(d.dir, r.Area)
+		if err := op.stage(dir, filepath.Join(dir, r.Name), r.Data); err != nil {
+			return fmt.Errorf("store record %s/%s: %w", r.Area, r.Name, err)
+		}
+	}
+	for _, p := range b.Puts {
+		path := d.pathFor(p.Pub)
+		if err := op.stage(filepath.Dir(path), path, []byte(p.JWT)); err != nil {
+			return fmt.Errorf("store account jwt %s: %w", p.Pub, err)
+		}
+	}
+	for _, pub := range b.Deletes {
+		path := d.pathFor(pub)
+		op.removes = append(op.removes, path)
+		op.addDir(filepath.Dir(path))
+	}
+	err := d.commits.submit(op)
+	if op.applied {
+		// On disk (if not yet durable when err != nil): the index follows the files.
+		d.mu.Lock()
+		for i, p := range b.Puts {
+			d.setLocked(p.Pub, entries[i])
+		}
+		for _, pub := range b.Deletes {
+			d.removeLocked(pub)
+		}
+		d.mu.Unlock()
+	}
+	if err != nil {
+		return fmt.Errorf("commit to jwt store %s: %w", d.dir, err)
+	}
 	return nil
 }
 
-func writeAtomic(path string, data []byte) error {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	ok := false
-	defer func() {
-		if !ok {
-			f.Close()
-			os.Remove(tmp)
+// lockKeys takes the key locks of every key, in stripe order so that two batches cannot
+// deadlock, and returns their release.
+func (d *Dir) lockKeys(keys []string) func() {
+	idx := make([]int, 0, len(keys))
+	for _, k := range keys {
+		i := int(maphash.String(d.seed, k) % uint64(len(d.locks)))
+		if !slices.Contains(idx, i) {
+			idx = append(idx, i)
 		}
-	}()
-	if err := f.Chmod(0o644); err != nil {
-		return err
 	}
-	if _, err := f.Write(data); err != nil {
-		return err
+	slices.Sort(idx)
+	for _, i := range idx {
+		d.locks[i].Lock()
 	}
-	if err := f.Sync(); err != nil {
-		return err
+	return func() {
+		for _, i := range idx {
+			d.locks[i].Unlock()
+		}
 	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return err
-	}
-	ok = true
-	return syncDir(dir)
 }
 
-func syncDir(dir string) error {
-	f, err := os.Open(dir)
+// Records implements Committer.
+func (d *Dir) Records(area string) ([]Record, error) {
+	if !validArea(area) {
+		return nil, fmt.Errorf("records %q: %w", area, ErrBadRecord)
+	}
+	dir := filepath.Join(d.dir, area)
+	ents, err := readDirUnsorted(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
 	if err != nil {
-		return err
+		return nil, fmt.Errorf("list records %s: %w", dir, err)
 	}
-	defer f.Close()
-	return f.Sync()
+	out := make([]Record, 0, len(ents))
+	for _, e := range ents {
+		if e.IsDir() || !validRecordName(e.Name()) {
+			continue // temporary files start with a dot
+		}
+		data, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("read record: %w", err)
+		}
+		out = append(out, Record{Area: area, Name: e.Name(), Data: data})
+	}
+	return out, nil
 }
 
-// Delete implements Store.
-func (d *Dir) Delete(pub string) error {
+// RemoveRecord implements Committer.
+func (d *Dir) RemoveRecord(area, name string) error {
+	if err := checkRecord(Record{Area: area, Name: name}); err != nil {
+		return err
+	}
 	if d.opts.ReadOnly {
 		return ErrReadOnly
 	}
-	if !validKey(pub) {
-		return fmt.Errorf("delete account jwt: invalid key %q", pub)
+	if err := os.Remove(filepath.Join(d.dir, area, name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("remove record: %w", err)
 	}
-	l := d.lockFor(pub)
-	l.Lock()
-	defer l.Unlock()
-	if err := os.Remove(d.pathFor(pub)); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("delete account jwt %s: %w", pub, err)
-	}
-	d.mu.Lock()
-	d.removeLocked(pub)
-	d.mu.Unlock()
 	return nil
 }
 
@@ -429,14 +498,20 @@ func (d *Dir) Hash() ([sha256.Size]byte, error) {
 // ReadOnly implements Store.
 func (d *Dir) ReadOnly() bool { return d.opts.ReadOnly }
 
-// Close implements Store.
+// Close implements Store: commits under way finish first.
 func (d *Dir) Close() error {
-	var err error
+	var errs []error
 	if d.watcher != nil {
-		err = d.watcher.Close()
+		errs = append(errs, d.watcher.Close())
 		d.wg.Wait()
 	}
-	return err
+	if d.commits != nil {
+		d.closeOnce.Do(func() {
+			d.commits.close()
+			errs = append(errs, d.closeSync())
+		})
+	}
+	return errors.Join(errs...)
 }
 
 // Reload re-reads the whole directory, reporting every difference from the index to OnChange.

@@ -10,11 +10,13 @@ type Memory struct {
 	mu      sync.RWMutex
 	entries map[string]Entry
 	hash    [sha256.Size]byte
+
+	recs *memRecords
 }
 
 // NewMemory returns an empty memory store.
 func NewMemory() *Memory {
-	return &Memory{entries: make(map[string]Entry)}
+	return &Memory{entries: make(map[string]Entry), recs: newMemRecords()}
 }
 
 // Get implements Store.
@@ -95,3 +97,107 @@ func (m *Memory) ReadOnly() bool { return false }
 
 // Close implements Store.
 func (m *Memory) Close() error { return nil }
+
+// Commit implements Committer. Nothing survives the process, so there is nothing to sync.
+func (m *Memory) Commit(b Batch) error {
+	for _, r := range b.Records {
+		if err := checkRecord(r); err != nil {
+			return err
+		}
+	}
+	for _, r := range b.Records {
+		m.recs.put(r)
+	}
+	for _, p := range b.Puts {
+		if err := m.Put(p.Pub, p.JWT); err != nil {
+			return err
+		}
+	}
+	for _, pub := range b.Deletes {
+		if err := m.Delete(pub); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Records implements Committer.
+func (m *Memory) Records(area string) ([]Record, error) {
+	return m.recs.list(area), nil
+}
+
+// RemoveRecord implements Committer.
+func (m *Memory) RemoveRecord(area, name string) error {
+	m.recs.remove(area, name)
+	return nil
+}
+
+// memRecords keeps records in memory, for the memory store and for stores without records.
+type memRecords struct {
+	mu    sync.Mutex
+	areas map[string]map[string][]byte
+}
+
+func newMemRecords() *memRecords { return &memRecords{areas: map[string]map[string][]byte{}} }
+
+func (r *memRecords) put(rec Record) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	a := r.areas[rec.Area]
+	if a == nil {
+		a = map[string][]byte{}
+		r.areas[rec.Area] = a
+	}
+	a[rec.Name] = append([]byte(nil), rec.Data...)
+}
+
+func (r *memRecords) list(area string) []Record {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make([]Record, 0, len(r.areas[area]))
+	for n, d := range r.areas[area] {
+		out = append(out, Record{Area: area, Name: n, Data: append([]byte(nil), d...)})
+	}
+	return out
+}
+
+func (r *memRecords) remove(area, name string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	delete(r.areas[area], name)
+}
+
+// memRecorded is what WithRecords makes of a Store without records.
+type memRecorded struct {
+	Store
+	recs *memRecords
+}
+
+func (s *memRecorded) Commit(b Batch) error {
+	for _, r := range b.Records {
+		if err := checkRecord(r); err != nil {
+			return err
+		}
+	}
+	for _, r := range b.Records {
+		s.recs.put(r)
+	}
+	for _, p := range b.Puts {
+		if err := s.Put(p.Pub, p.JWT); err != nil {
+			return err
+		}
+	}
+	for _, pub := range b.Deletes {
+		if err := s.Delete(pub); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *memRecorded) Records(area string) ([]Record, error) { return s.recs.list(area), nil }
+
+func (s *memRecorded) RemoveRecord(area, name string) error {
+	s.recs.remove(area, name)
+	return nil
+}

@@ -12,6 +12,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 )
 
@@ -54,6 +55,92 @@ type Store interface {
 	ReadOnly() bool
 	// Close releases resources (watchers); the store must not be used afterwards.
 	Close() error
+}
+
+// Record is a small file kept beside the JWTs, in a folder of its own (Area, like ".outbox"):
+// the account server keeps there the changes it has not yet announced to NATS and the delete
+// requests it has honoured. Records go through the same commit as JWTs (Batch), so one sync
+// makes both durable.
+type Record struct {
+	// Area is the folder: a dot, then lower-case letters, digits, '-' or '_'.
+	Area string
+	// Name is the file name: letters, digits, '-' or '_'.
+	Name string
+	Data []byte
+}
+
+// Put is one JWT to store in a Batch.
+type Put struct {
+	Pub string
+	JWT string
+}
+
+// Batch is a set of changes committed together. They are applied in this order: records are
+// written, JWTs are stored, JWTs are deleted; so a crash in the middle of a batch leaves a
+// record without its JWT change (an outbox entry announcing the old JWT again, a delete request
+// remembered but not applied), never the other way round.
+type Batch struct {
+	Records []Record
+	Puts    []Put
+	Deletes []string
+}
+
+// Committer is a Store that also keeps records and applies batches. When Commit returns nil,
+// every change of the batch survives a crash (for the directory store: it is synced to disk).
+type Committer interface {
+	Store
+	// Commit applies b.
+	Commit(b Batch) error
+	// Records lists the records of area, in no particular order; an area never written is empty.
+	Records(area string) ([]Record, error)
+	// RemoveRecord removes a record (an absent one is not an error). The removal is not synced:
+	// one lost in a crash leaves a record that is acted on once more, which records must allow.
+	RemoveRecord(area, name string) error
+}
+
+// WithRecords returns s if it is a Committer; otherwise a Committer that applies batches through
+// s's Put and Delete and keeps records in memory, where nothing of them survives a restart.
+func WithRecords(s Store) Committer {
+	if c, ok := s.(Committer); ok {
+		return c
+	}
+	return &memRecorded{Store: s, recs: newMemRecords()}
+}
+
+// ErrBadRecord is returned for a record whose area or name is not allowed.
+var ErrBadRecord = errors.New("invalid record area or name")
+
+func validArea(a string) bool {
+	if len(a) < 2 || len(a) > 64 || a[0] != '.' {
+		return false
+	}
+	for i := 1; i < len(a); i++ {
+		c := a[i]
+		if (c < 'a' || c > 'z') && (c < '0' || c > '9') && c != '-' && c != '_' {
+			return false
+		}
+	}
+	return true
+}
+
+func validRecordName(n string) bool {
+	if n == "" || len(n) > 128 {
+		return false
+	}
+	for i := 0; i < len(n); i++ {
+		c := n[i]
+		if (c < 'a' || c > 'z') && (c < 'A' || c > 'Z') && (c < '0' || c > '9') && c != '-' && c != '_' {
+			return false
+		}
+	}
+	return true
+}
+
+func checkRecord(r Record) error {
+	if !validArea(r.Area) || !validRecordName(r.Name) {
+		return fmt.Errorf("record %q/%q: %w", r.Area, r.Name, ErrBadRecord)
+	}
+	return nil
 }
 
 // ChangeFunc is told about changes a store did not make itself (files edited under a read-only

@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -463,5 +465,235 @@ func BenchmarkDirPut(b *testing.B) {
 		if err := d.Put(pub, tok); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// syncHook replaces d's sync with one that first calls hook with the round's files and folders.
+func syncHook(d *Dir, hook func(files, dirs []string)) {
+	real := d.commits.sync
+	d.commits.sync = func(files, dirs []string) error {
+		hook(files, dirs)
+		return real(files, dirs)
+	}
+}
+
+// putAsync runs d.Put in a goroutine; the channel gets its result.
+func putAsync(d *Dir, pub, tok string) <-chan error {
+	done := make(chan error, 1)
+	go func() { done <- d.Put(pub, tok) }()
+	return done
+}
+
+// parkedInCommit reports whether n goroutines wait for their commit to be answered.
+func parkedInCommit(n int) bool {
+	buf := make([]byte, 1<<20)
+	buf = buf[:runtime.Stack(buf, true)]
+	waiting := 0
+	for _, g := range strings.Split(string(buf), "\n\n") {
+		if strings.Contains(g, "[chan receive") && strings.Contains(g, "jwtstore.(*committer).submit") {
+			waiting++
+		}
+	}
+	return waiting >= n
+}
+
+func waitUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	tick := time.NewTicker(time.Millisecond)
+	defer tick.Stop()
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		<-tick.C
+	}
+}
+
+// TestDirPutIsAnsweredOnlyAfterItsSync: a Put writes its JWT to a temporary file, has it synced,
+// and only then renames it into place (so a crash leaves the old or the new JWT); it returns only
+// after a second sync made the rename durable. The test holds the second sync and sees the
+// Put still waiting.
+func TestDirPutIsAnsweredOnlyAfterItsSync(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	d, err := OpenDir(dir, DirOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	pub, tok := newAccountJWT(t, "A")
+	final := filepath.Join(dir, pub+".jwt")
+	var (
+		mu     sync.Mutex
+		rounds int
+	)
+	entered, release := make(chan struct{}), make(chan struct{})
+	syncHook(d, func(files, dirs []string) {
+		mu.Lock()
+		rounds++
+		n := rounds
+		mu.Unlock()
+		switch n {
+		case 1:
+			if _, err := os.Stat(final); !os.IsNotExist(err) {
+				t.Errorf("the JWT is in place before its data was synced: %v", err)
+			}
+			if len(files) != 1 {
+				t.Errorf("first sync covers files %v, want the temporary file", files)
+			}
+		case 2:
+			if data, err := os.ReadFile(final); err != nil || string(data) != tok {
+				t.Errorf("the JWT is not in place when its rename is synced: %v", err)
+			}
+			close(entered)
+			<-release
+		}
+	})
+	done := putAsync(d, pub, tok)
+	select {
+	case <-entered:
+	case err := <-done:
+		t.Fatalf("Put returned (%v) before the sync of its rename", err)
+	}
+	waitUntil(t, "the Put to wait for its answer, or return", func() bool {
+		select {
+		case err := <-done:
+			t.Fatalf("Put returned (%v) while the sync of its rename was under way", err)
+		default:
+		}
+		return parkedInCommit(1)
+	})
+	close(release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestDirConcurrentPutsShareSyncs: 16 Puts to different accounts made while a sync is under
+// way are all covered by the next two syncs, instead of two each.
+func TestDirConcurrentPutsShareSyncs(t *testing.T) {
+	t.Parallel()
+	d, err := OpenDir(t.TempDir(), DirOptions{Shard: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	var (
+		mu     sync.Mutex
+		rounds int
+	)
+	first, release := make(chan struct{}), make(chan struct{})
+	syncHook(d, func(files, dirs []string) {
+		mu.Lock()
+		rounds++
+		n := rounds
+		mu.Unlock()
+		if n == 1 {
+			close(first)
+			<-release
+		}
+	})
+	const n = 16
+	toks := map[string]string{}
+	for range n {
+		pub, tok := newAccountJWT(t, "A")
+		toks[pub] = tok
+	}
+	var dones []<-chan error
+	started := false
+	for pub, tok := range toks {
+		dones = append(dones, putAsync(d, pub, tok))
+		if !started {
+			<-first // the first Put's data sync is under way; the others queue behind it
+			started = true
+		}
+	}
+	waitUntil(t, "the other Puts to queue", func() bool {
+		d.commits.mu.Lock()
+		defer d.commits.mu.Unlock()
+		return len(d.commits.queue) == n-1
+	})
+	close(release)
+	for _, done := range dones {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+	mu.Lock()
+	got := rounds
+	mu.Unlock()
+	if got > 3 {
+		t.Fatalf("%d Puts took %d syncs, want 3 (one round for the first, two shared by the rest)", n, got)
+	}
+	for pub, tok := range toks {
+		if data, err := os.ReadFile(d.pathFor(pub)); err != nil || string(data) != tok {
+			t.Fatalf("%s not stored: %v", pub, err)
+		}
+	}
+}
+
+// TestDirRecords: records are committed with JWT changes, listed, survive a reopen, and are
+// removed; names that could escape their folder are refused; a read-only store refuses commits.
+func TestDirRecords(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	d, err := OpenDir(dir, DirOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub, tok := newAccountJWT(t, "A")
+	gone, goneTok := newAccountJWT(t, "B")
+	if err := d.Put(gone, goneTok); err != nil {
+		t.Fatal(err)
+	}
+	err = d.Commit(Batch{
+		Records: []Record{{Area: ".outbox", Name: pub}, {Area: ".deletes", Name: "abc", Data: []byte("42")}},
+		Puts:    []Put{{Pub: pub, JWT: tok}},
+		Deletes: []string{gone},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := d.Get(pub); got != tok {
+		t.Fatal("JWT of the batch not stored")
+	}
+	if _, err := d.Get(gone); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("JWT deleted by the batch: %v", err)
+	}
+	for _, bad := range []Record{{Area: "outbox", Name: "x"}, {Area: ".outbox", Name: "../x"}, {Area: ".a/b", Name: "x"}, {Area: ".outbox", Name: ".x"}, {Area: ".outbox", Name: ""}} {
+		if err := d.Commit(Batch{Records: []Record{bad}}); !errors.Is(err, ErrBadRecord) {
+			t.Errorf("record %q/%q: %v", bad.Area, bad.Name, err)
+		}
+	}
+	d.Close()
+	d, err = OpenDir(dir, DirOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	if d.Len() != 1 {
+		t.Fatalf("record folders are counted as accounts: Len = %d", d.Len())
+	}
+	recs, err := d.Records(".deletes")
+	if err != nil || len(recs) != 1 || recs[0].Name != "abc" || string(recs[0].Data) != "42" {
+		t.Fatalf("records after reopen: %+v, %v", recs, err)
+	}
+	if err := d.RemoveRecord(".outbox", pub); err != nil {
+		t.Fatal(err)
+	}
+	if recs, _ := d.Records(".outbox"); len(recs) != 0 {
+		t.Fatalf("removed record listed: %+v", recs)
+	}
+	if recs, err := d.Records(".never"); err != nil || len(recs) != 0 {
+		t.Fatalf("area never written: %+v, %v", recs, err)
+	}
+	ro, err := OpenDir(dir, DirOptions{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ro.Close()
+	if err := ro.Commit(Batch{Records: []Record{{Area: ".outbox", Name: "x"}}}); !errors.Is(err, ErrReadOnly) {
+		t.Fatalf("read-only commit: %v", err)
 	}
 }

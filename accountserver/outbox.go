@@ -1,0 +1,174 @@
+package accountserver
+
+import (
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"hash/maphash"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nkeys"
+
+	"github.com/signet-dev/signet/jwtstore"
+)
+
+// What signet serve keeps beside the JWTs, in the store's folder, so that a restart loses
+// nothing it acknowledged:
+//
+//   - .outbox/<account>: the account changed and the change is not yet known to be announced
+//     to NATS. Written in the same commit as the JWT, before the POST (or CLAIMS.UPDATE) is
+//     answered; removed once a nats-server answered the announcement.
+//   - .outbox/delete-<hash>: a delete request (the token) to forward to the NATS resolvers.
+//   - .deletes/<hash>: a delete request that was honoured, until it expires (its deadline, in
+//     unix seconds): a replay is refused even after a restart.
+//
+// <hash> is replayKey of the request.
+const (
+	outboxArea    = ".outbox"
+	deletesArea   = ".deletes"
+	outboxDeleteP = "delete-"
+)
+
+// replayKey names a delete request in the replay guard and in record names: the sha256 of its
+// claims as signed (the decoded payload). Not the jti alone: jwt's jti hashes the standard
+// claims only, so two requests for different accounts signed in the same second share it. A
+// token re-encoded differently (it decodes to the same claims) is the same request.
+func replayKey(token string) string {
+	payload := []byte(token)
+	if parts := strings.Split(token, "."); len(parts) == 3 {
+		if raw, err := base64.RawURLEncoding.DecodeString(parts[1]); err == nil {
+			payload = raw
+		}
+	}
+	h := sha256.Sum256(payload)
+	return hex.EncodeToString(h[:])
+}
+
+// commitUpdate stores token for pub and, when NATS is configured, its outbox entry, in one
+// durable commit.
+func (s *Server) commitUpdate(pub, token string) error {
+	b := jwtstore.Batch{Puts: []jwtstore.Put{{Pub: pub, JWT: token}}}
+	if s.notifying {
+		b.Records = []jwtstore.Record{{Area: outboxArea, Name: pub}}
+	}
+	return s.durable.Commit(b)
+}
+
+// commitDelete records the delete request (replay guard, and the outbox when it is to be
+// forwarded) and deletes the accounts, in one durable commit, under the accounts' key locks.
+func (s *Server) commitDelete(accounts []string, key string, deadline int64, token string, forward bool) error {
+	b := jwtstore.Batch{
+		Records: []jwtstore.Record{{Area: deletesArea, Name: key, Data: []byte(strconv.FormatInt(deadline, 10))}},
+		Deletes: accounts,
+	}
+	if forward && s.notifying {
+		b.Records = append(b.Records, jwtstore.Record{Area: outboxArea, Name: outboxDeleteP + key, Data: []byte(token)})
+	}
+	unlock := s.lockKeys(accounts)
+	defer unlock()
+	if err := s.durable.Commit(b); err != nil {
+		return fmt.Errorf("delete accounts: %w", err)
+	}
+	return nil
+}
+
+// lockKeys takes the per-key locks of keys in a fixed order (no deadlock between two batches).
+func (s *Server) lockKeys(keys []string) func() {
+	locks := make([]int, 0, len(keys))
+	for _, k := range keys {
+		i := int(maphash.String(s.seed, k) % uint64(len(s.keyLocks)))
+		if !slices.Contains(locks, i) {
+			locks = append(locks, i)
+		}
+	}
+	slices.Sort(locks)
+	for _, i := range locks {
+		s.keyLocks[i].Lock()
+	}
+	return func() {
+		for _, i := range locks {
+			s.keyLocks[i].Unlock()
+		}
+	}
+}
+
+// loadDeleteGuard fills the replay guard with the delete requests honoured before a restart
+// and drops those that expired.
+func (s *Server) loadDeleteGuard(now time.Time) error {
+	recs, err := s.durable.Records(deletesArea)
+	if err != nil {
+		return fmt.Errorf("load used delete requests: %w", err)
+	}
+	unix := now.Unix()
+	s.deletes.mu.Lock()
+	defer s.deletes.mu.Unlock()
+	for _, r := range recs {
+		deadline := recordDeadline(r, now)
+		if deadline < unix {
+			s.removeRecord(r.Area, r.Name)
+			continue
+		}
+		s.deletes.seen[r.Name] = deadline
+	}
+	return nil
+}
+
+// recordDeadline reads a replay guard record; one that cannot be read (torn by a crash) is
+// kept for a whole window from now, the longest any request stays valid.
+func recordDeadline(r jwtstore.Record, now time.Time) int64 {
+	d, err := strconv.ParseInt(strings.TrimSpace(string(r.Data)), 10, 64)
+	if err != nil {
+		return now.Add(DeleteWindow).Unix()
+	}
+	return d
+}
+
+// pruneDeleteRecords removes the replay guard records of requests that expired: a replay of
+// them is refused as expired anyway.
+func (s *Server) pruneDeleteRecords(now time.Time) {
+	recs, err := s.durable.Records(deletesArea)
+	if err != nil {
+		s.log.Warn("list used delete requests", "err", err)
+		return
+	}
+	for _, r := range recs {
+		if recordDeadline(r, now) < now.Unix() {
+			s.removeRecord(r.Area, r.Name)
+		}
+	}
+}
+
+func (s *Server) removeRecord(area, name string) {
+	if s.store.ReadOnly() {
+		return
+	}
+	if err := s.durable.RemoveRecord(area, name); err != nil {
+		s.log.Warn("remove record", "area", area, "name", name, "err", err)
+	}
+}
+
+// outboxEntries reads the outbox: accounts whose change is not known to be announced, and
+// delete requests not yet forwarded (by replay key).
+func (s *Server) outboxEntries() (accounts []string, deletes map[string]string, err error) {
+	recs, err := s.durable.Records(outboxArea)
+	if err != nil {
+		return nil, nil, fmt.Errorf("read outbox: %w", err)
+	}
+	deletes = map[string]string{}
+	for _, r := range recs {
+		if key, ok := strings.CutPrefix(r.Name, outboxDeleteP); ok {
+			deletes[key] = string(r.Data)
+			continue
+		}
+		if !nkeys.IsValidPublicAccountKey(r.Name) {
+			s.log.Warn("outbox entry is not an account key; ignored", "name", r.Name)
+			continue
+		}
+		accounts = append(accounts, r.Name)
+	}
+	return accounts, deletes, nil
+}
