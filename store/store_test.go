@@ -19,13 +19,13 @@ import (
 
 // fixture is an operator store with the keys that signed it.
 type fixture struct {
-	t   *testing.T
+	t   testing.TB
 	s   *store.Store
 	okp nkeys.KeyPair
 	akp map[string]nkeys.KeyPair
 }
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	okp, _ := nkeys.CreateOperator()
 	opub, _ := okp.PublicKey()
