@@ -43,8 +43,8 @@ type HTTPConfig struct {
 	// Host to listen on; default 127.0.0.1.
 	Host string
 	// Port to listen on; 0 or -1 picks a free port.
-	Port         int
-	TLS          TLSConfig
+	Port int
+	TLS  TLSConfig
 	// ReadTimeout bounds reading a whole request, body included (default DefaultReadTimeout).
 	ReadTimeout time.Duration
 	// WriteTimeout bounds writing a response; 0 = none (a pack of a large store takes time).
