@@ -4,6 +4,7 @@ package clitest
 
 import (
 	"bytes"
+	"context"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -50,7 +51,11 @@ type Result struct {
 }
 
 // Run executes signet with args.
-func (e *Env) Run(args ...string) Result {
+func (e *Env) Run(args ...string) Result { return e.RunContext(context.Background(), args...) }
+
+// RunContext executes signet with args under ctx: a command that runs until interrupted (tool
+// sub, tool reply) stops when ctx ends, so a test can run it beside other commands.
+func (e *Env) RunContext(ctx context.Context, args ...string) Result {
 	var out, errOut bytes.Buffer
 	f := cmdutil.NewFactory(strings.NewReader(""), &out, &errOut, false)
 	f.Getenv = func(k string) string { return e.Vars[k] }
@@ -70,7 +75,7 @@ func (e *Env) Run(args ...string) Result {
 	}
 	root := e.Root(f)
 	root.SetArgs(args)
-	err := root.Execute()
+	err := root.ExecuteContext(ctx)
 	return Result{Out: out.String(), Err: errOut.String(), Error: err}
 }
 
