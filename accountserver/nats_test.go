@@ -104,10 +104,8 @@ func TestURLResolver(t *testing.T) {
 	ac := jwt.NewAccountClaims(pub)
 	ac.Name = "A"
 	ac.Limits.Payload = 1000
-	lowered, err := ac.Encode(op.KP)
-	if err != nil {
-		t.Fatal(err)
-	}
+	// Each version of an account has its own second (a same-second one is refused).
+	lowered := encodeWithIAT(t, ac, op.KP, time.Now().Unix()+1)
 	mustPost(t, s, pub, lowered)
 	// The update reaches the server asynchronously: publish until the server drops us.
 	waitFor(t, 10*time.Second, "the server to drop a connection publishing over the lowered max payload", func() bool {
@@ -134,10 +132,7 @@ func TestURLResolver(t *testing.T) {
 	_ = victim
 	upub := func() string { c, _ := jwt.DecodeUserClaims(ujwt); return c.Subject }()
 	ac.Revoke(upub)
-	revoked, err := ac.Encode(op.KP)
-	if err != nil {
-		t.Fatal(err)
-	}
+	revoked := encodeWithIAT(t, ac, op.KP, time.Now().Unix()+2)
 	mustPost(t, s, pub, revoked)
 	select {
 	case <-closed:
