@@ -22,6 +22,9 @@ type AccountLimitOptions struct {
 
 	WildcardExports *bool // --wildcard-exports
 	DisallowBearer  *bool // --disallow-bearer
+	// HostClusterTraffic is nsc's hidden --host-cluster-traffic: route the account's JetStream
+	// cluster traffic through the account (jwt.ClusterTrafficOwner) instead of the system account.
+	HostClusterTraffic *bool
 
 	JSEnable  *int // --js-enable <tier>: enable JetStream (unlimited storage) for a tier, 0 = global
 	JSDisable bool // --js-disable: delete every JetStream limit
@@ -72,7 +75,7 @@ func (o *AccountLimitOptions) HasJetStreamChanges() bool {
 
 // HasChanges reports whether any option is set.
 func (o *AccountLimitOptions) HasChanges() bool {
-	return o.HasJetStreamChanges() || o.WildcardExports != nil || o.DisallowBearer != nil ||
+	return o.HasJetStreamChanges() || o.WildcardExports != nil || o.DisallowBearer != nil || o.HostClusterTraffic != nil ||
 		o.Conns != "" || o.LeafConns != "" || o.Data != "" || o.Exports != "" ||
 		o.Imports != "" || o.Payload != "" || o.Subscriptions != ""
 }
@@ -210,6 +213,15 @@ func (o *AccountLimitOptions) Apply(ac *jwt.AccountClaims) ([]string, error) {
 	if o.DisallowBearer != nil {
 		ac.Limits.DisallowBearer = *o.DisallowBearer
 		changes = append(changes, fmt.Sprintf("changed disallow bearer to %t", *o.DisallowBearer))
+	}
+	if o.HostClusterTraffic != nil {
+		if *o.HostClusterTraffic {
+			ac.ClusterTraffic = jwt.ClusterTrafficOwner
+			changes = append(changes, "enabled routing of JetStream cluster traffic through this account")
+		} else {
+			ac.ClusterTraffic = ""
+			changes = append(changes, "disabled routing of JetStream cluster traffic through this account")
+		}
 	}
 	return append(changes, o.applyJS(ac, jsParsed)...), nil
 }

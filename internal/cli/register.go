@@ -4,6 +4,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/signet-dev/signet/internal/cli/cmdutil"
+	"github.com/signet-dev/signet/internal/cli/compat"
 	"github.com/signet-dev/signet/internal/cli/dev"
 	"github.com/signet-dev/signet/internal/cli/entity"
 	"github.com/signet-dev/signet/internal/cli/expirations"
@@ -48,4 +49,6 @@ func registerCommands(f *cmdutil.Factory, root *cobra.Command, verbs map[string]
 	fileimport.Register(f, root)
 	dev.Register(f, root, verbs)
 	version.Register(f, root)
+	// Last: nsc's commands that signet leaves out go under the groups made above.
+	compat.Register(f, root)
 }

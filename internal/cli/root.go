@@ -15,6 +15,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/signet-dev/signet/internal/cli/cmdutil"
+	"github.com/signet-dev/signet/internal/cli/compat"
 	"github.com/signet-dev/signet/redact"
 )
 
@@ -34,6 +35,10 @@ func NewRootCmd(f *cmdutil.Factory) *cobra.Command {
 	pf.StringVar(&f.DirOpts.DataDir, "data-dir", "", "folder of the operator stores (default $XDG_DATA_HOME/nats/nsc/stores)")
 	pf.StringVar(&f.DirOpts.KeystoreDir, "keystore-dir", "", "folder of the keystore (default $XDG_DATA_HOME/nats/nsc/keys)")
 	pf.StringVarP(&f.DirOpts.AllDirs, "all-dirs", "H", "", "one folder for nsc.json, the operator stores and the keystore (keys/, creds/), as nsc lays them out")
+	compat.AddRootFlags(root)
+	root.PersistentPreRunE = func(cmd *cobra.Command, args []string) error {
+		return compat.CheckRootFlags(f, root, cmd)
+	}
 
 	verbs := map[string]*cobra.Command{}
 	for _, v := range []struct{ name, short string }{
@@ -46,6 +51,9 @@ func NewRootCmd(f *cmdutil.Factory) *cobra.Command {
 		{"select", "Select the current operator or account"},
 	} {
 		c := &cobra.Command{Use: v.name, Short: v.short, Args: cobra.NoArgs}
+		if v.name == "add" {
+			c.Aliases = []string{"create"} // nsc's alias
+		}
 		verbs[v.name] = c
 		root.AddCommand(c)
 	}

@@ -5,17 +5,20 @@ import (
 	"fmt"
 
 	"github.com/nats-io/jwt/v2"
+	"github.com/nats-io/nkeys"
 	"github.com/spf13/cobra"
 
 	"github.com/signet-dev/signet/authz"
 	"github.com/signet-dev/signet/internal/cli/cmdutil"
 	"github.com/signet-dev/signet/internal/cli/flags"
+	"github.com/signet-dev/signet/keystore"
 )
 
 // AccountOptions are the inputs of `add account` and `edit account`.
 type AccountOptions struct {
 	Name        string
 	Signer      string
+	PublicKey   string // add account --public-key/-k: the account's key instead of a new one
 	Common      CommonOptions
 	Limits      authz.AccountLimitOptions
 	Description string
@@ -98,6 +101,18 @@ func (o *AccountOptions) addFlags(cmd *cobra.Command) {
 	}
 }
 
+// givenKey resolves --public-key: nil when it is not given.
+func givenKey(ks keystore.KeyStore, v string) (nkeys.KeyPair, error) {
+	if v == "" {
+		return nil, nil
+	}
+	kp, err := ks.ResolveKey(v)
+	if err != nil {
+		return nil, fmt.Errorf("--public-key: %w", err)
+	}
+	return kp, nil
+}
+
 // nameCmd builds a command whose optional argument is the entity name (also settable by flag).
 func nameCmd(use, short string, name *string, run func() error) *cobra.Command {
 	return &cobra.Command{
@@ -118,6 +133,7 @@ func NewCmdAddAccount(f *cmdutil.Factory) *cobra.Command {
 	o := &AccountOptions{}
 	cmd := nameCmd("account [NAME]", "Add an account signed by the operator", &o.Name, func() error { return RunAddAccount(f, o) })
 	o.addFlags(cmd)
+	cmd.Flags().StringVarP(&o.PublicKey, "public-key", "k", "", "the account's key instead of a new one: public key, seed or seed file (not stored)")
 	return cmd
 }
 
@@ -141,7 +157,11 @@ func RunAddAccount(f *cmdutil.Factory, o *AccountOptions) error {
 	defer unlock()
 	var msgs []string
 	var keys []pendingKey
-	_, err = CreateAccount(f, s, ks, o.Name, o.Signer, func(ac *jwt.AccountClaims) error {
+	given, err := givenKey(ks, o.PublicKey)
+	if err != nil {
+		return err
+	}
+	_, err = createAccount(f, s, ks, o.Name, o.Signer, given, func(ac *jwt.AccountClaims) error {
 		m, k, err := o.apply(f, ac)
 		msgs, keys = m, k
 		return err
@@ -204,11 +224,12 @@ func (o *AccountOptions) apply(f *cmdutil.Factory, ac *jwt.AccountClaims) ([]str
 
 // UserOptions are the inputs of `add user` and `edit user`.
 type UserOptions struct {
-	Name    string
-	Account string
-	Signer  string
-	Common  CommonOptions
-	Perms   authz.UserPermOptions
+	Name      string
+	Account   string
+	Signer    string
+	PublicKey string // add user --public-key/-k: the user's key instead of a new one
+	Common    CommonOptions
+	Perms     authz.UserPermOptions
 }
 
 func (o *UserOptions) addFlags(cmd *cobra.Command) {
@@ -225,6 +246,7 @@ func NewCmdAddUser(f *cmdutil.Factory) *cobra.Command {
 	o := &UserOptions{}
 	cmd := nameCmd("user [NAME]", "Add a user signed by the account (or one of its signing keys with -K)", &o.Name, func() error { return RunAddUser(f, o) })
 	o.addFlags(cmd)
+	cmd.Flags().StringVarP(&o.PublicKey, "public-key", "k", "", "the user's key instead of a new one: public key, seed or seed file (not stored; creds only when the keystore holds its seed)")
 	return cmd
 }
 
@@ -244,7 +266,11 @@ func RunAddUser(f *cmdutil.Factory, o *UserOptions) error {
 	}
 	defer unlock()
 	var msgs []string
-	_, err = CreateUser(f, s, ks, account, o.Name, o.Signer, func(uc *jwt.UserClaims) error {
+	given, err := givenKey(ks, o.PublicKey)
+	if err != nil {
+		return err
+	}
+	_, err = createUser(f, s, ks, account, o.Name, o.Signer, given, func(uc *jwt.UserClaims) error {
 		if err := o.Common.ApplyGeneric(&uc.GenericFields, &uc.ClaimsData, f.Now()); err != nil {
 			return err
 		}

@@ -46,7 +46,7 @@ func NewCmdAddOperator(f *cmdutil.Factory, runF func(*AddOperatorOptions) error)
 	}
 	fs := cmd.Flags()
 	fs.StringVarP(&o.Name, "name", "n", "", "operator name")
-	fs.BoolVar(&o.Sys, "sys", false, "also create a system account SYS with a user sys")
+	fs.BoolVarP(&o.Sys, "sys", "s", false, "also create a system account SYS with a user sys")
 	fs.BoolVar(&o.GenerateSK, "generate-signing-key", false, "also generate a signing key")
 	fs.StringVarP(&o.Signer, "private-key", "K", "", "the operator's key (seed or seed file) instead of a new one")
 	o.Common.AddFlags(fs)
@@ -221,6 +221,12 @@ func SaveOperatorClaims(s *store.Store, ks keystore.KeyStore, oc *jwt.OperatorCl
 // key chosen by signer), stores both, and returns the key pair. The caller holds the lock.
 // mutate, if set, edits the claims before signing.
 func CreateAccount(f *cmdutil.Factory, s *store.Store, ks keystore.KeyStore, name, signer string, mutate func(*jwt.AccountClaims) error) (nkeys.KeyPair, error) {
+	return createAccount(f, s, ks, name, signer, nil, mutate)
+}
+
+// createAccount is CreateAccount; given, when set, is the account's key (nsc's --public-key): it
+// is not stored, and only its public key is needed.
+func createAccount(f *cmdutil.Factory, s *store.Store, ks keystore.KeyStore, name, signer string, given nkeys.KeyPair, mutate func(*jwt.AccountClaims) error) (nkeys.KeyPair, error) {
 	if err := store.ValidateName(name); err != nil {
 		return nil, fmt.Errorf("account name: %w", err)
 	}
@@ -231,11 +237,16 @@ func CreateAccount(f *cmdutil.Factory, s *store.Store, ks keystore.KeyStore, nam
 	if err != nil {
 		return nil, err
 	}
-	akp, err := nkeys.CreateAccount()
-	if err != nil {
-		return nil, fmt.Errorf("create account key: %w", err)
+	akp := given
+	if akp == nil {
+		if akp, err = nkeys.CreateAccount(); err != nil {
+			return nil, fmt.Errorf("create account key: %w", err)
+		}
 	}
 	apub, _ := akp.PublicKey()
+	if !nkeys.IsValidPublicAccountKey(apub) {
+		return nil, fmt.Errorf("--public-key: %s is not an account key", apub)
+	}
 	ac := jwt.NewAccountClaims(apub)
 	ac.Name = name
 	if mutate != nil {
@@ -243,17 +254,25 @@ func CreateAccount(f *cmdutil.Factory, s *store.Store, ks keystore.KeyStore, nam
 			return nil, err
 		}
 	}
-	token, err := ops.SignAccount(s, ks, oc, ac, akp, signer)
+	selfKP := akp // a managed operator's account is self-signed, with a seed only
+	if _, err := akp.Seed(); err != nil {
+		selfKP = nil
+	}
+	token, err := ops.SignAccount(s, ks, oc, ac, selfKP, signer)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := ks.Store(akp); err != nil {
-		return nil, err
+	if given == nil {
+		if _, err := ks.Store(akp); err != nil {
+			return nil, err
+		}
 	}
 	if err := s.SaveAccount(name, token); err != nil {
 		return nil, err
 	}
-	f.IO.OK("generated and stored account key %q", apub)
+	if given == nil {
+		f.IO.OK("generated and stored account key %q", apub)
+	}
 	f.IO.OK("added account %q", name)
 	return akp, nil
 }
@@ -262,6 +281,12 @@ func CreateAccount(f *cmdutil.Factory, s *store.Store, ks keystore.KeyStore, nam
 // signer; a scoped key makes the user scoped), stores the key, JWT and creds. The caller holds
 // the lock.
 func CreateUser(f *cmdutil.Factory, s *store.Store, ks keystore.KeyStore, account, name, signer string, mutate func(*jwt.UserClaims) error) (nkeys.KeyPair, error) {
+	return createUser(f, s, ks, account, name, signer, nil, mutate)
+}
+
+// createUser is CreateUser; given, when set, is the user's key (nsc's --public-key): it is not
+// stored, and the creds file is written only when the keystore holds its seed.
+func createUser(f *cmdutil.Factory, s *store.Store, ks keystore.KeyStore, account, name, signer string, given nkeys.KeyPair, mutate func(*jwt.UserClaims) error) (nkeys.KeyPair, error) {
 	if err := store.ValidateName(name); err != nil {
 		return nil, fmt.Errorf("user name: %w", err)
 	}
@@ -276,11 +301,16 @@ func CreateUser(f *cmdutil.Factory, s *store.Store, ks keystore.KeyStore, accoun
 	if err != nil {
 		return nil, err
 	}
-	ukp, err := nkeys.CreateUser()
-	if err != nil {
-		return nil, fmt.Errorf("create user key: %w", err)
+	ukp := given
+	if ukp == nil {
+		if ukp, err = nkeys.CreateUser(); err != nil {
+			return nil, fmt.Errorf("create user key: %w", err)
+		}
 	}
 	upub, _ := ukp.PublicKey()
+	if !nkeys.IsValidPublicUserKey(upub) {
+		return nil, fmt.Errorf("--public-key: %s is not a user key", upub)
+	}
 	uc := jwt.NewUserClaims(upub)
 	uc.Name = name
 	if mutate != nil {
@@ -292,19 +322,30 @@ func CreateUser(f *cmdutil.Factory, s *store.Store, ks keystore.KeyStore, accoun
 	if err != nil {
 		return nil, err
 	}
-	if _, err := ks.Store(ukp); err != nil {
-		return nil, err
+	var seed []byte
+	if given == nil {
+		if _, err := ks.Store(ukp); err != nil {
+			return nil, err
+		}
+		seed, _ = ukp.Seed()
+	} else if kp, err := ks.Get(upub); err == nil {
+		seed, _ = kp.Seed()
 	}
-	seed, _ := ukp.Seed()
 	if err := s.SaveUser(account, name, token); err != nil {
 		return nil, err
 	}
-	credsPath, err := ks.WriteCreds(s.Name(), account, name, token, seed)
-	if err != nil {
-		return nil, err
+	if given == nil {
+		f.IO.OK("generated and stored user key %q", upub)
 	}
-	f.IO.OK("generated and stored user key %q", upub)
-	f.IO.OK("generated user creds file %q", credsPath)
+	if seed != nil {
+		credsPath, err := ks.WriteCreds(s.Name(), account, name, token, seed)
+		if err != nil {
+			return nil, err
+		}
+		f.IO.OK("generated user creds file %q", credsPath)
+	} else {
+		f.IO.OK("skipped generating creds file - the keystore does not hold the user's seed")
+	}
 	f.IO.OK("added user %q to account %q", name, account)
 	return ukp, nil
 }

@@ -1,6 +1,7 @@
 package entity
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -76,14 +77,15 @@ func (o *CommonOptions) ApplyGeneric(g *jwt.GenericFields, cd *jwt.ClaimsData, n
 
 // OperatorEditOptions are the operator-only flags shared by add and edit.
 type OperatorEditOptions struct {
-	SigningKeys   []string
-	RmSigningKeys []string
-	ServiceURLs   []string
-	RmServiceURLs []string
-	AccountServer string
-	SystemAccount string
-	RequireSK     bool
-	NoRequireSK   bool
+	SigningKeys     []string
+	RmSigningKeys   []string
+	ServiceURLs     []string
+	RmServiceURLs   []string
+	AccountServer   string
+	RmAccountServer bool // edit operator --rm-account-jwt-server-url
+	SystemAccount   string
+	RequireSK       bool
+	NoRequireSK     bool
 }
 
 // AddFlags binds the operator flags. On `edit operator` -n and -u are the service and account
@@ -171,6 +173,13 @@ func (o *OperatorEditOptions) Apply(ks keystore.KeyStore, oc *jwt.OperatorClaims
 	for _, u := range o.RmServiceURLs {
 		oc.OperatorServiceURLs = slices.DeleteFunc(oc.OperatorServiceURLs, func(x string) bool { return x == u })
 		msgs = append(msgs, fmt.Sprintf("removed service url %q", u))
+	}
+	if o.RmAccountServer && o.AccountServer != "" {
+		return nil, nil, errors.New("--rm-account-jwt-server-url and --account-jwt-server-url are exclusive: choose one")
+	}
+	if o.RmAccountServer {
+		oc.AccountServerURL = ""
+		msgs = append(msgs, "removed account server url")
 	}
 	if o.AccountServer != "" {
 		oc.AccountServerURL = o.AccountServer

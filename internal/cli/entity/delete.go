@@ -99,65 +99,96 @@ func RunDeleteUser(f *cmdutil.Factory, o *DeleteUserOptions) error {
 	return nil
 }
 
+// DeleteAccountOptions are the inputs of `delete account`.
+type DeleteAccountOptions struct {
+	Name    string
+	RmNKey  bool // -D: the account's and its users' keys (and, in signet, their creds too)
+	RmCreds bool // -C: the users' creds files
+	Force   bool // -F: a managed operator's account
+	// Revoke is nsc's -R (default true): nsc revokes the users in the expired account JWT it
+	// pushes to a managed operator's server. signet pushes nothing on delete, so it is accepted
+	// and changes nothing.
+	Revoke bool
+}
+
 // NewCmdDeleteAccount builds `delete account`.
 func NewCmdDeleteAccount(f *cmdutil.Factory) *cobra.Command {
-	var rmKeys bool
+	o := &DeleteAccountOptions{}
 	cmd := &cobra.Command{
 		Use:   "account NAME",
 		Short: "Delete an account and its users from the store",
-		Args:  cobra.ExactArgs(1),
+		Args:  cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			s, err := f.Operator("")
-			if err != nil {
-				return err
+			if len(args) == 1 {
+				o.Name = args[0]
 			}
-			name, err := s.FindAccount(args[0])
-			if err != nil {
-				return err
-			}
-			ks, err := f.KeyStore()
-			if err != nil {
-				return err
-			}
-			unlock, err := s.Lock()
-			if err != nil {
-				return err
-			}
-			defer unlock()
-			var pubs []string
-			if rmKeys {
-				ac, _, err := s.Account(name)
-				if err != nil {
-					return err
-				}
-				pubs = append(pubs, ac.Subject)
-				users, err := s.ListUsers(name)
-				if err != nil {
-					return err
-				}
-				for _, u := range users {
-					pubs = append(pubs, u.PublicKey)
-				}
-			}
-			if err := s.DeleteAccount(name); err != nil {
-				return err
-			}
-			for _, p := range pubs {
-				if err := ks.Remove(p); err != nil {
-					return err
-				}
-			}
-			if rmKeys {
-				if err := os.RemoveAll(ks.AccountCredsDir(s.Name(), name)); err != nil {
-					return fmt.Errorf("remove creds of account %q: %w", name, err)
-				}
-			}
-			f.IO.OK("deleted account %q", name)
-			return nil
+			return RunDeleteAccount(f, o)
 		},
 	}
-	cmd.Flags().BoolVarP(&rmKeys, "rm-nkey", "D", false, "also delete the account's and its users' keys and creds")
+	fs := cmd.Flags()
+	fs.StringVarP(&o.Name, "name", "n", "", "account name or public key (or the argument)")
+	fs.BoolVarP(&o.RmNKey, "rm-nkey", "D", false, "also delete the account's and its users' keys and creds")
+	fs.BoolVarP(&o.RmCreds, "rm-creds", "C", false, "also delete the users' creds files")
+	fs.BoolVarP(&o.Force, "force", "F", false, "delete an account of a managed operator (its account server keeps it)")
+	fs.BoolVarP(&o.Revoke, "revoke", "R", true, "nsc's: revoke the users in the expired JWT it pushes; signet pushes nothing on delete, so this changes nothing")
 	return cmd
+}
+
+// RunDeleteAccount deletes an account, its users and, when asked, their keys and creds.
+func RunDeleteAccount(f *cmdutil.Factory, o *DeleteAccountOptions) error {
+	if o.Name == "" {
+		return errors.New("account name is required: signet delete account NAME")
+	}
+	s, err := f.Operator("")
+	if err != nil {
+		return err
+	}
+	name, err := s.FindAccount(o.Name)
+	if err != nil {
+		return err
+	}
+	if s.Info.Managed && !o.Force {
+		return fmt.Errorf("operator %q is managed: its account server keeps account %q (it may take the account's JWT or keys to cancel a service): pass --force to delete it from the store", s.Name(), name)
+	}
+	ks, err := f.KeyStore()
+	if err != nil {
+		return err
+	}
+	unlock, err := s.Lock()
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	var pubs []string
+	if o.RmNKey {
+		ac, _, err := s.Account(name)
+		if err != nil {
+			return err
+		}
+		pubs = append(pubs, ac.Subject)
+		users, err := s.ListUsers(name)
+		if err != nil {
+			return err
+		}
+		for _, u := range users {
+			pubs = append(pubs, u.PublicKey)
+		}
+	}
+	if err := s.DeleteAccount(name); err != nil {
+		return err
+	}
+	for _, p := range pubs {
+		if err := ks.Remove(p); err != nil {
+			return err
+		}
+	}
+	if o.RmNKey || o.RmCreds {
+		if err := os.RemoveAll(ks.AccountCredsDir(s.Name(), name)); err != nil {
+			return fmt.Errorf("remove creds of account %q: %w", name, err)
+		}
+	}
+	f.IO.OK("deleted account %q", name)
+	return nil
 }
 
 // NewCmdDeleteOperator builds `delete operator`.

@@ -103,6 +103,7 @@ func NewCmdEditOperator(f *cmdutil.Factory) *cobra.Command {
 	fs.StringSliceVar(&o.Operator.RmSigningKeys, "rm-sk", nil, "remove a signing key")
 	fs.StringSliceVar(&o.Operator.RmServiceURLs, "rm-service-url", nil, "remove an operator service URL")
 	fs.StringVar(&o.Operator.SystemAccount, "system-account", "", "set the system account (name or public key)")
+	fs.BoolVar(&o.Operator.RmAccountServer, "rm-account-jwt-server-url", false, "clear the account server URL")
 	fs.BoolVar(&o.Operator.NoRequireSK, "no-require-signing-keys", false, "allow the operator identity key to sign accounts again")
 	fs.StringVarP(&o.Signer, "private-key", "K", "", "operator identity key that signs the operator JWT, when the keystore lacks it: seed or seed file")
 	fs.BoolVar(&o.AutoPush, "auto-push", false, "push every saved account to the operator's account server by itself (signet only; --auto-push=false turns it off)")

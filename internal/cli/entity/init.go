@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/signet-dev/signet/internal/cli/cmdutil"
+	"github.com/signet-dev/signet/internal/cli/compat"
 )
 
 // InitOptions are the inputs of `init`.
@@ -17,6 +18,8 @@ type InitOptions struct {
 	ImportOperator func(f *cmdutil.Factory, source, name string) error
 	URL            string
 	WellKnown      string
+	// Dir is nsc's --dir: the stores folder to create the operator in (and to record in nsc.json).
+	Dir string
 }
 
 // NewCmdInit builds `init`: an operator with a system account, an account and a user in one go.
@@ -26,12 +29,19 @@ func NewCmdInit(f *cmdutil.Factory, importOperator func(f *cmdutil.Factory, sour
 		Use:   "init",
 		Short: "Create an operator, a system account and user, and an account and user named after it",
 		Args:  cobra.NoArgs,
-		RunE:  func(cmd *cobra.Command, args []string) error { return RunInit(f, o) },
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if o.Dir != "" {
+				f.DirOpts.DataDir = o.Dir
+			}
+			return RunInit(f, o)
+		},
 	}
 	fs := cmd.Flags()
 	fs.StringVarP(&o.Name, "name", "n", "", "name of the operator (local) or of the account and user (managed)")
 	fs.StringVarP(&o.URL, "url", "u", "", "import a managed operator from this URL or file instead of creating one")
 	fs.StringVarP(&o.WellKnown, "operator", "o", "", "use a well-known or existing operator by name")
+	fs.StringVarP(&o.Dir, "dir", "d", "", "stores folder to create the operator in, recorded in nsc.json (as --data-dir)")
+	compat.AliasFlags(fs, map[string]string{"remote-operator": "operator"}) // nsc's name
 	return cmd
 }
 

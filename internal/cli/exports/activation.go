@@ -9,6 +9,7 @@ import (
 
 	"github.com/signet-dev/signet/authz"
 	"github.com/signet-dev/signet/internal/cli/cmdutil"
+	"github.com/signet-dev/signet/internal/cli/compat"
 	"github.com/signet-dev/signet/ops"
 	"github.com/signet-dev/signet/store"
 )
@@ -45,9 +46,10 @@ to the file given with -o; hand it to the importing side for ` + "`signet add im
 	fs.StringVarP(&o.TargetAccount, "target-account", "t", "", "account allowed to import: public key, or an account name of this operator")
 	fs.StringVarP(&o.Subject, "subject", "s", "", "subject to activate (the export's subject or a narrower one)")
 	fs.BoolVar(&o.Service, "service", false, "activate the service export when a stream export also matches the subject")
-	fs.StringVarP(&o.Output, "output-file", "o", "", "write the token to this file instead of stdout")
+	fs.StringVarP(&o.Output, "output-file", "o", "", "write the token to this file instead of stdout ('--' is stdout, as in nsc)")
 	fs.StringVar(&o.Start, "start", "", "valid from: 0 (now), yyyy-mm-dd, RFC3339, or a duration like 1d")
 	fs.StringVar(&o.Expiry, "expiry", "", "valid until: 0 (never), yyyy-mm-dd, RFC3339, or a duration like 30d")
+	compat.RefuseFlag(f, cmd, "push", "", "signet serve keeps no activation tokens: give the token (-o FILE) to the importing account's owner, who adds it with `signet add import --token FILE`")
 	return cmd
 }
 
@@ -125,7 +127,7 @@ func RunGenerateActivation(f *cmdutil.Factory, o *ActivationOptions) error {
 		return fmt.Errorf("decorate activation: %w", err)
 	}
 	msg := fmt.Sprintf("generated %s activation for account %s to import %q from account %q", e.Type, target.label(), o.Subject, name)
-	if o.Output == "" {
+	if o.Output == "" || o.Output == "--" { // nsc's "--" is stdout
 		// stdout carries the token alone, so that it can be piped or redirected.
 		if _, err := f.IO.Out.Write(decorated); err != nil {
 			return err

@@ -99,7 +99,7 @@ func TestBadInputChangesNothing(t *testing.T) {
 		{"activation foreign key", []string{"generate", "activation", "-a", "A", "-t", "B", "-s", "help", "-K", "B"}, "-K"},
 
 		{"mapping weight over 100", []string{"add", "mapping", "-a", "A", "-f", "x", "-t", "y", "--weight", "101"}, "1 to 100"},
-		{"mapping weight zero", []string{"add", "mapping", "-a", "A", "-f", "x", "-t", "y", "--weight", "0"}, "1 to 100"},
+		{"mapping weight negative", []string{"add", "mapping", "-a", "A", "-f", "x", "-t", "y", "--weight", "-1"}, "1 to 100"},
 		{"mapping total over 100", []string{"add", "mapping", "-a", "A", "-f", "m", "-t", "m.two", "--weight", "40"}, "would total 110%"},
 		{"mapping bad to", []string{"add", "mapping", "-a", "A", "-f", "x", "-t", "y..z"}, "--to"},
 		{"mapping bad function", []string{"add", "mapping", "-a", "A", "-f", "x.*", "-t", "y.{{nope(1)}}"}, "mapping \"x.*\" to"},

@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/signet-dev/signet/internal/cli/cmdutil"
+	"github.com/signet-dev/signet/internal/cli/compat"
 	"github.com/signet-dev/signet/store"
 )
 
@@ -44,7 +45,7 @@ type ExportOptions struct {
 
 func (o *ExportOptions) addFieldFlags(fs *pflag.FlagSet) {
 	fs.StringVarP(&o.Name, "name", "n", "", "export name (default the subject)")
-	fs.BoolVar(&o.Private, "private", false, "require an activation token to import (--private=false makes it public)")
+	fs.BoolVarP(&o.Private, "private", "p", false, "require an activation token to import (--private=false makes it public)")
 	fs.StringVar(&o.ResponseType, "response-type", "", "service response type: Singleton, Stream or Chunked")
 	fs.DurationVar(&o.ResponseThreshold, "response-threshold", 0, "service: how long the server waits for a response (e.g. 5s)")
 	fs.StringVar(&o.Latency, "latency", "", "service: subject where the server publishes latency measurements")
@@ -80,7 +81,7 @@ func NewCmdAddExport(f *cmdutil.Factory) *cobra.Command {
 	fs := cmd.Flags()
 	o.addFlags(fs, "account that exports")
 	fs.StringVarP(&o.Subject, "subject", "s", "", "subject to export (wildcards allowed)")
-	fs.BoolVar(&o.Service, "service", false, "export a service (requests and replies) instead of a stream")
+	fs.BoolVarP(&o.Service, "service", "r", false, "export a service (requests and replies) instead of a stream")
 	o.addFieldFlags(fs)
 	return cmd
 }
@@ -127,13 +128,15 @@ func NewCmdEditExport(f *cmdutil.Factory) *cobra.Command {
 	fs.StringVarP(&o.Subject, "subject", "s", "", "subject of the export to edit")
 	fs.StringVar(&o.Kind, "kind", "", "service or stream, when a service and a stream export share the subject")
 	fs.BoolVar(&o.RmLatency, "rm-latency", false, "stop latency tracking")
+	fs.BoolVarP(&o.Service, "service", "r", false, "change the export's type: --service makes it a service, --service=false a stream (this breaks importers)")
 	o.addFieldFlags(fs)
+	compat.AliasFlags(fs, map[string]string{"rm-latency-sampling": "rm-latency"})
 	return cmd
 }
 
 // fieldFlags are the flags that change an export's fields.
 func fieldFlags() []string {
-	return []string{"name", "private", "response-type", "response-threshold", "latency", "sampling",
+	return []string{"service", "name", "private", "response-type", "response-threshold", "latency", "sampling",
 		"rm-latency", "account-token-position", "advertise", "allow-trace", "description", "info-url"}
 }
 
@@ -155,6 +158,11 @@ func RunEditExport(f *cmdutil.Factory, o *ExportOptions) error {
 			return nil, err
 		}
 		e := ac.Exports[i]
+		if o.Set["service"] {
+			if m := changeKind(e, kindOf(o.Service)); m != "" {
+				f.IO.Warn("%s", m)
+			}
+		}
 		if err := o.apply(e); err != nil {
 			return nil, err
 		}
@@ -221,6 +229,21 @@ func findExport(account string, ac *jwt.AccountClaims, subject string, kind jwt.
 		return 0, fmt.Errorf("account %q has no export with subject %q (it exports %s)", account, subject, strings.Join(have, ", "))
 	}
 	return 0, fmt.Errorf("account %q has a service and a stream export with subject %q: choose one with --kind service or --kind stream", account, subject)
+}
+
+// changeKind makes e a service or a stream export, as nsc's edit export --service does, dropping
+// what only a service has when it becomes a stream; it returns the warning to print, if any.
+func changeKind(e *jwt.Export, kind jwt.ExportType) string {
+	if e.Type == kind {
+		return ""
+	}
+	e.Type = kind
+	if kind == jwt.Service {
+		e.ResponseType = jwt.ResponseTypeSingleton
+	} else {
+		e.ResponseType, e.ResponseThreshold, e.Latency, e.AllowTrace = "", 0, nil, false
+	}
+	return fmt.Sprintf("changed export type of %q to %s - this will break importers", e.Subject, kind)
 }
 
 func visibility(e *jwt.Export) string {

@@ -44,7 +44,7 @@ func NewCmdAddMapping(f *cmdutil.Factory) *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error { return RunAddMapping(f, o) },
 	}
 	o.addFlags(cmd, "subject the messages are delivered on (may use mapping functions)")
-	cmd.Flags().IntVarP(&o.Weight, "weight", "w", 100, "percentage of the messages sent to --to (1-100)")
+	cmd.Flags().IntVarP(&o.Weight, "weight", "w", 100, "percentage of the messages sent to --to (1-100; 0, nsc's default, means 100)")
 	return cmd
 }
 
@@ -58,6 +58,9 @@ func RunAddMapping(f *cmdutil.Factory, o *MappingOptions) error {
 	}
 	if err := server.ValidateMapping(o.From, o.To); err != nil {
 		return fmt.Errorf("mapping %q to %q: %w", o.From, o.To, err)
+	}
+	if o.Weight == 0 {
+		o.Weight = 100 // nsc's default value, which jwt/v2 reads as 100
 	}
 	if o.Weight < 1 || o.Weight > 100 {
 		return fmt.Errorf("--weight %d: must be a percentage from 1 to 100", o.Weight)

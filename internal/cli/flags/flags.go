@@ -9,6 +9,7 @@ import (
 	"strconv"
 
 	"github.com/signet-dev/signet/authz"
+	"github.com/signet-dev/signet/internal/cli/compat"
 	"github.com/spf13/pflag"
 )
 
@@ -100,8 +101,7 @@ func addPermFlags(fs *pflag.FlagSet, o *authz.UserPermOptions, typeName string) 
 	f.NoOptDefVal = "1"
 	f = fs.VarPF(countValue{&o.AllowPubResponse, &o.AllowPubResponseSet}, "max-responses", "",
 		fmt.Sprintf("%s to limit how often a client can publish to reply subjects [with an optional count] (global)", typeName))
-	f.Hidden = true
-	f.Deprecated = "use --allow-pub-response or --allow-pub-response=n"
+	compat.MarkRenamed(f, "--allow-pub-response or --allow-pub-response=n")
 
 	list := func(p *[]string, name, what string) {
 		fs.StringSliceVar(p, name, nil, fmt.Sprintf("add %s %s - comma separated list or option can be specified multiple times", what, typeName))
@@ -184,4 +184,15 @@ func AddAccountLimitFlags(fs *pflag.FlagSet, o *authz.AccountLimitOptions) {
 	size(&o.JSMaxDiskStream, "js-max-disk-stream", "JetStream: set maximum size of a disk stream for the account (-1 is unlimited / 0 disabled) (units: k/m/g/t kib/mib/gib/tib)")
 	boolPtrFlag(fs, &o.JSMaxBytesRequired, "js-max-bytes-required", "JetStream: set whether max stream is required when creating a stream")
 	size(&o.JSMaxAckPending, "js-max-ack-pending", "JetStream: set number of maximum acks that can be pending for a consumer in the account")
+
+	// nsc's names from before the js- prefix, hidden and deprecated there too.
+	for _, old := range []struct {
+		name string
+		p    *string
+	}{{"mem-storage", &o.JSMemStorage}, {"disk-storage", &o.JSDiskStorage}, {"streams", &o.JSStreams}, {"consumer", &o.JSConsumer}} {
+		compat.MarkRenamed(fs.VarPF(sizeValue{old.p}, old.name, "", ""), "--js-"+old.name)
+	}
+	fl := fs.VarPF(boolPtrValue{&o.HostClusterTraffic}, "host-cluster-traffic", "", "route JetStream cluster traffic via the account instead of system")
+	fl.NoOptDefVal = "true"
+	fl.Hidden = true // as in nsc
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/signet-dev/signet/internal/cli/cmdutil"
+	"github.com/signet-dev/signet/internal/cli/compat"
 	"github.com/signet-dev/signet/store"
 )
 
@@ -45,8 +46,10 @@ Both preload only the system account.`,
 	fs.BoolVar(&o.NatsResolver, "nats-resolver", false, "configure the full NATS-based resolver")
 	fs.BoolVar(&o.NatsResolverCache, "nats-resolver-cache", false, "configure the caching NATS-based resolver")
 	fs.StringVar(&o.SysAccount, "sys-account", "", "system account name or public key (default: the operator's system account)")
-	fs.StringVar(&o.ConfigFile, "config-file", "", "write the configuration to this file instead of stdout")
+	fs.StringVar(&o.ConfigFile, "config-file", "", "write the configuration to this file instead of stdout ('--' is stdout, as in nsc)")
 	fs.BoolVarP(&o.Force, "force", "F", false, "overwrite an existing --config-file")
+	compat.RefuseFlag(f, cmd, "nkey", "", "signet writes JWT configurations only (--mem-resolver, --nats-resolver or --nats-resolver-cache)")
+	compat.RefuseValueFlag(f, cmd, "dir", "", "write the --mem-resolver configuration into one file with --config-file FILE")
 	return cmd
 }
 
@@ -62,7 +65,7 @@ func RunConfig(f *cmdutil.Factory, o *ConfigOptions) error {
 		return errors.New("choose exactly one of --mem-resolver, --nats-resolver or --nats-resolver-cache")
 	}
 	var path string
-	if o.ConfigFile != "" {
+	if o.ConfigFile != "" && o.ConfigFile != "--" { // nsc's "--" is stdout
 		p, err := outputPath(f, o.ConfigFile)
 		if err != nil {
 			return err
@@ -183,7 +186,8 @@ func natsResolverConfig(opName, opJWT, sysName, sysPub, sysJWT, typ string) stri
     interval: "2m"
 `)
 	} else {
-		b.WriteString("    # ttl of cached accounts\n    ttl: \"2m\"\n")
+		// nsc's value: an hour before a cached account JWT is looked up again.
+		b.WriteString("    # ttl after which a cached account jwt is dropped and looked up again\n    ttl: \"1h\"\n")
 	}
 	b.WriteString(`    # Timeout for lookup requests in case an account does not exist locally.
     timeout: "1.9s"

@@ -32,7 +32,7 @@ func NewCmdCreds(f *cmdutil.Factory) *cobra.Command {
 	fs := cmd.Flags()
 	fs.StringVarP(&o.Account, "account", "a", "", "account name or public key")
 	fs.StringVarP(&o.User, "name", "n", "", "user name or public key")
-	fs.StringVarP(&o.Out, "output-file", "o", "", "write the creds to this file (mode 0600) instead of stdout")
+	fs.StringVarP(&o.Out, "output-file", "o", "", "write the creds to this file (mode 0600) instead of stdout ('--' is stdout, as in nsc)")
 	return cmd
 }
 
@@ -69,7 +69,7 @@ func RunCreds(f *cmdutil.Factory, o *CredsOptions) error {
 	if err != nil {
 		return fmt.Errorf("format creds of user %q: %w", name, err)
 	}
-	if o.Out == "" {
+	if o.Out == "" || o.Out == "--" { // nsc's "--" is stdout
 		_, err := f.IO.Out.Write(creds)
 		return err
 	}

@@ -15,9 +15,10 @@ import (
 
 // ListOptions are the inputs of the list commands.
 type ListOptions struct {
-	Account string
-	JSON    bool
-	Strict  bool // list users: an unreadable user JWT fails the command
+	Operator string // --operator/-o: list another operator's accounts or users (nsc.json unchanged)
+	Account  string
+	JSON     bool
+	Strict   bool // list users: an unreadable user JWT fails the command
 }
 
 // printNamedKeys prints entities as a table or as [{"name","public_key"}].
@@ -43,12 +44,13 @@ func printNamedKeys(w io.Writer, title string, items []store.NamedKey, asJSON bo
 	return nil
 }
 
-func newListCmd(use, short string, o *ListOptions, run func() error) *cobra.Command {
+func newListCmd(use, alias, short string, o *ListOptions, run func() error) *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   use,
-		Short: short,
-		Args:  cobra.NoArgs,
-		RunE:  func(cmd *cobra.Command, args []string) error { return run() },
+		Use:     use,
+		Aliases: []string{alias}, // nsc's singular: list account, list user, list operator
+		Short:   short,
+		Args:    cobra.NoArgs,
+		RunE:    func(cmd *cobra.Command, args []string) error { return run() },
 	}
 	cmd.Flags().BoolVarP(&o.JSON, "json", "J", false, `print [{"name","public_key"}] as JSON`)
 	return cmd
@@ -57,7 +59,7 @@ func newListCmd(use, short string, o *ListOptions, run func() error) *cobra.Comm
 // NewCmdListOperators builds `list operators`.
 func NewCmdListOperators(f *cmdutil.Factory) *cobra.Command {
 	o := &ListOptions{}
-	return newListCmd("operators", "List the operators", o, func() error { return RunListOperators(f, o) })
+	return newListCmd("operators", "operator", "List the operators", o, func() error { return RunListOperators(f, o) })
 }
 
 // RunListOperators lists the operators of the stores folder.
@@ -86,12 +88,14 @@ func RunListOperators(f *cmdutil.Factory, o *ListOptions) error {
 // NewCmdListAccounts builds `list accounts`.
 func NewCmdListAccounts(f *cmdutil.Factory) *cobra.Command {
 	o := &ListOptions{}
-	return newListCmd("accounts", "List the accounts of the current operator", o, func() error { return RunListAccounts(f, o) })
+	cmd := newListCmd("accounts", "account", "List the accounts of the current operator", o, func() error { return RunListAccounts(f, o) })
+	cmd.Flags().StringVarP(&o.Operator, "operator", "o", "", "operator name (default the current operator)")
+	return cmd
 }
 
 // RunListAccounts lists the accounts of the current operator.
 func RunListAccounts(f *cmdutil.Factory, o *ListOptions) error {
-	s, err := f.Operator("")
+	s, err := f.Operator(o.Operator)
 	if err != nil {
 		return err
 	}
@@ -125,7 +129,8 @@ func listAccounts(s *store.Store) ([]store.NamedKey, error) {
 // NewCmdListUsers builds `list users`.
 func NewCmdListUsers(f *cmdutil.Factory) *cobra.Command {
 	o := &ListOptions{}
-	cmd := newListCmd("users", "List the users of an account", o, func() error { return RunListUsers(f, o) })
+	cmd := newListCmd("users", "user", "List the users of an account", o, func() error { return RunListUsers(f, o) })
+	cmd.Flags().StringVarP(&o.Operator, "operator", "o", "", "operator name (default the current operator)")
 	cmd.Flags().StringVarP(&o.Account, "account", "a", "", "account name or public key")
 	cmd.Flags().BoolVar(&o.Strict, "strict", false, "exit non-zero when a user JWT cannot be read")
 	return cmd
@@ -134,7 +139,7 @@ func NewCmdListUsers(f *cmdutil.Factory) *cobra.Command {
 // RunListUsers lists the users of an account without decoding their JWTs. A user whose JWT
 // cannot be read is named on stderr and left out; it fails the command only with --strict.
 func RunListUsers(f *cmdutil.Factory, o *ListOptions) error {
-	s, err := f.Operator("")
+	s, err := f.Operator(o.Operator)
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,6 @@
 // Package inspect holds signet's read-only commands and the context commands: describe
-// (operator, account, user, jwt), list (operators, accounts, users, keys), env, select and
-// validate. None of them changes a JWT; select only writes nsc.json.
+// (operator, account, user, jwt), list (operators, accounts, users, keys), export keys, env,
+// select and validate. None of them changes a JWT; select only writes nsc.json.
 package inspect
 
 import (
@@ -35,4 +35,7 @@ func Register(f *cmdutil.Factory, root *cobra.Command, verbs map[string]*cobra.C
 		NewCmdSelectAccount(f),
 	)
 	root.AddCommand(NewCmdEnv(f), NewCmdValidate(f))
+	export := &cobra.Command{Use: "export", Short: "Export keys", Args: cobra.NoArgs}
+	export.AddCommand(NewCmdExportKeys(f))
+	root.AddCommand(export)
 }

@@ -3,8 +3,10 @@ package inspect
 import (
 	"errors"
 	"fmt"
+	"os"
 	"runtime"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -14,6 +16,7 @@ import (
 
 	"github.com/signet-dev/signet/authz"
 	"github.com/signet-dev/signet/internal/cli/cmdutil"
+	"github.com/signet-dev/signet/internal/cli/compat"
 	"github.com/signet-dev/signet/store"
 )
 
@@ -34,6 +37,9 @@ type Issue struct {
 
 // Report is the result of validating an operator's chain.
 type Report struct {
+	// File and JWTs are set instead of Operator, Accounts and Users by validate --file.
+	File     string  `json:"file,omitempty"`
+	JWTs     int     `json:"jwts,omitempty"`
 	Operator string  `json:"operator"`
 	Accounts int     `json:"accounts"`
 	Users    int     `json:"users"`
@@ -56,6 +62,9 @@ type ValidateOptions struct {
 	Account string
 	All     bool
 	JSON    bool
+	// File is nsc's --file: JWTs one a line (nsc's pack format "pub|jwt" too), each decoded,
+	// verified and validated on its own, with no store.
+	File string
 }
 
 // NewCmdValidate builds `validate`.
@@ -71,6 +80,8 @@ func NewCmdValidate(f *cmdutil.Factory) *cobra.Command {
 	fs.StringVarP(&o.Account, "account", "a", "", "account name or public key")
 	fs.BoolVarP(&o.All, "all", "A", false, "all accounts (the default when no account is selected)")
 	fs.BoolVar(&o.JSON, "json", false, "print the report as JSON")
+	fs.StringVarP(&o.File, "file", "f", "", "validate the JWTs of this file, one a line (nsc's \"pub|jwt\" too), without a store (exclusive of -a and -A)")
+	compat.AliasFlags(fs, map[string]string{"all-accounts": "all"}) // nsc's name
 	return cmd
 }
 
@@ -78,6 +89,16 @@ func NewCmdValidate(f *cmdutil.Factory) *cobra.Command {
 func RunValidate(f *cmdutil.Factory, o *ValidateOptions) error {
 	if o.All && o.Account != "" {
 		return errors.New("-a/--account and -A/--all are exclusive: choose one")
+	}
+	if o.File != "" {
+		if o.All || o.Account != "" {
+			return errors.New("--file is exclusive of -a/--account and -A/--all: choose one")
+		}
+		rep, err := ValidateFile(o.File)
+		if err != nil {
+			return err
+		}
+		return finishValidate(f, o, rep)
 	}
 	s, err := f.Operator("")
 	if err != nil {
@@ -106,6 +127,11 @@ func RunValidate(f *cmdutil.Factory, o *ValidateOptions) error {
 	if err != nil {
 		return err
 	}
+	return finishValidate(f, o, rep)
+}
+
+// finishValidate prints the report and fails when it has errors.
+func finishValidate(f *cmdutil.Factory, o *ValidateOptions, rep *Report) error {
 	if o.JSON {
 		if err := printJSON(f.IO.Out, rep); err != nil {
 			return err
@@ -114,10 +140,52 @@ func RunValidate(f *cmdutil.Factory, o *ValidateOptions) error {
 		printReport(f, rep)
 	}
 	if n := rep.Blocking(); n > 0 {
-		fmt.Fprintf(f.IO.ErrOut, "Error: validation found %d blocking issue(s) in operator %q: fix them and run `signet validate` again\n", n, rep.Operator)
+		where := fmt.Sprintf("operator %q", rep.Operator)
+		if rep.File != "" {
+			where = fmt.Sprintf("file %q", rep.File)
+		}
+		fmt.Fprintf(f.IO.ErrOut, "Error: validation found %d blocking issue(s) in %s: fix them and run `signet validate` again\n", n, where)
 		return &cmdutil.ExitError{Code: 1}
 	}
 	return nil
+}
+
+// ValidateFile validates the JWTs of a file, one a line: each must decode and verify, and its
+// claims' own validation results are reported (as in nsc, nothing checks who issued it). The
+// report's JWTs counts them.
+func ValidateFile(path string) (*Report, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("--file: %w", err)
+	}
+	rep := &Report{File: path, Issues: []Issue{}}
+	for i, line := range strings.Split(string(data), "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" {
+			continue
+		}
+		if _, tok, ok := strings.Cut(line, "|"); ok { // nsc's pack format
+			line = tok
+		}
+		rep.JWTs++
+		c := &collector{entity: "jwt", name: fmt.Sprintf("line %d", i+1)}
+		claims, err := jwt.Decode(line)
+		if err != nil {
+			c.add(SeverityError, "JWT does not decode or verify: %v", err)
+		} else {
+			cd := claims.Claims()
+			c.entity = string(claims.ClaimType())
+			c.name = cd.Subject
+			if cd.Name != "" {
+				c.name = cd.Name + " (" + cd.Subject + ")"
+			}
+			vr := jwt.CreateValidationResults()
+			claims.Validate(vr)
+			c.results(vr)
+		}
+		rep.Issues = append(rep.Issues, c.issues...)
+	}
+	return rep, nil
 }
 
 func printReport(f *cmdutil.Factory, rep *Report) {
@@ -128,6 +196,10 @@ func printReport(f *cmdutil.Factory, rep *Report) {
 			t.AppendRow(table.Row{i.Entity, i.Name, i.Severity, i.Description})
 		}
 		cmdutil.RenderTable(f.IO.Out, t)
+	}
+	if rep.Blocking() == 0 && rep.File != "" {
+		f.IO.OK("file %q: %d JWT(s) validated, %d warning(s)", rep.File, rep.JWTs, len(rep.Issues))
+		return
 	}
 	if rep.Blocking() == 0 {
 		f.IO.OK("operator %q: %d account(s) and %d user(s) validated, %d warning(s)", rep.Operator, rep.Accounts, rep.Users, len(rep.Issues))

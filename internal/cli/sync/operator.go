@@ -39,6 +39,12 @@ func WellKnownURL(f *cmdutil.Factory, name string) (string, bool) {
 // `add operator -u` and `init -u/-o`). An operator whose key the keystore does not hold is
 // marked managed. name overrides the operator's own name when set.
 func ImportOperator(f *cmdutil.Factory, source, name string) error {
+	return importOperator(f, source, name, false)
+}
+
+// importOperator is ImportOperator; force (add operator --force, as in nsc) also replaces an
+// existing store's operator JWT when it holds another operator key.
+func importOperator(f *cmdutil.Factory, source, name string, force bool) error {
 	token, err := fetchOperator(f, source)
 	if err != nil {
 		return err
@@ -69,7 +75,10 @@ func ImportOperator(f *cmdutil.Factory, source, name string) error {
 			return err
 		}
 		if old.Subject != oc.Subject {
-			return fmt.Errorf("operator %q exists with another key (%s): choose another name with -n", name, old.Subject)
+			if !force {
+				return fmt.Errorf("operator %q exists with another key (%s): choose another name with -n, or pass --force to replace it", name, old.Subject)
+			}
+			f.IO.Warn("operator %q held another key (%s): replaced, as --force asks", name, old.Subject)
 		}
 		unlock, err := existing.Lock()
 		if err != nil {

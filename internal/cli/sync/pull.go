@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"time"
 
 	"github.com/nats-io/jwt/v2"
 	"github.com/spf13/cobra"
@@ -21,8 +20,7 @@ type PullOptions struct {
 	All            bool
 	URL            string
 	OverwriteNewer bool
-	SystemUser     string
-	Timeout        time.Duration
+	Dial           DialOptions
 }
 
 func newCmdPull(f *cmdutil.Factory) *cobra.Command {
@@ -37,9 +35,8 @@ func newCmdPull(f *cmdutil.Factory) *cobra.Command {
 	fs.StringVarP(&o.Account, "account", "a", "", "pull this account (name or public key)")
 	fs.BoolVarP(&o.All, "all", "A", false, "pull every account the server has")
 	fs.StringVarP(&o.URL, "account-jwt-server-url", "u", "", "account server or NATS URL (default: the operator's account server URL)")
-	fs.BoolVar(&o.OverwriteNewer, "overwrite-newer", false, "replace local JWTs even when they are newer than the server's")
-	fs.StringVar(&o.SystemUser, "system-user", "", "system account user whose creds to connect with (NATS URLs)")
-	fs.DurationVar(&o.Timeout, "timeout", 5*time.Second, "how long to wait for servers")
+	fs.BoolVarP(&o.OverwriteNewer, "overwrite-newer", "F", false, "replace local JWTs even when they are newer than the server's")
+	o.Dial.addFlags(fs, "how long to wait for servers")
 	return cmd
 }
 
@@ -84,7 +81,7 @@ func RunPull(ctx context.Context, f *cmdutil.Factory, o *PullOptions) error {
 		if err != nil {
 			return err
 		}
-		c, err := dialResolver(s, ks, oc, u, o.SystemUser, o.Timeout)
+		c, err := dialResolver(s, ks, oc, u, o.Dial)
 		if err != nil {
 			return err
 		}
@@ -137,7 +134,7 @@ func pullOne(ctx context.Context, f *cmdutil.Factory, s *store.Store, oc *jwt.Op
 	if err != nil {
 		return "", err
 	}
-	c, err := dialResolver(s, ks, oc, u, o.SystemUser, o.Timeout)
+	c, err := dialResolver(s, ks, oc, u, o.Dial)
 	if err != nil {
 		return "", err
 	}

@@ -15,8 +15,11 @@ import (
 	"github.com/nats-io/nkeys"
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/signet-dev/signet/internal/cli/cmdutil"
+	"github.com/signet-dev/signet/internal/cli/compat"
+	"github.com/signet-dev/signet/internal/cli/tool"
 	"github.com/signet-dev/signet/keystore"
 	"github.com/signet-dev/signet/ops"
 	"github.com/signet-dev/signet/remote"
@@ -25,15 +28,37 @@ import (
 
 // PushOptions are the inputs of `push`.
 type PushOptions struct {
-	Account    string
-	All        bool
-	URL        string
-	Prune      bool
-	Diff       bool
-	JSON       bool
-	SystemUser string
-	Signer     string
-	Timeout    time.Duration
+	Account string
+	All     bool
+	URL     string
+	Prune   bool
+	Diff    bool
+	JSON    bool
+	Signer  string
+	// Remove is nsc's --account-removal/-R: delete this account (name or public key) from the
+	// nats-server resolvers.
+	Remove string
+	// Force is nsc's --force/-F; signet does not hold accounts back before a push (the servers
+	// judge them), so it changes nothing.
+	Force bool
+	Dial  DialOptions
+}
+
+// DialOptions are how push and pull reach nats-server resolvers: the system account user, the
+// wait for answers, and nsc's client TLS flags.
+type DialOptions struct {
+	SystemUser    string
+	SystemAccount string // nsc's --system-account: another system account than the operator's
+	Timeout       time.Duration
+	TLS           tool.TLSOptions
+}
+
+func (d *DialOptions) addFlags(fs *pflag.FlagSet, timeoutUsage string) {
+	fs.StringVar(&d.SystemUser, "system-user", "", "system account user whose creds to connect with (default: a short-lived user signed by a system account key)")
+	fs.StringVar(&d.SystemAccount, "system-account", "", "system account (name or public key) of the nats-servers (default: the operator's)")
+	d.Timeout = 5 * time.Second
+	fs.Var(compat.SecondsOrDuration(&d.Timeout), "timeout", timeoutUsage+" (a duration such as 5s, or whole seconds as in nsc)")
+	d.TLS.AddFlags(fs)
 }
 
 func newCmdPush(f *cmdutil.Factory) *cobra.Command {
@@ -53,11 +78,12 @@ server URL is used.`,
 	fs.BoolVarP(&o.All, "all", "A", false, "push every account")
 	fs.StringVarP(&o.URL, "account-jwt-server-url", "u", "", "account server or NATS URL (default: the operator's account server URL)")
 	fs.BoolVarP(&o.Prune, "prune", "P", false, "delete accounts on the servers that the store no longer has (needs the operator key)")
-	fs.BoolVar(&o.Diff, "diff", false, "show what push would change, and change nothing")
+	fs.BoolVarP(&o.Diff, "diff", "D", false, "show what push would change, and change nothing")
 	fs.BoolVar(&o.JSON, "json", false, "print the summary as JSON")
-	fs.StringVar(&o.SystemUser, "system-user", "", "system account user whose creds to connect with (default: a short-lived user signed by a system account key)")
-	fs.StringVarP(&o.Signer, "private-key", "K", "", "operator key for --prune delete requests")
-	fs.DurationVar(&o.Timeout, "timeout", 5*time.Second, "how long to wait for servers that have not answered")
+	fs.StringVarP(&o.Signer, "private-key", "K", "", "operator key for --prune and --account-removal delete requests")
+	fs.StringVarP(&o.Remove, "account-removal", "R", "", "delete this account (name or public key) from nats-server resolvers (nats:// URLs; exclusive of --prune and --diff)")
+	fs.BoolVarP(&o.Force, "force", "F", false, "nsc's: push despite validation issues; signet never holds accounts back (the servers judge them)")
+	o.Dial.addFlags(fs, "how long to wait for servers that have not answered")
 	return cmd
 }
 
@@ -150,10 +176,14 @@ func RunPush(ctx context.Context, f *cmdutil.Factory, o *PushOptions) error {
 		ctx = context.Background()
 	}
 	if o.Account == "" && !o.All {
-		o.All = o.Prune // prune makes sense only for the whole store
+		// prune makes sense only for the whole store; nsc's --diff compares the whole store too
+		o.All = o.Prune || o.Diff
 	}
 	if o.Account != "" && o.All {
 		return errors.New("give either -a ACCOUNT or -A, not both")
+	}
+	if o.Remove != "" && (o.Prune || o.Diff) {
+		return errors.New("--account-removal is exclusive of --prune and --diff")
 	}
 	s, err := f.Operator("")
 	if err != nil {
@@ -167,9 +197,14 @@ func RunPush(ctx context.Context, f *cmdutil.Factory, o *PushOptions) error {
 	if err != nil {
 		return err
 	}
-	tokens, names, err := accountTokens(f, s, o.Account, o.All)
-	if err != nil {
-		return err
+	if o.Remove != "" && !isNATSURL(u) {
+		return fmt.Errorf("--account-removal works with nats-server resolvers only (a nats:// URL), not %s", u)
+	}
+	tokens, names := map[string]string{}, map[string]string{}
+	if o.Remove == "" || o.Account != "" || o.All {
+		if tokens, names, err = accountTokens(f, s, o.Account, o.All); err != nil {
+			return err
+		}
 	}
 	ks, err := f.KeyStore()
 	if err != nil {
@@ -417,21 +452,42 @@ func SystemConn(s *store.Store, ks keystore.KeyStore, oc *jwt.OperatorClaims, sy
 }
 
 // dialResolver connects to the nats-servers at u as a system-account user (see SystemConn).
-func dialResolver(s *store.Store, ks keystore.KeyStore, oc *jwt.OperatorClaims, u, systemUser string, timeout time.Duration) (*remote.Client, error) {
-	opts, err := SystemConn(s, ks, oc, systemUser)
+func dialResolver(s *store.Store, ks keystore.KeyStore, oc *jwt.OperatorClaims, u string, d DialOptions) (*remote.Client, error) {
+	if d.SystemAccount != "" {
+		pub := d.SystemAccount
+		if !nkeys.IsValidPublicAccountKey(pub) {
+			name, err := s.FindAccount(pub)
+			if err != nil {
+				return nil, fmt.Errorf("--system-account: %w", err)
+			}
+			ac, _, err := s.Account(name)
+			if err != nil {
+				return nil, err
+			}
+			pub = ac.Subject
+		}
+		other := *oc
+		other.SystemAccount = pub
+		oc = &other
+	}
+	opts, err := SystemConn(s, ks, oc, d.SystemUser)
 	if err != nil {
 		return nil, err
 	}
-	c, err := remote.Dial(u, opts...)
+	tlsOpts, err := d.TLS.NATSOptions()
 	if err != nil {
 		return nil, err
 	}
-	c.Timeout = timeout
+	c, err := remote.Dial(u, append(opts, tlsOpts...)...)
+	if err != nil {
+		return nil, err
+	}
+	c.Timeout = d.Timeout
 	return c, nil
 }
 
 func pushNATS(ctx context.Context, f *cmdutil.Factory, s *store.Store, ks keystore.KeyStore, oc *jwt.OperatorClaims, u string, tokens map[string]string, o *PushOptions, rep *pushReport) (bool, error) {
-	c, err := dialResolver(s, ks, oc, u, o.SystemUser, o.Timeout)
+	c, err := dialResolver(s, ks, oc, u, o.Dial)
 	if err != nil {
 		return false, err
 	}
@@ -453,7 +509,7 @@ func pushNATS(ctx context.Context, f *cmdutil.Factory, s *store.Store, ks keysto
 		list[i] = tokens[p]
 	}
 	prog, done := progress(f, len(list), "push", o.JSON)
-	sum, err := c.PushAll(ctx, list, remote.PushOptions{Timeout: o.Timeout, Progress: prog})
+	sum, err := c.PushAll(ctx, list, remote.PushOptions{Timeout: o.Dial.Timeout, Progress: prog})
 	done()
 	if err != nil {
 		return false, err
@@ -476,7 +532,7 @@ func pushNATS(ctx context.Context, f *cmdutil.Factory, s *store.Store, ks keysto
 			if err != nil {
 				return false, fmt.Errorf("--prune needs the operator key: %w", err)
 			}
-			dsum, err := c.Delete(ctx, kp, stale, remote.PushOptions{Timeout: o.Timeout})
+			dsum, err := c.Delete(ctx, kp, stale, remote.PushOptions{Timeout: o.Dial.Timeout})
 			if err != nil {
 				return false, fmt.Errorf("prune: %w", err)
 			}
@@ -485,6 +541,32 @@ func pushNATS(ctx context.Context, f *cmdutil.Factory, s *store.Store, ks keysto
 			}
 			rep.Pruned = stale
 		}
+	}
+	if o.Remove != "" {
+		pub := o.Remove
+		if !nkeys.IsValidPublicAccountKey(pub) {
+			name, err := s.FindAccount(pub)
+			if err != nil {
+				return false, fmt.Errorf("--account-removal: %w", err)
+			}
+			ac, _, err := s.Account(name)
+			if err != nil {
+				return false, err
+			}
+			pub = ac.Subject
+		}
+		kp, err := ops.Signer(ks, ops.OperatorIssuer(s.Name(), oc), o.Signer, "")
+		if err != nil {
+			return false, fmt.Errorf("--account-removal needs the operator key: %w", err)
+		}
+		dsum, err := c.Delete(ctx, kp, []string{pub}, remote.PushOptions{Timeout: o.Dial.Timeout})
+		if err != nil {
+			return false, fmt.Errorf("--account-removal: %w", err)
+		}
+		if !dsum.OK() {
+			failed = true
+		}
+		rep.Pruned = append(rep.Pruned, pub)
 	}
 	if !o.JSON {
 		printSummary(f.IO.Out, sum, rep)

@@ -4,6 +4,8 @@
 package sync
 
 import (
+	"errors"
+
 	"github.com/spf13/cobra"
 
 	"github.com/signet-dev/signet/internal/cli/cmdutil"
@@ -21,13 +23,18 @@ func Register(f *cmdutil.Factory, root *cobra.Command, verbs map[string]*cobra.C
 // newCmdAddOperator is entity's `add operator` plus -u to import an operator JWT.
 func newCmdAddOperator(f *cmdutil.Factory) *cobra.Command {
 	var source string
+	var force bool
 	var cmd *cobra.Command
 	cmd = entity.NewCmdAddOperator(f, func(o *entity.AddOperatorOptions) error {
 		if source != "" {
-			return ImportOperator(f, source, o.Name)
+			return importOperator(f, source, o.Name, force)
+		}
+		if force {
+			return errors.New("--force only works with -u: it replaces an imported operator that exists with another key")
 		}
 		return entity.RunAddOperator(f, o)
 	})
 	cmd.Flags().StringVarP(&source, "url", "u", "", "import the operator JWT from a URL (http://host:port/jwt/v1/operator), a file, or a well-known operator name")
+	cmd.Flags().BoolVar(&force, "force", false, "with -u: replace an existing operator of the same name even when it holds another key")
 	return cmd
 }

@@ -67,6 +67,9 @@ func (o *TLSOptions) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.Curves, "tls-curves", "", "comma-separated TLS curve preferences (P256, P384, P521, X25519); default: Go's")
 }
 
+// NATSOptions turns the TLS flags into connection options for other commands (push, pull).
+func (o TLSOptions) NATSOptions() ([]nats.Option, error) { return o.options() }
+
 // options turns the TLS flags into connection options; none when no flag is given.
 func (o TLSOptions) options() ([]nats.Option, error) {
 	var opts []nats.Option

@@ -12,6 +12,7 @@ import (
 
 	"github.com/signet-dev/signet/authz"
 	"github.com/signet-dev/signet/internal/cli/cmdutil"
+	"github.com/signet-dev/signet/internal/cli/compat"
 )
 
 // PubOptions are the inputs of `tool pub`.
@@ -132,6 +133,7 @@ func NewCmdSub(f *cmdutil.Factory) *cobra.Command {
 		},
 	}
 	o.addFlags(cmd, "messages")
+	compat.RefuseFlag(f, cmd, "encrypt", "E", "nsc itself no longer supports its experimental payload encryption")
 	return cmd
 }
 
@@ -267,6 +269,7 @@ func NewCmdReq(f *cmdutil.Factory) *cobra.Command {
 	}
 	o.Conn.AddFlags(cmd.Flags())
 	cmd.Flags().DurationVar(&o.Timeout, "timeout", 5*time.Second, "time to wait for the reply")
+	compat.RefuseFlag(f, cmd, "encrypt", "E", "nsc itself no longer supports its experimental payload encryption")
 	return cmd
 }
 
