@@ -18,6 +18,7 @@ import (
 	"github.com/nats-io/nkeys"
 
 	"github.com/signet-dev/signet/internal/natstest"
+	"github.com/signet-dev/signet/jwtstore"
 )
 
 // runServer starts an account server and returns it with its (idempotent) stop, which also runs
@@ -116,19 +117,23 @@ func revoking(t testing.TB, op *natstest.Operator, pub, name, userJWT string) st
 	return encodeWithIAT(t, ac, op.KP, time.Now().Unix()+1)
 }
 
-func outboxNames(t testing.TB, dir string) []string {
+// records reads a record area of the store in dir, as another process would.
+func records(t testing.TB, dir, area string) map[string]string {
 	t.Helper()
-	ents, err := os.ReadDir(filepath.Join(dir, outboxArea))
-	if err != nil && !os.IsNotExist(err) {
+	d, err := jwtstore.OpenDir(dir, jwtstore.DirOptions{ReadOnly: true})
+	if err != nil {
 		t.Fatal(err)
 	}
-	var names []string
-	for _, e := range ents {
-		if !strings.HasPrefix(e.Name(), ".") {
-			names = append(names, e.Name())
-		}
+	defer d.Close()
+	recs, err := d.Records(area)
+	if err != nil {
+		t.Fatal(err)
 	}
-	return names
+	out := map[string]string{}
+	for _, r := range recs {
+		out[r.Name] = string(r.Data)
+	}
+	return out
 }
 
 // TestRevocationMadeWhileNATSIsDownReachesServersAfterRestart: two nats-servers with the URL
@@ -266,12 +271,12 @@ func TestOutboxHoldsChangesUntilAServerAnswers(t *testing.T) {
 	s, _ := runServer(t, cfg)
 	_, pub, tok := op.Account(t, "A")
 	mustPost(t, s, pub, tok)
-	if got := outboxNames(t, cfg.Store.Dir); len(got) != 1 || got[0] != pub {
+	if got := records(t, cfg.Store.Dir, outboxArea); len(got) != 1 || got[pub] != "" {
 		t.Fatalf("outbox after a POST with NATS away: %v", got)
 	}
 	natstest.Start(t, op.Trust(), natstest.Options{Extra: listenExtra(port)})
 	waitFor(t, 20*time.Second, "the outbox to empty once a server answered", func() bool {
-		return len(outboxNames(t, cfg.Store.Dir)) == 0
+		return len(records(t, cfg.Store.Dir, outboxArea)) == 0
 	})
 }
 
@@ -351,23 +356,27 @@ func TestExpiredDeleteRequestsArePruned(t *testing.T) {
 	t.Parallel()
 	op := natstest.NewOperator(t, "O")
 	cfg := dirConfig(t, op)
-	guard := filepath.Join(cfg.Store.Dir, deletesArea)
-	if err := os.MkdirAll(guard, 0o755); err != nil {
+	d, err := jwtstore.OpenDir(cfg.Store.Dir, jwtstore.DirOptions{})
+	if err != nil {
 		t.Fatal(err)
 	}
 	now := time.Now().Unix()
 	expired, live := replayKey("expired"), replayKey("live")
-	for name, deadline := range map[string]int64{expired: now - 10, live: now + 60} {
-		if err := os.WriteFile(filepath.Join(guard, name), []byte(strconv.FormatInt(deadline, 10)), 0o644); err != nil {
-			t.Fatal(err)
-		}
+	err = d.Commit(jwtstore.Batch{Records: []jwtstore.Record{
+		{Area: deletesArea, Name: expired, Data: []byte(strconv.FormatInt(now-10, 10))},
+		{Area: deletesArea, Name: live, Data: []byte(strconv.FormatInt(now+60, 10))},
+	}})
+	if err != nil {
+		t.Fatal(err)
 	}
+	d.Close()
 	s, _ := runServer(t, cfg)
-	if _, err := os.Stat(filepath.Join(guard, expired)); !os.IsNotExist(err) {
-		t.Fatalf("record of an expired request kept: %v", err)
+	got := records(t, cfg.Store.Dir, deletesArea)
+	if _, ok := got[expired]; ok {
+		t.Fatal("record of an expired request kept")
 	}
-	if _, err := os.Stat(filepath.Join(guard, live)); err != nil {
-		t.Fatalf("record of a valid request removed: %v", err)
+	if _, ok := got[live]; !ok {
+		t.Fatal("record of a valid request removed")
 	}
 	if err := s.deletes.admit(live, now+60, time.Now()); err == nil {
 		t.Fatal("a request recorded before the start is admitted again")

@@ -21,6 +21,7 @@ type stagedFile struct {
 // files to remove, and the channel its caller waits on.
 type commitOp struct {
 	files   []stagedFile
+	synced  []string // files written in place (record logs): synced with the temporary files
 	removes []string
 	dirs    []string // folders of files and removes, for the fsync fallback
 	applied bool     // every rename and removal done; read by the caller after done
@@ -55,7 +56,7 @@ func (op *commitOp) discard() {
 }
 
 // stage writes data under a temporary name in dir, to be renamed to final. It does not sync:
-// the commit's sync does, for every file of every commit waiting at that moment.
+// the round's sync does, for every commit of the round.
 func (op *commitOp) stage(dir, final string, data []byte) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
@@ -89,17 +90,22 @@ func (op *commitOp) addDir(dir string) {
 	op.dirs = append(op.dirs, dir)
 }
 
-// syncFunc makes durable the data of files (temporary files about to be renamed) and the
-// entries of dirs (folders where renames and removals happened).
+// syncFunc makes durable the data of files (renamed into place, or record logs appended to) and
+// the entries of dirs (folders where renames and removals happened).
 type syncFunc func(files, dirs []string) error
 
-// committer is the directory store's group commit. Writers stage their files and queue; one
-// goroutine runs rounds, each a single sync that covers every commit waiting at that moment.
-// A commit needs two rounds: the first makes its temporary files durable, then they are
-// renamed into place; the second makes the renames durable, then its caller is answered. So a
-// crash leaves every file whole, old or new, and an answered commit is on disk. Under load a
-// round serves two generations of commits at once (one being written, one being renamed), so
-// the cost per commit is about one sync shared by all writers of the round.
+// committer is the directory store's group commit. Writers write their files under temporary
+// names (and append their records) without syncing, and queue; one goroutine runs rounds: it
+// renames every queued commit's files into place, then makes all of it durable with a single
+// sync (syncfs on Linux), then answers each of those commits. While a round syncs, the next
+// commits are written and queue, so under load every writer waiting at that moment shares one
+// sync, and a commit costs its file writes plus a share of one sync instead of two fsyncs.
+//
+// Readers see the old or the new JWT, never a partial one: files are renamed into place whole.
+// A commit is answered only after the sync that covers its renames. What a crash may do to a
+// commit not yet answered: a JWT file replaced by a rename keeps the old or the new JWT (ext4,
+// XFS and btrfs flush a file's data before they commit a rename over an existing file); a new
+// account's file may come back empty, and the store treats an empty file as absent.
 type committer struct {
 	sync syncFunc
 	root string
@@ -143,77 +149,67 @@ func (c *committer) close() {
 
 func (c *committer) run() {
 	defer close(c.stopped)
-	var renamed []*commitOp // applied, waiting for the sync of their renames
 	for {
 		c.mu.Lock()
-		for len(c.queue) == 0 && len(renamed) == 0 && !c.closed {
+		for len(c.queue) == 0 && !c.closed {
 			c.cond.Wait()
 		}
-		staged := c.queue
+		round := c.queue
 		c.queue = nil
-		closed := c.closed
 		c.mu.Unlock()
-		if len(staged) == 0 && len(renamed) == 0 && closed {
-			return
+		if len(round) == 0 {
+			return // closed, nothing left
 		}
-		var written []*commitOp // files written, waiting for the sync of their data
-		for _, op := range staged {
-			if len(op.files) > 0 {
-				written = append(written, op)
-				continue
-			}
-			// Removals only: nothing to make durable before they happen.
+		var applied []*commitOp
+		var files, dirs []string
+		for _, op := range round {
 			if err := op.apply(); err != nil {
 				op.done <- err
 				continue
 			}
-			renamed = append(renamed, op)
-		}
-		var files, dirs []string
-		for _, op := range written {
+			applied = append(applied, op)
 			for _, f := range op.files {
-				files = append(files, f.tmp)
+				files = append(files, f.final)
 			}
-		}
-		for _, op := range renamed {
+			files = append(files, op.synced...)
 			dirs = append(dirs, op.dirs...)
 		}
-		err := c.sync(files, dirs)
-		for _, op := range renamed {
-			op.done <- err
+		if len(applied) == 0 {
+			continue
 		}
-		renamed = nil
-		for _, op := range written {
-			if err != nil {
-				op.done <- err
-				continue
-			}
-			if aerr := op.apply(); aerr != nil {
-				op.done <- aerr
-				continue
-			}
-			renamed = append(renamed, op)
+		err := c.sync(files, dirs)
+		for _, op := range applied {
+			op.done <- err
 		}
 	}
 }
 
-// syncEach fsyncs every file and every folder (once each), and the store's folder, where new
-// shard and record folders appear. It is the portable sync, and the fallback when the
-// file-system-wide sync is not available.
+// syncEach fsyncs every file and folder (once each, in parallel: the file system's journal
+// batches concurrent fsyncs), and the store's folder, where new shard and record folders
+// appear. It is the portable sync, and the fallback where syncfs is refused.
 func syncEach(root string) syncFunc {
 	return func(files, dirs []string) error {
-		var errs []error
-		for _, p := range files {
-			errs = append(errs, fsyncPath(p))
-		}
 		seen := map[string]bool{}
-		for _, d := range append(dirs, root) {
-			if seen[d] {
-				continue
+		var paths []string
+		for _, p := range append(append(append([]string(nil), files...), dirs...), root) {
+			if !seen[p] {
+				seen[p] = true
+				paths = append(paths, p)
 			}
-			seen[d] = true
-			errs = append(errs, fsyncPath(d))
 		}
+		errs := make([]error, len(paths))
+		var wg sync.WaitGroup
+		sem := make(chan struct{}, 32)
+		for i, p := range paths {
+			wg.Add(1)
+			sem <- struct{}{}
+			go func() {
+				defer wg.Done()
+				errs[i] = fsyncPath(p)
+				<-sem
+			}()
+		}
+		wg.Wait()
 		return errors.Join(errs...)
 	}
 }

@@ -63,6 +63,9 @@ type Dir struct {
 	commits   *committer // nil when read-only
 	closeSync func() error
 	closeOnce sync.Once
+
+	logsMu sync.Mutex
+	logs   map[string]*recordLog // record areas in use, by name
 }
 
 // OpenDir opens (and, unless read-only, creates) a directory store and indexes its keys.
@@ -82,7 +85,7 @@ func OpenDir(dir string, opts DirOptions) (*Dir, error) {
 	if !st.IsDir() {
 		return nil, fmt.Errorf("open jwt store: %s is not a directory", dir)
 	}
-	d := &Dir{dir: dir, opts: opts, idx: make(map[string]dirItem), seed: maphash.MakeSeed()}
+	d := &Dir{dir: dir, opts: opts, idx: make(map[string]dirItem), seed: maphash.MakeSeed(), logs: map[string]*recordLog{}}
 	keys, err := d.list()
 	if err != nil {
 		return nil, fmt.Errorf("open jwt store %s: %w", dir, err)
@@ -222,6 +225,17 @@ func (d *Dir) load(pub string) (Entry, error) {
 	if err != nil {
 		return Entry{}, fmt.Errorf("read account jwt %s: %w", pub, err)
 	}
+	if len(data) == 0 {
+		// What a crash can leave of a new account's file whose commit was never answered: the
+		// account is not there (see committer).
+		d.mu.Lock()
+		d.removeLocked(pub)
+		d.mu.Unlock()
+		if !d.opts.ReadOnly {
+			os.Remove(d.pathFor(pub))
+		}
+		return Entry{}, ErrNotFound
+	}
 	e := NewEntry(string(data))
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -290,9 +304,9 @@ func (d *Dir) removeLocked(pub string) bool {
 	return true
 }
 
-// Put implements Store: the JWT is written to a temporary file, synced, and renamed over the
-// old one, and the rename is synced, so a crash leaves either the old or the new JWT, never a
-// torn one. Concurrent Puts (and Commits) share their syncs: see committer.
+// Put implements Store: the JWT is written to a temporary file and renamed over the old one, so
+// a reader sees the old or the new JWT, never a torn one, and Put returns once a sync made the
+// rename durable. Concurrent Puts (and Commits) share their syncs: see committer.
 func (d *Dir) Put(pub, jwt string) error {
 	return d.Commit(Batch{Puts: []Put{{Pub: pub, JWT: jwt}}})
 }
@@ -302,8 +316,10 @@ func (d *Dir) Delete(pub string) error {
 	return d.Commit(Batch{Deletes: []string{pub}})
 }
 
-// Commit implements Committer: records go to <dir>/<area>/<name>, written like JWTs (temporary
-// file, sync, rename, sync); it returns once the whole batch is on disk.
+// Commit implements Committer: records are appended to <dir>/<area>/log and JWTs written to
+// temporary files; then the JWTs are renamed into place and removed ones deleted, and one sync,
+// shared with every commit of the round (see committer), makes all of it durable before Commit
+// returns.
 func (d *Dir) Commit(b Batch) error {
 	if d.opts.ReadOnly {
 		return ErrReadOnly
@@ -337,11 +353,8 @@ func (d *Dir) Commit(b Batch) error {
 	defer unlock()
 	op := &commitOp{}
 	defer op.discard()
-	for _, r := range b.Records {
-		dir := filepath.Join(d.dir, r.Area)
-		if err := op.stage(dir, filepath.Join(dir, r.Name), r.Data); err != nil {
-			return fmt.Errorf("store record %s/%s: %w", r.Area, r.Name, err)
-		}
+	if err := d.appendRecords(op, b.Records); err != nil {
+		return err
 	}
 	for _, p := range b.Puts {
 		path := d.pathFor(p.Pub)
@@ -391,50 +404,6 @@ func (d *Dir) lockKeys(keys []string) func() {
 			d.locks[i].Unlock()
 		}
 	}
-}
-
-// Records implements Committer.
-func (d *Dir) Records(area string) ([]Record, error) {
-	if !validArea(area) {
-		return nil, fmt.Errorf("records %q: %w", area, ErrBadRecord)
-	}
-	dir := filepath.Join(d.dir, area)
-	ents, err := readDirUnsorted(dir)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("list records %s: %w", dir, err)
-	}
-	out := make([]Record, 0, len(ents))
-	for _, e := range ents {
-		if e.IsDir() || !validRecordName(e.Name()) {
-			continue // temporary files start with a dot
-		}
-		data, err := os.ReadFile(filepath.Join(dir, e.Name()))
-		if errors.Is(err, fs.ErrNotExist) {
-			continue
-		}
-		if err != nil {
-			return nil, fmt.Errorf("read record: %w", err)
-		}
-		out = append(out, Record{Area: area, Name: e.Name(), Data: data})
-	}
-	return out, nil
-}
-
-// RemoveRecord implements Committer.
-func (d *Dir) RemoveRecord(area, name string) error {
-	if err := checkRecord(Record{Area: area, Name: name}); err != nil {
-		return err
-	}
-	if d.opts.ReadOnly {
-		return ErrReadOnly
-	}
-	if err := os.Remove(filepath.Join(d.dir, area, name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("remove record: %w", err)
-	}
-	return nil
 }
 
 // keys returns a snapshot of the indexed keys.
@@ -508,7 +477,7 @@ func (d *Dir) Close() error {
 	if d.commits != nil {
 		d.closeOnce.Do(func() {
 			d.commits.close()
-			errs = append(errs, d.closeSync())
+			errs = append(errs, d.closeSync(), d.closeLogs())
 		})
 	}
 	return errors.Join(errs...)
