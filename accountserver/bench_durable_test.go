@@ -211,7 +211,8 @@ func BenchmarkRevocationPropagation(b *testing.B) {
 		ujwt, useed := op.User(b, akp, "u")
 		dropped := make(chan time.Time, 1)
 		nc, err := nats.Connect(ns.ClientURL(), nats.UserJWTAndSeed(ujwt, string(useed)), nats.NoReconnect(),
-			nats.DisconnectErrHandler(func(*nats.Conn, error) { dropped <- time.Now() }))
+			nats.DisconnectErrHandler(func(*nats.Conn, error) { dropped <- time.Now() }),
+			nats.ErrorHandler(func(*nats.Conn, *nats.Subscription, error) {}))
 		if err != nil {
 			b.Fatal(err)
 		}
