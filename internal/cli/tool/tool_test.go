@@ -13,11 +13,9 @@ import (
 
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
-	"github.com/spf13/cobra"
 
 	"github.com/signet-dev/signet/internal/cli"
 	"github.com/signet-dev/signet/internal/cli/clitest"
-	"github.com/signet-dev/signet/internal/cli/cmdutil"
 	"github.com/signet-dev/signet/internal/cli/tool"
 	"github.com/signet-dev/signet/internal/natstest"
 	"github.com/signet-dev/signet/store"
@@ -58,14 +56,8 @@ func newEnv(t *testing.T) *env {
 // start runs signet in a goroutine with a cancellable context; the result arrives on the
 // returned channel.
 func (e *env) start(ctx context.Context, args ...string) <-chan clitest.Result {
-	run := *e.Env
-	run.Root = func(f *cmdutil.Factory) *cobra.Command {
-		root := cli.NewRootCmd(f)
-		root.SetContext(ctx)
-		return root
-	}
 	done := make(chan clitest.Result, 1)
-	go func() { done <- run.Run(args...) }()
+	go func() { done <- e.RunContext(ctx, args...) }()
 	return done
 }
 
