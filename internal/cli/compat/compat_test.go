@@ -1,7 +1,10 @@
 package compat_test
 
 import (
+	"encoding/json"
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -42,6 +45,9 @@ func TestNscCommandsSignetLeavesOutExitOneWithAHint(t *testing.T) {
 		{"upgrade-jwt", "", "nsc 2.x"},
 		{"rename account", "A B", "signet add account"},
 		{"test nkey", "", "signet generate nkey"},
+		{"test doc", "dir", "no signet counterpart"},
+		{"test flags", "", "no signet counterpart"},
+		{"test whoflag", "--name", "no signet counterpart"},
 	} {
 		args := append(strings.Fields(c.path), strings.Fields(c.flags)...)
 		r := e.Run(args...)
@@ -119,6 +125,62 @@ func TestSecondsOrDurationTakesNscWholeSeconds(t *testing.T) {
 	for _, bad := range []string{"-1", "soon"} {
 		if err := v.Set(bad); err == nil {
 			t.Errorf("Set(%q) accepted", bad)
+		}
+	}
+}
+
+func TestFolderFlagsAreGlobalAsInNsc(t *testing.T) {
+	t.Parallel()
+	e := clitest.New(t, cli.NewRootCmd)
+	cfg, data, keys := filepath.Join(e.Home, "cfg"), filepath.Join(e.Home, "stores"), filepath.Join(e.Home, "keys")
+	dirs := []string{"--config-dir", cfg, "--data-dir", data, "--keystore-dir", keys}
+	e.MustRun(append([]string{"init", "-n", "O"}, dirs...)...)
+	for _, p := range []string{filepath.Join(cfg, "nsc.json"), filepath.Join(data, "O", "O.jwt"), filepath.Join(keys, "creds", "O", "O", "O.creds")} {
+		if _, err := os.Stat(p); err != nil {
+			t.Errorf("%s: %v", p, err)
+		}
+	}
+	// Before the subcommand too.
+	if out := e.MustRun(append(dirs, "list", "accounts", "--json")...); !strings.Contains(out, `"name": "O"`) {
+		t.Errorf("list accounts with the folder flags first:\n%s", out)
+	}
+}
+
+func TestStartTagAndServiceURLFlagsAddAndRemove(t *testing.T) {
+	t.Parallel()
+	e := clitest.New(t, cli.NewRootCmd)
+	e.MustRun("init", "-n", "O")
+	e.MustRun("edit", "operator", "--tag", "env:prod,keep", "--service-url", "nats://a:4222", "--start", "2030-01-02")
+	e.MustRun("edit", "operator", "--rm-tag", "env:prod", "--rm-service-url", "nats://a:4222")
+	e.MustRun("edit", "account", "O", "--tag", "a,b", "--start", "1d")
+	e.MustRun("edit", "account", "O", "--rm-tag", "a")
+	e.MustRun("add", "user", "u", "-a", "O", "--tag", "x,y", "--start", "2030-01-02")
+	e.MustRun("edit", "user", "u", "-a", "O", "--rm-tag", "x")
+	var op struct {
+		Nbf  int64 `json:"nbf"`
+		Nats struct {
+			Tags []string `json:"tags"`
+			URLs []string `json:"operator_service_urls"`
+		} `json:"nats"`
+	}
+	if err := json.Unmarshal([]byte(e.MustRun("describe", "operator", "--json")), &op); err != nil {
+		t.Fatal(err)
+	}
+	if op.Nbf == 0 || len(op.Nats.URLs) != 0 || strings.Join(op.Nats.Tags, ",") != "keep" {
+		t.Errorf("operator after --start, --rm-tag, --rm-service-url: %+v", op)
+	}
+	for _, c := range []struct{ args []string }{{[]string{"describe", "account", "O", "--json"}}, {[]string{"describe", "user", "u", "-a", "O", "--json"}}} {
+		var j struct {
+			Nbf  int64 `json:"nbf"`
+			Nats struct {
+				Tags []string `json:"tags"`
+			} `json:"nats"`
+		}
+		if err := json.Unmarshal([]byte(e.MustRun(c.args...)), &j); err != nil {
+			t.Fatal(err)
+		}
+		if j.Nbf == 0 || len(j.Nats.Tags) != 1 {
+			t.Errorf("%v: nbf %d, tags %v", c.args, j.Nbf, j.Nats.Tags)
 		}
 	}
 }

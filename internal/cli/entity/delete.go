@@ -107,8 +107,9 @@ type DeleteAccountOptions struct {
 	Force   bool // -F: a managed operator's account
 	// Revoke is nsc's -R (default true): nsc revokes the users in the expired account JWT it
 	// pushes to a managed operator's server. signet pushes nothing on delete, so it is accepted
-	// and changes nothing.
-	Revoke bool
+	// and changes nothing (a warning says so when it is given).
+	Revoke    bool
+	RevokeSet bool
 }
 
 // NewCmdDeleteAccount builds `delete account`.
@@ -122,6 +123,7 @@ func NewCmdDeleteAccount(f *cmdutil.Factory) *cobra.Command {
 			if len(args) == 1 {
 				o.Name = args[0]
 			}
+			o.RevokeSet = cmd.Flags().Changed("revoke")
 			return RunDeleteAccount(f, o)
 		},
 	}
@@ -188,6 +190,12 @@ func RunDeleteAccount(f *cmdutil.Factory, o *DeleteAccountOptions) error {
 		}
 	}
 	f.IO.OK("deleted account %q", name)
+	if o.RevokeSet {
+		f.IO.Warn("nsc's --revoke changes nothing in signet: delete account pushes no JWT in which to revoke the users")
+	}
+	if s.Info.Managed {
+		f.IO.Warn("account %q stays on the account server of managed operator %q: signet does not push an expired JWT on delete (nsc does)", name, s.Name())
+	}
 	return nil
 }
 

@@ -81,12 +81,60 @@ func TestDeleteAccountTakesNscFlags(t *testing.T) {
 	if _, err := os.Stat(creds); err != nil {
 		t.Fatal(err)
 	}
-	e.MustRun("delete", "account", "-n", "A", "-C", "-R")
+	a, _, _ := openO(t, e).Account("A")
+	r := e.Run("delete", "account", "-n", "A", "-C", "-R")
+	if r.Error != nil || !strings.Contains(r.Err, "[WARN] nsc's --revoke changes nothing in signet") {
+		t.Fatalf("delete account -R: %v, stderr %q", r.Error, r.Err)
+	}
 	if openO(t, e).HasAccount("A") {
 		t.Error("account A still there")
 	}
 	if _, err := os.Stat(creds); err == nil {
 		t.Error("-C kept the creds file")
+	}
+	if !ks.Has(a.Subject) {
+		t.Error("without -D the account's key went too")
+	}
+	// -D removes the keys (and, in signet, the creds).
+	e.MustRun("add", "account", "B")
+	e.MustRun("add", "user", "b", "-a", "B")
+	b, _, _ := openO(t, e).Account("B")
+	bu, _, _ := openO(t, e).User("B", "b")
+	e.MustRun("delete", "account", "B", "--rm-nkey")
+	if ks.Has(b.Subject) || ks.Has(bu.Subject) {
+		t.Error("--rm-nkey kept a key")
+	}
+	if _, err := os.Stat(ks.CredsPath("O", "B", "b")); err == nil {
+		t.Error("--rm-nkey kept the creds")
+	}
+}
+
+func TestDeleteUserRemovesKeyAndCredsOnlyWhenAsked(t *testing.T) {
+	t.Parallel()
+	e := clitest.New(t, cli.NewRootCmd)
+	e.MustRun("init", "-n", "O")
+	ks := keystore.KeyStore{Dir: e.KeysDir()}
+	for _, u := range []string{"keep", "gone"} {
+		e.MustRun("add", "user", u, "-a", "O")
+	}
+	keep, _, _ := openO(t, e).User("O", "keep")
+	gone, _, _ := openO(t, e).User("O", "gone")
+	e.MustRun("delete", "user", "keep", "-a", "O", "--revoke=false")
+	if !ks.Has(keep.Subject) {
+		t.Error("delete user without -D removed the key")
+	}
+	if ac, _, _ := openO(t, e).Account("O"); ac.Revocations[keep.Subject] != 0 {
+		t.Error("--revoke=false revoked the user")
+	}
+	e.MustRun("delete", "user", "-n", "gone", "-a", "O", "-D", "-C", "-R")
+	if ks.Has(gone.Subject) {
+		t.Error("-D kept the key")
+	}
+	if _, err := os.Stat(ks.CredsPath("O", "O", "gone")); err == nil {
+		t.Error("-C kept the creds")
+	}
+	if ac, _, _ := openO(t, e).Account("O"); ac.Revocations[gone.Subject] == 0 {
+		t.Error("-R did not revoke")
 	}
 }
 
@@ -111,7 +159,10 @@ func TestDeleteAccountOfAManagedOperatorNeedsForce(t *testing.T) {
 	if msg := e.MustFail("delete", "account", "A"); !strings.Contains(msg, "managed") || !strings.Contains(msg, "--force") {
 		t.Errorf("delete account of a managed operator: %s", msg)
 	}
-	e.MustRun("delete", "account", "A", "-F")
+	r := e.Run("delete", "account", "A", "-F")
+	if r.Error != nil || !strings.Contains(r.Err, "stays on the account server") {
+		t.Errorf("delete account -F of a managed operator: %v, stderr %q", r.Error, r.Err)
+	}
 	if openO(t, e).HasAccount("A") {
 		t.Error("account A still there after -F")
 	}

@@ -78,6 +78,10 @@ func TestExportKeysWritesSeedsAndJWTsAndMovesWithRemove(t *testing.T) {
 			t.Errorf("operator key %s still in the keystore after --remove", k.Pub)
 		}
 	}
+	// init makes no auth callout curve key: --curves alone finds nothing.
+	if r := e.Run("export", "keys", "--curves", "--dir", dir); r.Error == nil || !strings.Contains(r.Error.Error(), "no keys found") {
+		t.Errorf("export keys --curves: %v", r.Error)
+	}
 	if r := e.Run("export", "keys"); r.Error == nil || !strings.Contains(r.Error.Error(), "--dir is required") {
 		t.Errorf("export keys without --dir: %v", r.Error)
 	}

@@ -54,7 +54,13 @@ func TestPushAndPullTakeNscFlagsAgainstAFullResolver(t *testing.T) {
 	if out := e.MustRun("pull", "-A", "-F", "-u", url, "--timeout", "2"); !strings.Contains(out, "account \"O\"") {
 		t.Errorf("pull -A -F:\n%s", out)
 	}
-	// The TLS flags reach the connection.
+	// --system-user connects with a system account user's creds.
+	e.MustRun("push", "-a", "B", "-u", url, "--system-user", "sys")
+	e.MustRun("pull", "-a", "B", "-u", url, "--system-user", "sys", "--system-account", "SYS")
+	// The TLS flags reach the connection: this server speaks no TLS.
+	if msg := e.MustFail("push", "-A", "-u", url, "--tls-first", "--timeout", "1"); msg == "" {
+		t.Error("push --tls-first to a plain server succeeded")
+	}
 	missing := filepath.Join(e.Home, "no-ca.pem")
 	if msg := e.MustFail("push", "-A", "-u", url, "--ca-cert", missing); !strings.Contains(msg, "--ca-cert") {
 		t.Errorf("push --ca-cert <missing>: %s", msg)

@@ -18,3 +18,19 @@ func TestSubAndReqRefuseNscEncrypt(t *testing.T) {
 		}
 	}
 }
+
+func TestToolCommandsTakeNscAccountAndUserFlags(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.MustRun("add", "account", "B") // B becomes the current account: -a O must win
+	url := e.ns.ClientURL()
+	if out := e.MustRun("tool", "rtt", "-a", "O", "-u", "O", "--nats", url); !strings.Contains(out, "round trip time") {
+		t.Errorf("tool rtt -a -u: %s", out)
+	}
+	if out := e.MustRun("tool", "pub", "--account", "O", "--user", "O", "x", "y"); !strings.Contains(out, "published [x]") {
+		t.Errorf("tool pub --account --user: %s", out)
+	}
+	if msg := e.MustFail("tool", "req", "-a", "O", "-u", "O", "nobody.here", "ping", "--timeout", "2s"); !strings.Contains(msg, "nobody is listening") {
+		t.Errorf("tool req -a -u with no responder: %s", msg)
+	}
+}
