@@ -306,15 +306,17 @@ func (p *natsPeer) loop() {
 		case <-p.wake:
 		case <-tick.C:
 		case <-sync.C:
-			p.requestPack()
-		}
-		if p.syncWanted.Swap(false) {
-			p.requestPack()
+			p.syncWanted.Store(true)
 		}
 		now := time.Now()
 		p.settle(now)
 		p.resendStale(now)
+		// Deletes go out before the pack request: a full resolver that answers the request
+		// after applying the delete does not send the deleted account back.
 		p.flushPending()
+		if p.syncWanted.Swap(false) {
+			p.requestPack()
+		}
 		p.applyConfirmed()
 	}
 }

@@ -414,3 +414,39 @@ func TestDeleteRequestsSignedInTheSameSecondAreDistinct(t *testing.T) {
 		t.Fatalf("replay: %d", code)
 	}
 }
+
+// TestDeleteMadeWhileNATSIsDownReachesServersAfterRestart: a delete accepted over HTTP while the
+// full-resolver nats-server is down, followed by a restart of signet serve, is forwarded once
+// the server is back: the account leaves the server's directory.
+func TestDeleteMadeWhileNATSIsDownReachesServersAfterRestart(t *testing.T) {
+	t.Parallel()
+	op := natstest.NewOperator(t, "O")
+	port := freePort(t)
+	cfg := dirConfig(t, op)
+	natsConfig(t, &cfg, op, fmt.Sprintf("nats://127.0.0.1:%d", port))
+	opts := natstest.Options{Resolver: natstest.Full, Dir: t.TempDir(), AllowDelete: true, Extra: listenExtra(port)}
+	ns := natstest.Start(t, op.Trust(), opts)
+	s, stop := runServer(t, cfg)
+	waitConnected(t, s)
+	_, pub, tok := op.Account(t, "A")
+	mustPost(t, s, pub, tok)
+	file := filepath.Join(opts.Dir, pub+".jwt")
+	waitFor(t, 10*time.Second, "the account in the server's directory", func() bool {
+		data, err := os.ReadFile(file)
+		return err == nil && string(data) == tok
+	})
+
+	ns.Shutdown()
+	ns.WaitForShutdown()
+	waitFor(t, 10*time.Second, "signet serve to notice NATS is gone", func() bool { return !s.NATSConnected() })
+	if code := httpDelete(t, s, pub, deleteRequest(t, op.KP, time.Minute, pub)); code != http.StatusOK {
+		t.Fatalf("delete: %d", code)
+	}
+	stop()
+	runServer(t, cfg)
+	natstest.Start(t, op.Trust(), opts)
+	waitFor(t, 20*time.Second, "the delete to reach the server", func() bool {
+		_, err := os.Stat(file)
+		return os.IsNotExist(err)
+	})
+}
