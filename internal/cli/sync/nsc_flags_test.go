@@ -65,6 +65,15 @@ func TestPushAndPullTakeNscFlagsAgainstAFullResolver(t *testing.T) {
 	if msg := e.MustFail("push", "-A", "-u", url, "--ca-cert", missing); !strings.Contains(msg, "--ca-cert") {
 		t.Errorf("push --ca-cert <missing>: %s", msg)
 	}
+	if msg := e.MustFail("push", "-A", "-u", url, "--tls-curves", "P999"); !strings.Contains(msg, "--tls-curves") {
+		t.Errorf("push --tls-curves P999: %s", msg)
+	}
+	if msg := e.MustFail("pull", "-A", "-u", url, "--client-key", missing); !strings.Contains(msg, "--client-cert") {
+		t.Errorf("pull --client-key without --client-cert: %s", msg)
+	}
+	if msg := e.MustFail("pull", "-A", "-u", url, "--ca-cert", missing, "--tls-first"); !strings.Contains(msg, "--ca-cert") {
+		t.Errorf("pull --ca-cert <missing>: %s", msg)
+	}
 	if msg := e.MustFail("pull", "-A", "-u", url, "--client-cert", missing); !strings.Contains(msg, "--client-key") {
 		t.Errorf("pull --client-cert without --client-key: %s", msg)
 	}
