@@ -20,6 +20,9 @@ type PubOptions struct {
 	Conn    ConnOptions
 	Subject string
 	Payload string
+	// Wait, when positive, holds the message back until a subscriber listens on the subject
+	// (for at most Wait), so that a subscriber started just before does not miss it.
+	Wait time.Duration
 }
 
 // NewCmdPub builds `tool pub`.
@@ -36,6 +39,7 @@ func NewCmdPub(f *cmdutil.Factory) *cobra.Command {
 		},
 	}
 	o.Conn.AddFlags(cmd.Flags())
+	cmd.Flags().DurationVar(&o.Wait, "wait", 0, "wait up to this long for a subscriber on the subject, then publish (default: publish at once, lost if nobody listens)")
 	return cmd
 }
 
@@ -44,19 +48,71 @@ func RunPub(ctx context.Context, f *cmdutil.Factory, o *PubOptions) error {
 	if err := authz.ValidateSubject(o.Subject, false); err != nil {
 		return fmt.Errorf("publish: %w", err)
 	}
-	nc, _, err := Connect(ctx, f, &o.Conn)
+	if o.Wait < 0 {
+		return fmt.Errorf("--wait must be 0 or more, not %s", o.Wait)
+	}
+	nc, id, err := Connect(ctx, f, &o.Conn)
 	if err != nil {
 		return err
 	}
 	defer nc.Close()
-	if err := nc.Publish(o.Subject, []byte(o.Payload)); err != nil {
-		return fmt.Errorf("publish to %q: %w", o.Subject, err)
+	if o.Wait > 0 {
+		err = publishWhenHeard(ctx, nc, o.Subject, []byte(o.Payload), o.Wait)
+	} else if err = nc.Publish(o.Subject, []byte(o.Payload)); err == nil {
+		err = flush(ctx, nc)
 	}
-	if err := flush(ctx, nc); err != nil {
-		return fmt.Errorf("publish to %q: %w", o.Subject, err)
+	if err != nil {
+		return fmt.Errorf("publish to %q: %w", o.Subject, id.explain(err, now(f)))
 	}
 	f.IO.OK("published [%s]: '%s'", o.Subject, o.Payload)
 	return nil
+}
+
+// publishWhenHeard publishes until a subscriber receives the message, for at most wait. Each
+// try carries a reply subject, so that the server answers "no responders" (status 503) when
+// nobody listens; that answer arrives before the PONG of the flush that follows, so a try
+// without one reached a subscriber, and a try with one reached nobody.
+func publishWhenHeard(ctx context.Context, nc *nats.Conn, subject string, data []byte, wait time.Duration) error {
+	wctx, cancel := context.WithTimeout(ctx, wait)
+	defer cancel()
+	inbox := nats.NewInbox()
+	sub, err := nc.SubscribeSync(inbox)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = sub.Unsubscribe() }()
+	retry := time.NewTicker(50 * time.Millisecond)
+	defer retry.Stop()
+	for {
+		if err := nc.PublishMsg(&nats.Msg{Subject: subject, Reply: inbox, Data: data}); err != nil {
+			return err
+		}
+		if err := flush(ctx, nc); err != nil {
+			return err
+		}
+		heard := true
+		for {
+			// nats.go reports the 503 answer as ErrNoResponders; a reply from a responder is
+			// a message; nothing queued is a timeout.
+			_, err := sub.NextMsg(0)
+			if errors.Is(err, nats.ErrNoResponders) {
+				heard = false
+			} else if err != nil {
+				break
+			}
+		}
+		if heard {
+			return nil
+		}
+		select {
+		case <-wctx.Done():
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			return fmt.Errorf("nobody subscribed within %s: nothing was delivered (start a subscriber with `signet tool sub %s`)", wait, subject)
+		case <-retry.C:
+		}
+	}
 }
 
 // flush waits until the server has processed everything sent so far; a permissions violation
@@ -224,7 +280,7 @@ func (o *ListenOptions) serve(ctx context.Context, f *cmdutil.Factory, doing str
 			if ctx.Err() != nil {
 				return nil
 			}
-			return fmt.Errorf("receive on %q: %w", o.Subject, connErr(nc, err))
+			return fmt.Errorf("receive on %q: %w", o.Subject, id.explain(connErr(nc, err), now(f)))
 		}
 		if err := handle(n, m); err != nil {
 			return err
@@ -281,7 +337,7 @@ func RunReq(ctx context.Context, f *cmdutil.Factory, o *ReqOptions) error {
 	if o.Timeout <= 0 {
 		return fmt.Errorf("--timeout must be positive, not %s", o.Timeout)
 	}
-	nc, _, err := Connect(ctx, f, &o.Conn)
+	nc, id, err := Connect(ctx, f, &o.Conn)
 	if err != nil {
 		return err
 	}
@@ -295,7 +351,7 @@ func RunReq(ctx context.Context, f *cmdutil.Factory, o *ReqOptions) error {
 	case errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil:
 		return fmt.Errorf("request on [%s]: no reply within %s", o.Subject, o.Timeout)
 	case err != nil:
-		return fmt.Errorf("request on [%s]: %w", o.Subject, connErr(nc, err))
+		return fmt.Errorf("request on [%s]: %w", o.Subject, id.explain(connErr(nc, err), now(f)))
 	}
 	fmt.Fprintf(f.IO.Out, "received reply on [%s]: '%s'\n", m.Subject, m.Data)
 	return nil

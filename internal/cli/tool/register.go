@@ -25,9 +25,10 @@ func Register(f *cmdutil.Factory, root *cobra.Command, verbs map[string]*cobra.C
 	}
 	// nsc declares --nats and the TLS flags on `tool` itself, so scripts may write them before
 	// the subcommand (`tool --nats URL pub x`); declared here too, cobra finds the subcommand past
-	// them, and the subcommand's own flags of the same names receive the values.
+	// them, and the subcommand's own flags of the same names receive the values. --creds and
+	// -s/--server, the nats CLI's names, go there too.
 	group := &ConnOptions{}
-	tool.PersistentFlags().StringVar(&group.NatsURL, "nats", "", "NATS server URLs, comma separated (default: the operator's service URLs)")
+	group.addEndpointFlags(tool.PersistentFlags())
 	group.TLS.AddFlags(tool.PersistentFlags())
 	tool.AddCommand(Commands(f)...)
 	root.AddCommand(tool)
