@@ -89,6 +89,17 @@ func (e *Env) MustRun(args ...string) string {
 	return r.Out
 }
 
+// MustRunStatus executes signet with args, fails the test on error, and returns stderr: the
+// `[ OK ]`, `[INFO]` and `[WARN]` status lines go there, as nsc sends them, and stdout keeps the data.
+func (e *Env) MustRunStatus(args ...string) string {
+	e.T.Helper()
+	r := e.Run(args...)
+	if r.Error != nil {
+		e.T.Fatalf("signet %s: %v\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), r.Error, r.Out, r.Err)
+	}
+	return r.Err
+}
+
 // MustFail executes signet with args and fails the test unless it errors; it returns the error text.
 func (e *Env) MustFail(args ...string) string {
 	e.T.Helper()

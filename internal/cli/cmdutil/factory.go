@@ -27,9 +27,10 @@ type IOStreams struct {
 	TTY bool
 }
 
-// OK prints a success status line: "[ OK ] added user "U"".
+// OK prints a success status line to stderr: "[ OK ] added user "U"". Status lines go where nsc
+// sends them, so that stdout carries only data (tables, JSON, creds) and pipes stay clean.
 func (s *IOStreams) OK(format string, a ...any) {
-	fmt.Fprintf(s.Out, "[ OK ] "+format+"\n", a...)
+	fmt.Fprintf(s.ErrOut, "[ OK ] "+format+"\n", a...)
 }
 
 // Warn prints a warning status line to stderr.
@@ -37,9 +38,9 @@ func (s *IOStreams) Warn(format string, a ...any) {
 	fmt.Fprint(s.ErrOut, redact.Seeds(fmt.Sprintf("[WARN] "+format+"\n", a...)))
 }
 
-// Info prints an informational status line.
+// Info prints an informational status line to stderr.
 func (s *IOStreams) Info(format string, a ...any) {
-	fmt.Fprintf(s.Out, "[INFO] "+format+"\n", a...)
+	fmt.Fprintf(s.ErrOut, "[INFO] "+format+"\n", a...)
 }
 
 // Factory gives commands their environment. Tests build one with buffers and a fake env.

@@ -104,7 +104,7 @@ func TestAuthCalloutPlacesPasswordUsersWithTheServicesPermissions(t *testing.T) 
 			if curve {
 				args = append(args, "--curve", "generate")
 			}
-			out := e.MustRun(args...)
+			out := e.MustRunStatus(args...)
 			if !strings.Contains(out, "added auth user") || !strings.Contains(out, "added allowed account") {
 				t.Fatalf("edit authcallout report:\n%s", out)
 			}
@@ -260,7 +260,7 @@ func TestEditAuthCalloutAddsRemovesAndDisables(t *testing.T) {
 	if len(a.AuthUsers) != 2 || !a.AuthUsers.Contains(u2.Subject) || !a.AllowedAccounts.Contains("*") || a.XKey != xpub {
 		t.Fatalf("after add: %+v", a)
 	}
-	out := e.MustRun("edit", "authcallout", "AUTH", "--rm-auth-user", "auth2", "--rm-allowed-account", "*", "--allowed-account", "APP", "--rm-curve")
+	out := e.MustRunStatus("edit", "authcallout", "AUTH", "--rm-auth-user", "auth2", "--rm-allowed-account", "*", "--allowed-account", "APP", "--rm-curve")
 	if !strings.Contains(out, "removed auth user") || !strings.Contains(out, "removed curve key") {
 		t.Errorf("rm report:\n%s", out)
 	}

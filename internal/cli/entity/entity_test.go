@@ -136,7 +136,7 @@ func TestLookupByPublicKey(t *testing.T) {
 	if names, err := s.UserNames("B"); err != nil || len(names) != 1 {
 		t.Fatalf("users of B after the edit by public key: %v %v", names, err)
 	}
-	if out := e.MustRun("delete", "user", uc.Subject, "-a", ac.Subject, "--revoke=false"); !strings.Contains(out, `deleted user "u"`) {
+	if out := e.MustRunStatus("delete", "user", uc.Subject, "-a", ac.Subject, "--revoke=false"); !strings.Contains(out, `deleted user "u"`) {
 		t.Fatalf("delete by public key: %s", out)
 	}
 }

@@ -21,7 +21,7 @@ func TestJSEnableMinusOneIsNscsNoChangeOnAddAndEditAccount(t *testing.T) {
 	}
 	// Alone on edit account, it re-signs without a change, as nsc does (no "nothing to edit").
 	before := accountClaims(t, s, "A")
-	out := e.MustRun("edit", "account", "A", "--js-enable", "-1")
+	out := e.MustRunStatus("edit", "account", "A", "--js-enable", "-1")
 	if !strings.Contains(out, `edited account "A"`) {
 		t.Errorf("edit account --js-enable -1: %q", out)
 	}

@@ -30,7 +30,7 @@ func TestAddAccountAndUserWithPublicKeyStoreNoSeed(t *testing.T) {
 	e.MustRun("init", "-n", "O")
 	akp, _ := nkeys.CreateAccount()
 	apub, _ := akp.PublicKey()
-	out := e.MustRun("add", "account", "K", "-k", apub)
+	out := e.MustRunStatus("add", "account", "K", "-k", apub)
 	if strings.Contains(out, "generated") || !strings.Contains(out, `added account "K"`) {
 		t.Errorf("add account -k: %s", out)
 	}
@@ -46,7 +46,7 @@ func TestAddAccountAndUserWithPublicKeyStoreNoSeed(t *testing.T) {
 
 	ukp, _ := nkeys.CreateUser()
 	upub, _ := ukp.PublicKey()
-	out = e.MustRun("add", "user", "u", "-a", "O", "--public-key", upub)
+	out = e.MustRunStatus("add", "user", "u", "-a", "O", "--public-key", upub)
 	if !strings.Contains(out, "skipped generating creds file") {
 		t.Errorf("add user -k (public key only): %s", out)
 	}

@@ -132,7 +132,7 @@ func RunGenerateActivation(f *cmdutil.Factory, o *ActivationOptions) error {
 		if _, err := f.IO.Out.Write(decorated); err != nil {
 			return err
 		}
-		fmt.Fprintf(f.IO.ErrOut, "[ OK ] %s\n", msg)
+		f.IO.OK("%s", msg)
 		return nil
 	}
 	if err := store.WriteFileAtomic(o.Output, decorated, 0o644, 0o755); err != nil {

@@ -69,7 +69,7 @@ func TestExportKeysWritesSeedsAndJWTsAndMovesWithRemove(t *testing.T) {
 		t.Errorf("second export without --force: %v, stderr %q", r.Error, r.Err)
 	}
 	// --remove moves the operator's key out of the keystore.
-	out := e.MustRun("export", "keys", "--operator", "--dir", dir, "--force", "--remove")
+	out := e.MustRunStatus("export", "keys", "--operator", "--dir", dir, "--force", "--remove")
 	if !strings.Contains(out, "[ OK ] moved ") {
 		t.Errorf("export --remove: %s", out)
 	}
@@ -98,7 +98,7 @@ func TestValidateFileChecksEachJWTOfTheFileWithoutAStore(t *testing.T) {
 	if err := os.WriteFile(file, []byte(acc+"\nADUMMY|"+usr+"\n\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	out := e.MustRun("validate", "-f", file)
+	out := e.MustRunStatus("validate", "-f", file)
 	if !strings.Contains(out, "2 JWT(s) validated, 0 warning(s)") {
 		t.Errorf("validate -f: %s", out)
 	}
@@ -119,7 +119,7 @@ func TestValidateFileChecksEachJWTOfTheFileWithoutAStore(t *testing.T) {
 		t.Errorf("validate -f -A: %s", msg)
 	}
 	// nsc's --all-accounts is -A.
-	if out := e.MustRun("validate", "--all-accounts"); !strings.Contains(out, "2 account(s)") {
+	if out := e.MustRunStatus("validate", "--all-accounts"); !strings.Contains(out, "2 account(s)") {
 		t.Errorf("validate --all-accounts: %s", out)
 	}
 }

@@ -151,7 +151,7 @@ func TestDescribeOutputFileWritesWhatStdoutWouldAsNscDoes(t *testing.T) {
 		}
 		return string(data)
 	}
-	out := e.MustRun("describe", "account", "O", "-o", filepath.Join(dir, "table"))
+	out := e.MustRunStatus("describe", "account", "O", "-o", filepath.Join(dir, "table"))
 	mustContain(t, out, "[ OK ] wrote account description to")
 	if got, want := read("table"), e.MustRun("describe", "account", "O"); got != want {
 		t.Errorf("-o table:\n%s\nwant:\n%s", got, want)
@@ -166,7 +166,7 @@ func TestDescribeOutputFileWritesWhatStdoutWouldAsNscDoes(t *testing.T) {
 		t.Errorf("-F -o: %q, want %q", got, want)
 	}
 	// The raw JWT is armored in a file, bare on stdout.
-	mustContain(t, e.MustRun("describe", "account", "O", "-R", "-o", filepath.Join(dir, "jwt")), "[ OK ] wrote account jwt to")
+	mustContain(t, e.MustRunStatus("describe", "account", "O", "-R", "-o", filepath.Join(dir, "jwt")), "[ OK ] wrote account jwt to")
 	armored, _ := jwt.DecorateJWT(tok)
 	if got := read("jwt"); got != string(armored) {
 		t.Errorf("-R -o:\n%s", got)

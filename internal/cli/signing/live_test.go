@@ -262,23 +262,23 @@ func TestSeedSigningKeyWalkthrough(t *testing.T) {
 		if !strings.HasPrefix(opSK, "O") || !strings.HasSuffix(opSKPath, opSK+".nk") {
 			t.Fatalf("operator key %s stored at %s", opSK, opSKPath)
 		}
-		out := e.MustRun("edit", "operator", "--sk", opSK)
-		if want := fmt.Sprintf("[ OK ] added signing key %q\n[ OK ] edited operator \"O2\"\n", opSK); out != want {
-			t.Errorf("edit operator --sk output:\n%s\nwant:\n%s", out, want)
+		r := e.Run("edit", "operator", "--sk", opSK)
+		if want := fmt.Sprintf("[ OK ] added signing key %q\n[ OK ] edited operator \"O2\"\n", opSK); r.Error != nil || r.Err != want || r.Out != "" {
+			t.Errorf("edit operator --sk: %v\nstderr:\n%s\nwant:\n%s\nstdout (want none):\n%s", r.Error, r.Err, want, r.Out)
 		}
 		if got := row(t, describe(t, e, "operator"), "Signing Keys"); got != opSK {
 			t.Errorf("operator signing keys %q, want %q", got, opSK)
 		}
 	})
 	e := l.e
-	out := e.MustRun("add", "account", "A", "-K", opSKPath)
+	out := e.MustRunStatus("add", "account", "A", "-K", opSKPath)
 	if !strings.Contains(out, "[ OK ] generated and stored account key \"A") || !strings.HasSuffix(out, "[ OK ] added account \"A\"\n") {
 		t.Errorf("add account output:\n%s", out)
 	}
 	accSK, accSKPath := keyStored(t, e.MustRun("generate", "nkey", "--account", "--store"))
-	out = e.MustRun("edit", "account", "--sk", accSK, "-K", opSKPath)
-	if want := fmt.Sprintf("[ OK ] added signing key %q\n[ OK ] edited account \"A\"\n", accSK); out != want {
-		t.Errorf("edit account --sk output:\n%s\nwant:\n%s", out, want)
+	r := e.Run("edit", "account", "--sk", accSK, "-K", opSKPath)
+	if want := fmt.Sprintf("[ OK ] added signing key %q\n[ OK ] edited account \"A\"\n", accSK); r.Error != nil || r.Err != want || r.Out != "" {
+		t.Errorf("edit account --sk: %v\nstderr:\n%s\nwant:\n%s\nstdout (want none):\n%s", r.Error, r.Err, want, r.Out)
 	}
 	a := account(t, e, "A")
 	d := describe(t, e, "account")
@@ -286,7 +286,7 @@ func TestSeedSigningKeyWalkthrough(t *testing.T) {
 		t.Errorf("describe account:\n%s", d)
 	}
 
-	out = e.MustRun("add", "user", "U", "-K", accSKPath)
+	out = e.MustRunStatus("add", "user", "U", "-K", accSKPath)
 	for _, want := range []string{"generated and stored user key \"U", "generated user creds file", "added user \"U\" to account \"A\""} {
 		if !strings.Contains(out, want) {
 			t.Errorf("add user output lacks %q:\n%s", want, out)
@@ -312,11 +312,11 @@ func TestScopedServiceKey(t *testing.T) {
 	l := newLive(t, "O", nil)
 	e := l.e
 	e.MustRun("add", "account", "A")
-	sk := quoted(t, e.MustRun("edit", "account", "-n", "A", "--sk", "generate"), "added signing key")
-	out := e.MustRun("edit", "signing-key", "--account", "A", "--role", "service", "--sk", sk,
+	sk := quoted(t, e.MustRunStatus("edit", "account", "-n", "A", "--sk", "generate"), "added signing key")
+	r := e.Run("edit", "signing-key", "--account", "A", "--role", "service", "--sk", sk,
 		"--allow-sub", "q.>", "--deny-pub", ">", "--allow-pub-response")
-	if want := fmt.Sprintf("[ OK ] set max responses to 1\n[ OK ] added deny pub \">\"\n[ OK ] added sub \"q.>\"\n[ OK ] edited signing key %q\n", sk); out != want {
-		t.Errorf("edit signing-key output:\n%s\nwant:\n%s", out, want)
+	if want := fmt.Sprintf("[ OK ] set max responses to 1\n[ OK ] added deny pub \">\"\n[ OK ] added sub \"q.>\"\n[ OK ] edited signing key %q\n", sk); r.Error != nil || r.Err != want || r.Out != "" {
+		t.Errorf("edit signing-key: %v\nstderr:\n%s\nwant:\n%s\nstdout (want none):\n%s", r.Error, r.Err, want, r.Out)
 	}
 	e.MustRun("add", "user", "U", "-K", "service")
 	e.MustRun("add", "user", "client", "-a", "A")
@@ -364,7 +364,7 @@ func TestTemplateScope(t *testing.T) {
 	l := newLive(t, "O", nil)
 	e := l.e
 	e.MustRun("add", "account", "sales")
-	sk := quoted(t, e.MustRun("edit", "account", "-n", "sales", "--sk", "generate"), "added signing key")
+	sk := quoted(t, e.MustRunStatus("edit", "account", "-n", "sales", "--sk", "generate"), "added signing key")
 	e.MustRun("edit", "signing-key", "--account", "sales", "--role", "team-service", "--sk", sk,
 		"--allow-sub", "{{account-name()}}.{{tag(team)}}.{{name()}}.>", "--allow-pub-response")
 	e.MustRun("add", "user", "pam", "-K", "team-service", "--tag", "team:support")
@@ -434,14 +434,14 @@ func TestRotationLive(t *testing.T) {
 	l := newLive(t, "O", nil)
 	e := l.e
 	e.MustRun("add", "account", "A")
-	out := e.MustRun("edit", "signing-key", "-a", "A", "--sk", "generate", "--role", "service", "--allow-pubsub", "svc.>")
+	out := e.MustRunStatus("edit", "signing-key", "-a", "A", "--sk", "generate", "--role", "service", "--allow-pubsub", "svc.>")
 	old := quoted(t, out, "added signing key")
 	e.MustRun("add", "user", "U1", "-a", "A", "-K", "service")
 	e.MustRun("add", "user", "U2", "-a", "A", "-K", old)
 	stale := writeTemp(t, readFile(t, l.creds("A", "U1")))
 	l.mustDial("A", "U1").Close()
 
-	out = e.MustRun("rotate", "signing-key", "-a", "A", "--old", old)
+	out = e.MustRunStatus("rotate", "signing-key", "-a", "A", "--old", old)
 	for _, u := range []string{"U1", "U2"} {
 		if !strings.Contains(out, fmt.Sprintf("re-issued user %q", u)) {
 			t.Errorf("rotation output lacks %s:\n%s", u, out)

@@ -168,11 +168,11 @@ func (p *pushed) serveAccounts() string {
 func (p *pushed) scopedService() {
 	p.t.Helper()
 	e := p.e
-	out := e.MustRun("add", "account", "A")
+	out := e.MustRunStatus("add", "account", "A")
 	if !strings.Contains(out, `pushed account "A"`) {
 		p.t.Fatalf("add account did not push A:\n%s", out)
 	}
-	sk := quoted(p.t, e.MustRun("edit", "account", "A", "--sk", "generate"), "added signing key")
+	sk := quoted(p.t, e.MustRunStatus("edit", "account", "A", "--sk", "generate"), "added signing key")
 	e.MustRun("edit", "signing-key", "-a", "A", "--sk", sk, "--role", "svc", "--allow-pub", "svc.>")
 	e.MustRun("add", "user", "U", "-a", "A", "-K", "svc")
 	e.MustRun("add", "user", "client", "-a", "A")
@@ -196,7 +196,7 @@ func (p *pushed) checkScope() {
 	// Widening the scope is an account edit: it reaches the server only if the push works. The
 	// server drops U's connection when its signing key changes; U comes back with the new scope.
 	e := p.e
-	out := e.MustRun("edit", "signing-key", "-a", "A", "--sk", "svc", "--allow-pub", "audit")
+	out := e.MustRunStatus("edit", "signing-key", "-a", "A", "--sk", "svc", "--allow-pub", "audit")
 	if !strings.Contains(out, `pushed account "A"`) {
 		t.Fatalf("edit signing-key did not push A:\n%s", out)
 	}

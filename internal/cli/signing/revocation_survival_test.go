@@ -108,7 +108,7 @@ func TestRevocationSurvivesEveryResign(t *testing.T) {
 	check("edit account --conns")
 
 	// Signing keys.
-	sk := quoted(t, e.MustRun("edit", "account", "A", "--sk", "generate"), "added signing key")
+	sk := quoted(t, e.MustRunStatus("edit", "account", "A", "--sk", "generate"), "added signing key")
 	check("edit account --sk generate")
 
 	// Exports and imports.
@@ -155,7 +155,7 @@ func TestRevocationSurvivesEveryResign(t *testing.T) {
 
 	// Rotating the account signing key re-issues R (its revocation moves up to the new JWT) and
 	// must keep U's, whose JWT the rotation does not touch.
-	out := e.MustRun("rotate", "signing-key", "-a", "A", "--old", "svc")
+	out := e.MustRunStatus("rotate", "signing-key", "-a", "A", "--old", "svc")
 	if ac := account(t, e, "A"); ac.SigningKeys.Contains(sk) || user(t, e, "A", "R").Issuer == sk {
 		t.Fatalf("rotate signing-key did not rotate %s:\n%s", sk, out)
 	}

@@ -22,7 +22,7 @@ func TestUserRevocations(t *testing.T) {
 	e.MustRun("add", "user", "V", "-a", "A")
 	u := user(t, e, "A", "U")
 
-	out := e.MustRun("revocations", "add-user", "-a", "A", "-n", "U")
+	out := e.MustRunStatus("revocations", "add-user", "-a", "A", "-n", "U")
 	if !strings.Contains(out, "revoked user \""+u.Subject+"\"") {
 		t.Errorf("add-user output:\n%s", out)
 	}

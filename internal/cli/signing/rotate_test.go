@@ -29,7 +29,7 @@ func credsJWT(t *testing.T, e interface{ KeysDir() string }, acc, name string) s
 func TestRotateAccountSigningKey(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	out := e.MustRun("edit", "signing-key", "-a", "A", "--sk", "generate", "--role", "service", "--allow-sub", "q.>")
+	out := e.MustRunStatus("edit", "signing-key", "-a", "A", "--sk", "generate", "--role", "service", "--allow-sub", "q.>")
 	old := quoted(t, out, "added signing key")
 	for _, u := range []string{"U1", "U2", "R"} {
 		e.MustRun("add", "user", u, "-a", "A", "-K", "service")
@@ -38,7 +38,7 @@ func TestRotateAccountSigningKey(t *testing.T) {
 	e.MustRun("revocations", "add-user", "-a", "A", "-n", "R")
 	plainBefore := user(t, e, "A", "plain")
 
-	out = e.MustRun("rotate", "signing-key", "-a", "A", "--old", "service")
+	out = e.MustRunStatus("rotate", "signing-key", "-a", "A", "--old", "service")
 	ac := account(t, e, "A")
 	if ac.SigningKeys.Contains(old) {
 		t.Errorf("old key still on the account")
@@ -91,7 +91,7 @@ func TestRotateAccountSigningKey(t *testing.T) {
 func TestRotateResumesAfterInterruption(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	out := e.MustRun("edit", "signing-key", "-a", "A", "--sk", "generate", "--role", "svc", "--allow-pub", "x.>")
+	out := e.MustRunStatus("edit", "signing-key", "-a", "A", "--sk", "generate", "--role", "svc", "--allow-pub", "x.>")
 	old := quoted(t, out, "added signing key")
 	for _, u := range []string{"U1", "U2", "U3"} {
 		e.MustRun("add", "user", u, "-a", "A", "-K", "svc")
@@ -166,13 +166,13 @@ func TestRotateResumesAfterInterruption(t *testing.T) {
 func TestRotateOperatorSigningKey(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	out := e.MustRun("edit", "operator", "--sk", "generate")
+	out := e.MustRunStatus("edit", "operator", "--sk", "generate")
 	old := quoted(t, out, "added signing key")
 	e.MustRun("add", "account", "B", "-K", old)
 	e.MustRun("add", "account", "C", "-K", old)
 	aBefore := account(t, e, "A")
 
-	out = e.MustRun("rotate", "signing-key", "--operator", "--old", old)
+	out = e.MustRunStatus("rotate", "signing-key", "--operator", "--old", old)
 	oc, _, err := openStore(t, e).Operator()
 	if err != nil {
 		t.Fatal(err)

@@ -83,9 +83,9 @@ func quoted(t *testing.T, out, prefix string) string {
 func TestEditSigningKeySeedOutput(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	out := e.MustRun("edit", "account", "-n", "A", "--sk", "generate")
+	out := e.MustRunStatus("edit", "account", "-n", "A", "--sk", "generate")
 	sk := quoted(t, out, "added signing key")
-	out = e.MustRun("edit", "signing-key", "--account", "A", "--role", "service", "--sk", sk,
+	out = e.MustRunStatus("edit", "signing-key", "--account", "A", "--role", "service", "--sk", sk,
 		"--allow-sub", "q.>", "--deny-pub", ">", "--allow-pub-response")
 	want := "[ OK ] set max responses to 1\n[ OK ] added deny pub \">\"\n[ OK ] added sub \"q.>\"\n"
 	if !strings.Contains(out, want) {
@@ -106,7 +106,7 @@ func TestEditSigningKeySeedOutput(t *testing.T) {
 	}
 
 	// The key can be named by its role from now on.
-	out = e.MustRun("edit", "signing-key", "-a", "A", "--sk", "service", "--description", "answers q")
+	out = e.MustRunStatus("edit", "signing-key", "-a", "A", "--sk", "service", "--description", "answers q")
 	if !strings.Contains(out, "edited signing key \""+sk+"\"") {
 		t.Errorf("editing by role: %s", out)
 	}
@@ -134,7 +134,7 @@ func TestEditSigningKeySeedOutput(t *testing.T) {
 func TestEditSigningKeyGenerateRoleAndErrors(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	out := e.MustRun("edit", "signing-key", "-a", "A", "--sk", "generate", "--role", "team-service",
+	out := e.MustRunStatus("edit", "signing-key", "-a", "A", "--sk", "generate", "--role", "team-service",
 		"--allow-sub", "{{account-name()}}.{{tag(team)}}.{{name()}}.>", "--allow-pub-response")
 	sk := quoted(t, out, "added signing key")
 	ks := keystore.KeyStore{Dir: e.KeysDir()}
@@ -202,7 +202,7 @@ func TestRequireSigningKeys(t *testing.T) {
 	// With account signing keys, every JWT an identity key signed is re-signed.
 	e.MustRun("edit", "account", "SYS", "--sk", "generate")
 	e.MustRun("edit", "account", "A", "--sk", "generate")
-	out := e.MustRun("edit", "operator", "--sk", "generate", "--require-signing-keys")
+	out := e.MustRunStatus("edit", "operator", "--sk", "generate", "--require-signing-keys")
 	sk := quoted(t, out, "added signing key")
 	s := openStore(t, e)
 	oc, _, err := s.Operator()

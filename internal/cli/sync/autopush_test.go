@@ -30,7 +30,7 @@ func TestLocalOperatorPushesOnlyWhenAutoPushIsOn(t *testing.T) {
 	if strings.Contains(r.Out+r.Err, "push") || strings.Contains(r.Out+r.Err, "WARN") {
 		t.Errorf("add account on a local operator tried to push:\nstdout: %s\nstderr: %s", r.Out, r.Err)
 	}
-	out := e.MustRun("edit", "operator", "--auto-push")
+	out := e.MustRunStatus("edit", "operator", "--auto-push")
 	if !strings.Contains(out, "automatic push") {
 		t.Errorf("edit operator --auto-push did not say what it set: %s", out)
 	}

@@ -51,7 +51,7 @@ func TestPushAndPullTakeNscFlagsAgainstAFullResolver(t *testing.T) {
 		t.Errorf("push -R --prune: %s", msg)
 	}
 	// pull -F is --overwrite-newer.
-	if out := e.MustRun("pull", "-A", "-F", "-u", url, "--timeout", "2"); !strings.Contains(out, "account \"O\"") {
+	if out := e.MustRunStatus("pull", "-A", "-F", "-u", url, "--timeout", "2"); !strings.Contains(out, "account \"O\"") {
 		t.Errorf("pull -A -F:\n%s", out)
 	}
 	// --system-user connects with a system account user's creds.

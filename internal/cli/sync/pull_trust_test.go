@@ -347,7 +347,7 @@ func TestPullStrictOperatorRefusesIdentitySignedJWTs(t *testing.T) {
 	t.Parallel()
 	e := clitest.New(t, cli.NewRootCmd)
 	e.MustRun("add", "operator", "O") // no system account: its user would need an account signing key too
-	out := e.MustRun("edit", "operator", "--sk", "generate")
+	out := e.MustRunStatus("edit", "operator", "--sk", "generate")
 	i := strings.Index(out, `added signing key "`)
 	if i < 0 {
 		t.Fatalf("edit operator --sk generate:\n%s", out)

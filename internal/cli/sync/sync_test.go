@@ -92,7 +92,7 @@ func TestManagedOperatorWalkthrough(t *testing.T) {
 	m := startManaged(t, true)
 	e := clitest.New(t, cli.NewRootCmd)
 
-	out := e.MustRun("add", "operator", "-u", m.baseURL+"/operator")
+	out := e.MustRunStatus("add", "operator", "-u", m.baseURL+"/operator")
 	if !strings.Contains(out, `imported managed operator "alpha"`) {
 		t.Fatalf("add operator -u: %s", out)
 	}
@@ -104,7 +104,7 @@ func TestManagedOperatorWalkthrough(t *testing.T) {
 		t.Fatal("operator imported without its key is not marked managed")
 	}
 
-	out = e.MustRun("add", "account", "A")
+	out = e.MustRunStatus("add", "account", "A")
 	if !strings.Contains(out, "pushed account \"A\"") || !strings.Contains(out, "pulled account \"A\" signed by the operator") {
 		t.Fatalf("add account in a managed store did not push and pull:\n%s", out)
 	}
@@ -272,7 +272,7 @@ func TestPushPullCluster(t *testing.T) {
 	}
 	sameJWTs(t, "store restored by pull -A", serverJWTs(t, servers[2]), storeJWTs(t, s))
 	// One account over NATS: the restored copy is what the servers hold.
-	if out := e.MustRun("pull", "-a", "A0050", "-u", url); !strings.Contains(out, `account "A0050" is up to date`) {
+	if out := e.MustRunStatus("pull", "-a", "A0050", "-u", url); !strings.Contains(out, `account "A0050" is up to date`) {
 		t.Fatalf("pull -a over NATS: %s", out)
 	}
 }

@@ -106,7 +106,7 @@ func TestPubSubRoundTripThroughServiceURL(t *testing.T) {
 	done := e.start(ctx, "tool", "sub", "hello.>", "--max", "2")
 	e.waitSub(t, "hello.world", done)
 
-	out := e.MustRun("tool", "pub", "hello.world", "hi there")
+	out := e.MustRunStatus("tool", "pub", "hello.world", "hi there")
 	if !strings.Contains(out, "published [hello.world]: 'hi there'") {
 		t.Errorf("pub output: %q", out)
 	}
@@ -116,8 +116,10 @@ func TestPubSubRoundTripThroughServiceURL(t *testing.T) {
 	if r.Error != nil {
 		t.Fatalf("sub: %v\n%s", r.Error, r.Err)
 	}
+	if want := `listening on [hello.>] as user "O" of account "O"`; !strings.Contains(r.Err, want) {
+		t.Errorf("sub status lacks %q:\n%s", want, r.Err)
+	}
 	for _, want := range []string{
-		`listening on [hello.>] as user "O" of account "O"`,
 		"[#1] received on [hello.world]: 'hi there'",
 		"[#2] received on [hello.again]: 'second'",
 	} {
@@ -271,8 +273,8 @@ func TestDefaultUserIsTheFirstWithAKey(t *testing.T) {
 	e.waitSub(t, "x", done)
 	e.MustRun("tool", "pub", "x", "y")
 	r := wait(t, done)
-	if r.Error != nil || !strings.Contains(r.Out, `as user "P"`) || !strings.Contains(r.Out, "'y'") {
-		t.Errorf("sub as default user: %v\n%s", r.Error, r.Out)
+	if r.Error != nil || !strings.Contains(r.Err, `as user "P"`) || !strings.Contains(r.Out, "'y'") {
+		t.Errorf("sub as default user: %v\nstdout:\n%s\nstderr:\n%s", r.Error, r.Out, r.Err)
 	}
 }
 
@@ -283,7 +285,7 @@ func TestGenerateContextConnects(t *testing.T) {
 	if err := os.Remove(filepath.Join(e.KeysDir(), "creds", "O", "O", "O.creds")); err != nil {
 		t.Fatal(err)
 	}
-	out := e.MustRun("generate", "context", "--name", "dev", "-a", "O", "-u", "O")
+	out := e.MustRunStatus("generate", "context", "--name", "dev", "-a", "O", "-u", "O")
 	if !strings.Contains(out, "wrote creds file") {
 		t.Errorf("no creds file written: %q", out)
 	}

@@ -64,7 +64,7 @@ func TestTopLevelSubWithNscQueueAndMaxMessagesReceivesAPub(t *testing.T) {
 	// nsc's flags: -q and --max-messages.
 	done := e.start(ctx, "sub", "orders.>", "-q", "workers", "--max-messages", "1")
 	e.waitSub(t, "orders.new", done)
-	if out := e.MustRun("pub", "orders.new", "one"); !strings.Contains(out, "published [orders.new]: 'one'") {
+	if out := e.MustRunStatus("pub", "orders.new", "one"); !strings.Contains(out, "published [orders.new]: 'one'") {
 		t.Errorf("pub output: %q", out)
 	}
 	r := wait(t, done)
