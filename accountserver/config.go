@@ -94,6 +94,11 @@ type NATSConfig struct {
 	SyncInterval time.Duration
 	// Name is the server name in resolver protocol replies; default "signet".
 	Name string
+	// SettleAfterConnect is how long a new connection must be up before an answer to an
+	// announcement made on it confirms that announcement (a nats-server accepts clients before
+	// its routes are up); default 2s. Negative: at once, for a lone nats-server without routes
+	// (signet dev's embedded one). Not a configuration file key.
+	SettleAfterConnect time.Duration
 }
 
 // LoggingConfig is the logging { } block.

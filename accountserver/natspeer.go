@@ -87,6 +87,8 @@ type natsPeer struct {
 	inbox     string // prefix of notification replies
 	packIB    string // replies to our pack requests
 	syncEvery time.Duration
+	// settleAfter is settleAfterConnect unless NATSConfig.SettleAfterConnect says otherwise.
+	settleAfter time.Duration
 }
 
 func startPeer(s *Server, cfg NATSConfig) (*natsPeer, error) {
@@ -108,6 +110,12 @@ func startPeer(s *Server, cfg NATSConfig) (*natsPeer, error) {
 	}
 	if p.syncEvery <= 0 {
 		p.syncEvery = time.Minute
+	}
+	switch p.settleAfter = cfg.SettleAfterConnect; {
+	case p.settleAfter == 0:
+		p.settleAfter = settleAfterConnect
+	case p.settleAfter < 0:
+		p.settleAfter = 0
 	}
 	wait := cfg.ReconnectWait
 	if wait <= 0 {
@@ -245,7 +253,7 @@ func (p *natsPeer) onDisconnected() {
 	p.mu.Unlock()
 }
 
-// settledLocked reports whether the connection has been up for settleAfterConnect (and is still
+// settledLocked reports whether the connection has been up for settleAfter (and is still
 // the one onConnected saw: a reconnect whose handler has not run yet is not settled). p.mu held.
 func (p *natsPeer) settledLocked() bool {
 	return p.settled && p.nc.Stats().Reconnects == p.connGen
@@ -256,7 +264,7 @@ func (p *natsPeer) settledLocked() bool {
 func (p *natsPeer) settle(now time.Time) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.settled || p.connectedAt.IsZero() || now.Sub(p.connectedAt) < settleAfterConnect ||
+	if p.settled || p.connectedAt.IsZero() || now.Sub(p.connectedAt) < p.settleAfter ||
 		!p.connected() || p.nc.Stats().Reconnects != p.connGen {
 		return
 	}

@@ -178,6 +178,21 @@ func (s *Server) openStore() error {
 // Start listens for HTTP and starts the NATS connection (which retries in the background if NATS
 // is not reachable yet).
 func (s *Server) Start() error {
+	if err := s.StartHTTP(); err != nil {
+		return err
+	}
+	if err := s.StartNATS(); err != nil {
+		s.httpSrv.Close()
+		return err
+	}
+	return nil
+}
+
+// StartHTTP is the first half of Start: it listens for HTTP only. An embedder that runs the
+// nats-server itself (signet dev) needs this order: the nats-server fetches the system account
+// from the URL resolver while it starts, and the NATS connection is better made once that
+// server listens (see StartNATS).
+func (s *Server) StartHTTP() error {
 	s.cfgMu.Lock()
 	cfg := s.cfg
 	s.cfgMu.Unlock()
@@ -214,19 +229,31 @@ func (s *Server) Start() error {
 	}
 	s.httpErr = make(chan error, 1)
 	go func() { s.httpErr <- s.httpSrv.Serve(ln) }()
-	if len(cfg.NATS.Servers) > 0 {
-		p, err := startPeer(s, cfg.NATS)
-		if err != nil {
-			s.httpSrv.Close()
-			return err
-		}
-		s.peer.Store(p)
-	} else {
-		s.log.Warn("no nats servers configured: updates are not notified")
-	}
 	s.log.Info("account server is running", "http", s.HTTPAddr(), "accounts", s.store.Len())
 	s.log.Info("configure the nats-server with:")
 	s.log.Info(fmt.Sprintf("resolver: URL(%s)", s.ResolverURL()))
+	return nil
+}
+
+// StartNATS is the second half of Start: it starts the NATS connection of the notifications and
+// the resolver protocol, which retries in the background if NATS is not reachable yet. Without
+// NATS servers configured it only says so. Call it once, after StartHTTP.
+func (s *Server) StartNATS() error {
+	s.cfgMu.Lock()
+	cfg := s.cfg
+	s.cfgMu.Unlock()
+	if len(cfg.NATS.Servers) == 0 {
+		s.log.Warn("no nats servers configured: updates are not notified")
+		return nil
+	}
+	if s.peer.Load() != nil {
+		return errors.New("the NATS connection is already started")
+	}
+	p, err := startPeer(s, cfg.NATS)
+	if err != nil {
+		return err
+	}
+	s.peer.Store(p)
 	return nil
 }
 
@@ -258,6 +285,16 @@ func (s *Server) Store() jwtstore.Store { return s.store }
 func (s *Server) NATSConnected() bool {
 	p := s.peer.Load()
 	return p != nil && p.connected()
+}
+
+// PendingNotifications is the number of changes no nats-server has confirmed yet (0 without
+// NATS servers configured).
+func (s *Server) PendingNotifications() int {
+	p := s.peer.Load()
+	if p == nil {
+		return 0
+	}
+	return p.pendingCount()
 }
 
 // Reload applies a new configuration: operator, system account, signing policy, and a re-read

@@ -37,6 +37,12 @@ type Options struct {
 	NATSPort int
 	HTTPPort int
 	Verbose  bool
+	// Parent is the pid of the process that started dev (0: none to follow): dev stops when
+	// that process exits, so that an orphan (the child of a killed `go run`, say) does not keep
+	// the operator's ports and lock.
+	Parent int
+	// ParentPoll is how often the parent is checked; default 250ms.
+	ParentPoll time.Duration
 }
 
 // Demo names: the account and user `signet dev` creates.
@@ -54,9 +60,15 @@ func NewCmdDev(f *cmdutil.Factory) *cobra.Command {
 		Long: `Run an embedded nats-server that trusts a development operator and resolves accounts
 through an in-process account server. The operator (default "dev"), its system account, an
 account APP and a user demo live in the ordinary signet store, so every other signet command
-works on them; account changes made while dev runs are pushed to it automatically.`,
+works on them; account changes made while dev runs are pushed to it automatically.
+
+One signet dev runs per operator: a second one for the same operator is refused and names the
+first. dev stops on Ctrl-C, SIGTERM, or when the process that started it exits.`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error { return Run(cmd.Context(), f, o) },
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.Parent = os.Getppid()
+			return Run(cmd.Context(), f, o)
+		},
 	}
 	fs := cmd.Flags()
 	fs.StringVar(&o.Operator, "operator", "dev", "operator to run (created with a signing key and a system account if missing)")
@@ -68,7 +80,12 @@ works on them; account changes made while dev runs are pushed to it automaticall
 	return cmd
 }
 
-// Run prepares the store and runs the stack until ctx is cancelled.
+// Run prepares the store and runs the stack until ctx is cancelled (or the parent exits).
+//
+// The order matters: the operator's lock first (a second dev for the same operator is refused
+// before it changes anything), then the ports (a port taken fails before the store is touched),
+// then the store, then the stack; the operator is pointed at the stack's URLs only once both
+// servers listen.
 func Run(ctx context.Context, f *cmdutil.Factory, o *Options) error {
 	if ctx == nil {
 		ctx = context.Background()
@@ -87,20 +104,27 @@ func Run(ctx context.Context, f *cmdutil.Factory, o *Options) error {
 	if err != nil {
 		return err
 	}
+	runDir := RunDir(stores, o.Operator)
+	guard, err := devstack.Acquire(runDir, o.Operator)
+	if err != nil {
+		return err
+	}
+	defer guard.Release()
+	if o.Parent > 1 {
+		var stop context.CancelFunc
+		ctx, stop = context.WithCancel(ctx)
+		defer stop()
+		go watchParent(ctx, f, o.Parent, os.Getppid, o.ParentPoll, stop)
+	}
 	natsPort, httpPort, err := devstack.Ports(o.Host, o.NATSPort, o.HTTPPort)
 	if err != nil {
 		return err
 	}
+	if err := devstack.CheckPorts(o.Host, natsPort, httpPort); err != nil {
+		return portError(o, err)
+	}
 	s, created, err := ensureOperator(f, stores, ks, o.Operator)
 	if err != nil {
-		return err
-	}
-	if err := f.Select(s.Name(), DemoAccount); err != nil {
-		return err
-	}
-	accountServer := fmt.Sprintf("http://%s:%d/jwt/v1", o.Host, httpPort)
-	serviceURL := fmt.Sprintf("nats://%s:%d", o.Host, natsPort)
-	if err := pointOperatorAt(s, ks, accountServer, serviceURL); err != nil {
 		return err
 	}
 	oc, opJWT, err := s.Operator()
@@ -121,7 +145,7 @@ func Run(ctx context.Context, f *cmdutil.Factory, o *Options) error {
 	}
 	dir := o.Dir
 	if dir == "" {
-		dir = filepath.Join(filepath.Dir(stores.Dir), "signet-dev", s.Name())
+		dir = runDir
 	}
 	level := slog.LevelWarn
 	if o.Verbose {
@@ -139,13 +163,29 @@ func Run(ctx context.Context, f *cmdutil.Factory, o *Options) error {
 		Logger:           logger,
 	})
 	if err != nil {
-		return err
+		return portError(o, err)
 	}
 	defer func() {
 		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		_ = stack.Shutdown(sctx)
 	}()
+	// Both servers listen: now the operator may name them.
+	if err := pointOperatorAt(s, ks, stack.AccountServerURL(), stack.ClientURL()); err != nil {
+		return err
+	}
+	if _, opJWT, err = s.Operator(); err != nil {
+		return err
+	}
+	if err := stack.SetOperator(opJWT); err != nil {
+		return err
+	}
+	if err := f.Select(s.Name(), DemoAccount); err != nil {
+		return err
+	}
+	if err := guard.Running(stack.ClientURL(), stack.AccountServerURL()); err != nil {
+		return err
+	}
 	if err := pushAll(ctx, f, s, stack.AccountServerURL()); err != nil {
 		return err
 	}
@@ -153,6 +193,52 @@ func Run(ctx context.Context, f *cmdutil.Factory, o *Options) error {
 	<-ctx.Done()
 	fmt.Fprintln(f.IO.Out, "signet dev: stopping")
 	return nil
+}
+
+// RunDir is the folder of dev's lock and state file for an operator, and by default of its
+// account server's JWTs and the server's data: <data dir>/signet-dev/<operator>.
+func RunDir(stores store.Stores, operator string) string {
+	return filepath.Join(filepath.Dir(stores.Dir), "signet-dev", operator)
+}
+
+// portError names the flag behind a port that cannot be listened on.
+func portError(o *Options, err error) error {
+	var pe *devstack.PortError
+	if !errors.As(err, &pe) {
+		return err
+	}
+	flag, given := "--http-port", o.HTTPPort != 0
+	if pe.What == "NATS" {
+		flag, given = "--nats-port", o.NATSPort != 0
+	}
+	if given {
+		return fmt.Errorf("%s %d: %w; choose another port, or leave %s out to take a free one", flag, pe.Port, err, flag)
+	}
+	return fmt.Errorf("%w; try again, or choose a port with %s", err, flag)
+}
+
+// watchParent cancels dev (stop) once the process that started it, parent, is no longer its
+// parent: it exited and dev was handed to another process. Polling the parent pid works on
+// every Unix and, unlike Linux's PR_SET_PDEATHSIG, does not fire when only the thread that
+// started dev ends.
+func watchParent(ctx context.Context, f *cmdutil.Factory, parent int, getppid func() int, every time.Duration, stop context.CancelFunc) {
+	if every <= 0 {
+		every = 250 * time.Millisecond
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if getppid() != parent {
+				f.IO.Info("the process that started signet dev (pid %d) exited: stopping", parent)
+				stop()
+				return
+			}
+		}
+	}
 }
 
 // ensureOperator opens the dev operator, creating it (with a signing key, a system account, the
