@@ -16,6 +16,7 @@ import (
 
 	"github.com/nats-io/nkeys"
 
+	"github.com/signet-dev/signet/internal/plural"
 	"github.com/signet-dev/signet/jwtstore"
 )
 
@@ -232,7 +233,7 @@ func (s *Server) handleDelete(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header()["Content-Type"] = s.hdr.text
-	fmt.Fprintf(w, "deleted %d accounts\n", n)
+	fmt.Fprintf(w, "deleted %s\n", plural.N(n, "account"))
 }
 
 func (s *Server) handleOperator(w http.ResponseWriter, r *http.Request) {

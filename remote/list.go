@@ -12,6 +12,8 @@ import (
 	"github.com/nats-io/jwt/v2"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nkeys"
+
+	"github.com/signet-dev/signet/internal/plural"
 )
 
 // ServerAccounts is one server's answer to a list request.
@@ -112,7 +114,7 @@ func (c *Client) Pack(ctx context.Context) (map[string]string, error) {
 			return nil, fmt.Errorf("pack: %w", ErrNoResponders)
 		}
 		if err != nil {
-			return nil, fmt.Errorf("pack: after %d accounts: %w", len(out), err)
+			return nil, fmt.Errorf("pack: after %s: %w", plural.N(len(out), "account"), err)
 		}
 		if len(m.Data) == 0 {
 			return out, nil

@@ -13,6 +13,8 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nkeys"
+
+	"github.com/signet-dev/signet/internal/plural"
 )
 
 // PushOptions tune PushAll and Delete.
@@ -367,7 +369,7 @@ func (s Summary) Err() error {
 			parts = append(parts, msg)
 		}
 	}
-	return fmt.Errorf("%d updates: %s", s.Accounts, strings.Join(parts, "; "))
+	return fmt.Errorf("%s: %s", plural.N(s.Accounts, "update"), strings.Join(parts, "; "))
 }
 
 // flush waits for the server to have processed everything sent so far, bounded by ctx and by

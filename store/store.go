@@ -27,6 +27,7 @@ import (
 	"github.com/nats-io/jwt/v2"
 	"github.com/nats-io/nkeys"
 
+	"github.com/signet-dev/signet/internal/plural"
 	"github.com/signet-dev/signet/redact"
 )
 
@@ -484,7 +485,7 @@ func (e *UnreadableUsersError) Error() string {
 	for i, u := range e.Users {
 		names[i] = strconv.Quote(u.Name)
 	}
-	return fmt.Sprintf("%d users of account %q cannot be read: %s (run `signet validate`)", len(e.Users), e.Account, strings.Join(names, ", "))
+	return fmt.Sprintf("%s of account %q cannot be read: %s (run `signet validate`)", plural.N(len(e.Users), "user"), e.Account, strings.Join(names, ", "))
 }
 
 // UserJWT reads a user's JWT.

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/signet-dev/signet/internal/cli/cmdutil"
+	"github.com/signet-dev/signet/internal/plural"
 	"github.com/signet-dev/signet/store"
 )
 
@@ -147,7 +148,7 @@ func RunDeleteMapping(f *cmdutil.Factory, o *MappingOptions) error {
 		} else {
 			ac.Mappings[from] = kept
 		}
-		return []string{fmt.Sprintf("deleted %d mapping(s) of %q in account %q", len(list)-len(kept), o.From, name)}, nil
+		return []string{fmt.Sprintf("deleted %s of %q in account %q", plural.N(len(list)-len(kept), "mapping"), o.From, name)}, nil
 	})
 }
 

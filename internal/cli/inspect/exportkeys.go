@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/signet-dev/signet/internal/cli/cmdutil"
+	"github.com/signet-dev/signet/internal/plural"
 	"github.com/signet-dev/signet/store"
 )
 
@@ -149,7 +150,7 @@ func RunExportKeys(f *cmdutil.Factory, o *ExportKeysOptions) error {
 		}
 	}
 	if failed > 0 {
-		return fmt.Errorf("%d file(s) not written (see above)", failed)
+		return fmt.Errorf("%s not written (see above)", plural.N(failed, "file"))
 	}
 	return nil
 }

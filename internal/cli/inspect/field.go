@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/signet-dev/signet/internal/plural"
 )
 
 // The JSON that describe prints is a contract with scripts written for nsc, so it is the JWT's
@@ -74,7 +76,7 @@ func Field(token, path string) ([]byte, error) {
 				return nil, fmt.Errorf("field %q: %s is a list: %q is not an index", path, orTop(walked), step)
 			}
 			if i < 0 || i >= len(v) {
-				return nil, fmt.Errorf("field %q: index %d is out of range: %s has %d element(s)", path, i, orTop(walked), len(v))
+				return nil, fmt.Errorf("field %q: index %d is out of range: %s has %s", path, i, orTop(walked), plural.N(len(v), "element"))
 			}
 			cur = v[i]
 		case nil:

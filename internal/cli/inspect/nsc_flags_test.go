@@ -99,7 +99,7 @@ func TestValidateFileChecksEachJWTOfTheFileWithoutAStore(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := e.MustRunStatus("validate", "-f", file)
-	if !strings.Contains(out, "2 JWT(s) validated, 0 warning(s)") {
+	if !strings.Contains(out, "2 JWTs validated: no warnings") {
 		t.Errorf("validate -f: %s", out)
 	}
 	var rep struct {
@@ -119,7 +119,7 @@ func TestValidateFileChecksEachJWTOfTheFileWithoutAStore(t *testing.T) {
 		t.Errorf("validate -f -A: %s", msg)
 	}
 	// nsc's --all-accounts is -A.
-	if out := e.MustRunStatus("validate", "--all-accounts"); !strings.Contains(out, "2 account(s)") {
+	if out := e.MustRunStatus("validate", "--all-accounts"); !strings.Contains(out, "all its 2 accounts") {
 		t.Errorf("validate --all-accounts: %s", out)
 	}
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/signet-dev/signet/authz"
 	"github.com/signet-dev/signet/internal/cli/cmdutil"
+	"github.com/signet-dev/signet/internal/plural"
 )
 
 // details is a two-column table of labelled values. A label with several values takes one row
@@ -261,7 +262,7 @@ func responsePerm(r *jwt.ResponsePermission) string {
 	}
 	max := "any number of responses"
 	if r.MaxMsgs > 0 {
-		max = fmt.Sprintf("%d response(s)", r.MaxMsgs)
+		max = plural.N(r.MaxMsgs, "response")
 	}
 	return max + ", " + ttl
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/signet-dev/signet/authz"
 	"github.com/signet-dev/signet/internal/cli/cmdutil"
 	"github.com/signet-dev/signet/internal/cli/compat"
+	"github.com/signet-dev/signet/internal/plural"
 	"github.com/signet-dev/signet/store"
 )
 
@@ -38,12 +39,16 @@ type Issue struct {
 // Report is the result of validating an operator's chain.
 type Report struct {
 	// File and JWTs are set instead of Operator, Accounts and Users by validate --file.
-	File     string  `json:"file,omitempty"`
-	JWTs     int     `json:"jwts,omitempty"`
-	Operator string  `json:"operator"`
-	Accounts int     `json:"accounts"`
-	Users    int     `json:"users"`
-	Issues   []Issue `json:"issues"`
+	File     string `json:"file,omitempty"`
+	JWTs     int    `json:"jwts,omitempty"`
+	Operator string `json:"operator"`
+	// Account is set when one account was validated (-a, or the current account), and
+	// OtherAccounts counts the operator's accounts that were not.
+	Account       string  `json:"account,omitempty"`
+	OtherAccounts int     `json:"other_accounts,omitempty"`
+	Accounts      int     `json:"accounts"`
+	Users         int     `json:"users"`
+	Issues        []Issue `json:"issues"`
 }
 
 // Blocking counts the errors.
@@ -127,6 +132,11 @@ func RunValidate(f *cmdutil.Factory, o *ValidateOptions) error {
 	if err != nil {
 		return err
 	}
+	if !o.All && len(accounts) == 1 {
+		if all, err := s.Accounts(); err == nil && len(all) > 1 {
+			rep.Account, rep.OtherAccounts = accounts[0], len(all)-1
+		}
+	}
 	return finishValidate(f, o, rep)
 }
 
@@ -144,7 +154,7 @@ func finishValidate(f *cmdutil.Factory, o *ValidateOptions, rep *Report) error {
 		if rep.File != "" {
 			where = fmt.Sprintf("file %q", rep.File)
 		}
-		fmt.Fprintf(f.IO.ErrOut, "Error: validation found %d blocking issue(s) in %s: fix them and run `signet validate` again\n", n, where)
+		fmt.Fprintf(f.IO.ErrOut, "Error: validation found %s in %s: fix them and run `signet validate` again\n", plural.N(n, "blocking issue"), where)
 		return &cmdutil.ExitError{Code: 1}
 	}
 	return nil
@@ -197,13 +207,32 @@ func printReport(f *cmdutil.Factory, rep *Report) {
 		}
 		cmdutil.RenderTable(f.IO.Out, t)
 	}
-	if rep.Blocking() == 0 && rep.File != "" {
-		f.IO.OK("file %q: %d JWT(s) validated, %d warning(s)", rep.File, rep.JWTs, len(rep.Issues))
-		return
-	}
 	if rep.Blocking() == 0 {
-		f.IO.OK("operator %q: %d account(s) and %d user(s) validated, %d warning(s)", rep.Operator, rep.Accounts, rep.Users, len(rep.Issues))
+		f.IO.OK("%s", rep.Summary())
 	}
+}
+
+// Summary says what was validated and how many warnings it drew: the scope in words (one
+// account, and how many were left out, or all of them), so that "1 account" is never read as
+// the operator's whole store.
+func (r *Report) Summary() string {
+	warnings := "no warnings"
+	if n := len(r.Issues); n > 0 {
+		warnings = plural.N(n, "warning")
+	}
+	users := plural.N(r.Users, "user")
+	switch {
+	case r.File != "":
+		return fmt.Sprintf("file %q: %s validated: %s", r.File, plural.N(r.JWTs, "JWT"), warnings)
+	case r.Account != "":
+		return fmt.Sprintf("operator %q, account %q and its %s validated: %s; %s not validated (`signet validate -A` validates every account)",
+			r.Operator, r.Account, users, warnings, plural.N(r.OtherAccounts, "other account"))
+	case r.Accounts == 0:
+		return fmt.Sprintf("operator %q validated (it has no accounts): %s", r.Operator, warnings)
+	case r.Accounts == 1:
+		return fmt.Sprintf("operator %q, its only account and its %s validated: %s", r.Operator, users, warnings)
+	}
+	return fmt.Sprintf("operator %q, all its %d accounts and their %s validated: %s", r.Operator, r.Accounts, users, warnings)
 }
 
 // collector gathers the issues of one entity.

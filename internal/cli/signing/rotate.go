@@ -19,6 +19,7 @@ import (
 
 	"github.com/signet-dev/signet/internal/cli/cmdutil"
 	"github.com/signet-dev/signet/internal/cli/entity"
+	"github.com/signet-dev/signet/internal/plural"
 	"github.com/signet-dev/signet/keystore"
 	"github.com/signet-dev/signet/ops"
 	"github.com/signet-dev/signet/store"
@@ -350,7 +351,7 @@ func RunRotateAccountKey(f *cmdutil.Factory, o *RotateOptions) error {
 		return err
 	}
 	f.IO.OK("removed signing key %q from account %q", j.Old, name)
-	f.IO.OK("rotated signing key %q to %q: re-issued %d users", j.Old, j.New, count)
+	f.IO.OK("rotated signing key %q to %q: re-issued %s", j.Old, j.New, plural.N(count, "user"))
 	unlock()
 	return f.AccountSaved(s, name)
 }
@@ -529,7 +530,7 @@ func RunRotateOperatorKey(f *cmdutil.Factory, o *RotateOptions) error {
 		return err
 	}
 	f.IO.OK("removed signing key %q from operator %q", j.Old, s.Name())
-	f.IO.OK("rotated signing key %q to %q: re-issued %d accounts", j.Old, j.New, len(reissued))
+	f.IO.OK("rotated signing key %q to %q: re-issued %s", j.Old, j.New, plural.N(len(reissued), "account"))
 	f.IO.Info("the operator JWT changed: update it in the configuration of your nats-servers (signet generate config) and reload them")
 	unlock()
 	var errs []error
