@@ -30,9 +30,20 @@ import (
 )
 
 // TestREADMEExamples runs the README's example blocks, as written, in one bash in a fresh
-// environment, and checks what they did rather than only that they exited 0 (bash runs with
-// -e, so every command's exit status is checked too):
+// environment, while `signet dev` runs in the background on its default ports, as it does in the
+// Quickstart's terminal 1 (the built binary, started before the script and stopped after it), so
+// the examples meet what a reader's do: the dev operator selected, ports 4222 and 9090 taken. It
+// checks what they did rather than only that they exited 0 (bash runs with -e, so every
+// command's exit status is checked too):
 //
+//   - the Quickstart's terminal 2, literally: the background `tool sub` receives what `tool pub`
+//     sends; alice's creds connect before her revocation, and after it her open connection is
+//     closed by the server and a new one refused, and `tool pub --creds alice.creds` says she is
+//     revoked; account SHOP is served by dev's account server and its users connect right after
+//     `add account SHOP`; and `tool pub -a APP` still works once alice, the account's first
+//     user by name, is revoked;
+//   - no example outside the Quickstart uses dev's account server port (9090): the serve section
+//     runs on its own port while dev runs;
 //   - while the README's `signet serve` still runs (a checkpoint just before its `kill $SERVE`),
 //     the server serves account A with the limit the README edited and pushed (conns 50) and with
 //     bob's revocation, and it is the JWT the store holds;
@@ -42,7 +53,8 @@ import (
 //     change and how, not the fields that differ, so the conns change shows as A's "update");
 //   - `describe account A -F nats.limits.conn` prints the limit `add account` set,
 //     `describe user pam` shows the expanded template subject, `revocations list-users` lists
-//     bob, and bob.creds is private (0600) and holds bob's JWT and bob's seed and no other seed.
+//     bob, and bob.creds is private (0600) and holds bob's JWT and bob's seed and no other seed;
+//   - every `signet validate` of the README finds nothing to warn about.
 func TestREADMEExamples(t *testing.T) {
 	data, err := os.ReadFile("../../README.md")
 	if err != nil {
@@ -51,49 +63,101 @@ func TestREADMEExamples(t *testing.T) {
 	var blocks []string
 	for _, b := range shBlocks(string(data)) {
 		if strings.HasPrefix(strings.TrimSpace(b), "go ") {
-			continue // the set-up commands: run by CI itself and by the dev test
+			continue // the set-up commands and terminal 1: run by CI, by the dev test, and below
 		}
 		blocks = append(blocks, b)
 	}
-	if len(blocks) < 4 {
+	if len(blocks) < 5 {
 		t.Fatalf("found only %d example blocks in the README", len(blocks))
 	}
-	port := freePort(t)
-	url := "http://127.0.0.1:" + port + "/jwt/v1"
-	script := strings.ReplaceAll(strings.Join(blocks, "\n"), "9090", port)
-	// The serve block ends by killing the server: stop there and look at it first.
-	script, err = insertCheckpoint(script, "kill $SERVE", "serve")
-	if err != nil {
-		t.Fatal(err)
-	}
+	script := strings.Join(blocks, "\n")
 
 	sb := newSandbox(t)
+	dev := startDev(t, sb) // the Quickstart's terminal 1
+	for _, taken := range []string{"127.0.0.1:9090", dev.httpAddr} {
+		if strings.Contains(script, taken) {
+			t.Fatalf("a README example uses %s, where `signet dev` (the Quickstart's terminal 1) runs its account server: "+
+				"read top to bottom, it fails with \"address in use\" or talks to dev", taken)
+		}
+	}
+	// The serve section's port, as written when it is free here; another one otherwise.
+	port := "9091"
+	if !portFree("127.0.0.1:" + port) {
+		port = freePort(t)
+		t.Logf("127.0.0.1:9091 is taken on this machine: the README's signet serve runs on %s instead", port)
+		script = strings.ReplaceAll(script, "127.0.0.1:9091", "127.0.0.1:"+port)
+	}
+	url := "http://127.0.0.1:" + port + "/jwt/v1"
+	for _, cp := range []struct {
+		line, name string
+		after      bool
+	}{
+		{"signet tool pub -a APP hello world", "pubsub", true},
+		{"signet revocations add-user -a APP -n alice", "before-revocation", false},
+		{"signet revocations add-user -a APP -n alice", "after-revocation", true},
+		{"signet add account SHOP", "shop", true},
+		// The serve block ends by killing the server: stop there and look at it first.
+		{"kill $SERVE", "serve", false},
+	} {
+		if script, err = insertCheckpoint(script, cp.line, cp.name, cp.after); err != nil {
+			t.Fatal(err)
+		}
+	}
+
 	run := startScript(t, sb, script)
 	var facts *storeFacts
+	var alice *watchedConn
+	reached := map[string]bool{}
 	for {
 		name, ok := run.next()
 		if !ok {
 			break
 		}
+		reached[name] = true
 		switch name {
+		case "pubsub":
+			// The sub was started in the background before the pub: it prints and exits.
+			waitForOutput(t, run.transcript, "[#1] received on [hello]: 'world'",
+				"the Quickstart's `signet tool sub -a APP hello --max 1 &` did not receive what `signet tool pub -a APP hello world` sent")
+		case "before-revocation":
+			alice = connectCreds(t, dev.natsURL, filepath.Join(sb.home, "alice.creds"))
+		case "after-revocation":
+			alice.waitClosed(t, "the Quickstart says alice is disconnected by `signet revocations add-user -a APP -n alice`")
+			refused(t, dev.natsURL, filepath.Join(sb.home, "alice.creds"))
+			// The account's own commands go on working: tool picks a user that can connect.
+			sb.signet(t, nil, "tool", "pub", "-a", "APP", "hello", "again")
+		case "shop":
+			checkLive(t, sb, dev, "SHOP")
 		case "serve":
 			facts = checkServe(t, sb, url)
-			run.resume()
 		default:
 			t.Fatalf("unknown checkpoint %q", name)
 		}
+		run.resume()
 	}
 	if run.err != nil {
 		t.Fatalf("README examples failed: %v (the transcript below ends with the failing command)", run.err)
 	}
-	if facts == nil {
-		t.Fatal("the script never reached the checkpoint before `kill $SERVE`")
+	for _, name := range []string{"pubsub", "before-revocation", "after-revocation", "shop", "serve"} {
+		if !reached[name] {
+			t.Fatalf("the script never reached checkpoint %q", name)
+		}
 	}
+	dev.stop(t)
 	out, err := os.ReadFile(run.transcript)
 	if err != nil {
 		t.Fatal(err)
 	}
 	tr := string(out)
+
+	// The Quickstart ran against dev: SHOP was pushed to dev's account server, and alice's last
+	// publish was refused with the reason the store knows.
+	if o := outputOf(t, tr, "signet add account SHOP"); !strings.Contains(o, "pushed account \"SHOP\" to "+dev.accountServer) {
+		t.Errorf("`signet add account SHOP` while dev runs should push SHOP to %s, got:\n%s", dev.accountServer, o)
+	}
+	if o := outputOf(t, tr, "signet tool pub --creds alice.creds hello bye"); !strings.Contains(o, `user "alice" is revoked by account "APP"`) {
+		t.Errorf("`signet tool pub --creds alice.creds` after the revocation should fail saying alice is revoked, got:\n%s", o)
+	}
 
 	// push -A --diff right after push -a A: nothing left to push.
 	diffOut := outputOf(t, tr, "signet push -A --diff -u "+url)
@@ -129,8 +193,13 @@ func TestREADMEExamples(t *testing.T) {
 	}
 
 	checkBobCreds(t, filepath.Join(sb.home, "bob.creds"), facts.bob)
-	// `signet validate` exiting 0 is checked by bash -e; make sure it ran.
-	outputOf(t, tr, "signet validate")
+	// `signet validate` exiting 0 is checked by bash -e; what it says is checked here.
+	for _, cmd := range []string{"signet validate", "signet validate -A"} {
+		o := outputOf(t, tr, cmd)
+		if strings.Contains(o, "[WARN]") || strings.Contains(o, "Validation Issues") || !strings.Contains(o, "no warnings") {
+			t.Errorf("the README's `%s` should find nothing to warn about, got:\n%s", cmd, o)
+		}
+	}
 }
 
 // storeFacts is what the checks after the script need to know about the store it built.
@@ -342,20 +411,24 @@ set -x
 `
 )
 
-// insertCheckpoint puts `readme_checkpoint name` before the one line of script that is before.
-func insertCheckpoint(script, before, name string) (string, error) {
+// insertCheckpoint puts `readme_checkpoint name` before (or after) the one line of script that
+// starts with line (the README's comments after a command may change).
+func insertCheckpoint(script, line, name string, after bool) (string, error) {
 	lines := strings.Split(script, "\n")
 	at := -1
 	for i, l := range lines {
-		if strings.TrimSpace(l) == before {
+		if strings.HasPrefix(strings.TrimSpace(l), line) {
 			if at >= 0 {
-				return "", fmt.Errorf("the README has more than one %q line: which one ends signet serve?", before)
+				return "", fmt.Errorf("the README has more than one line starting with %q: which one does checkpoint %q follow?", line, name)
 			}
 			at = i
 		}
 	}
 	if at < 0 {
-		return "", fmt.Errorf("the README has no %q line: the test looks at signet serve just before it", before)
+		return "", fmt.Errorf("the README has no line starting with %q: the test checks its effects there (checkpoint %q)", line, name)
+	}
+	if after {
+		at++
 	}
 	lines = slices.Insert(lines, at, "readme_checkpoint "+name)
 	return strings.Join(lines, "\n"), nil
@@ -373,7 +446,7 @@ type scriptRun struct {
 
 func startScript(t *testing.T, sb *sandbox, script string) *scriptRun {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	t.Cleanup(cancel)
 	r := &scriptRun{transcript: filepath.Join(t.TempDir(), "transcript"), checkpoints: make(chan string, 1), done: make(chan error, 1)}
 	out, err := os.OpenFile(r.transcript, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)

@@ -1,6 +1,8 @@
 // Package readme tests that the README's examples work and do what the README says they do:
-// every ```sh block after the two set-up commands is run, in order, in one shell, in a fresh
-// environment, and the test then checks their effects (examples_test.go).
+// every ```sh block after the two set-up commands (the Quickstart's terminal 2 first) is run, in
+// order, in one shell, in a fresh environment, with `signet dev` running in the background as in
+// the Quickstart's terminal 1, and the test checks their effects as they happen
+// (examples_test.go, dev_test.go).
 package readme
 
 import (
