@@ -37,6 +37,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/nats-io/jwt/v2"
@@ -217,25 +218,98 @@ func DeleteHTTP(ctx context.Context, client *http.Client, accountServerURL strin
 	return nil
 }
 
-// FetchOperatorJWT downloads an operator JWT (e.g. from http://host/jwt/v1/operator) and
-// returns it with its decoded claims. A decorated JWT (as in a creds-style file) is accepted.
-func FetchOperatorJWT(ctx context.Context, client *http.Client, url string) (string, *jwt.OperatorClaims, error) {
-	status, body, err := do(ctx, client, http.MethodGet, url, nil)
-	if err != nil {
-		return "", nil, fmt.Errorf("fetch operator JWT: %w", err)
+// OperatorJWTURL is where to fetch an operator JWT given url: the URL of the JWT itself
+// (http://host/jwt/v1/operator), or the base URL of an account server as operators carry it and
+// signet dev prints it (http://host/jwt/v1, which gets /operator; .../jwt/v1/accounts too), or
+// just the server (http://host:9090, which gets /jwt/v1/operator). Any other URL is kept: an
+// operator JWT may be any file on a web server.
+func OperatorJWTURL(rawURL string) string {
+	u, err := url.Parse(rawURL)
+	if err != nil || u.Host == "" {
+		return rawURL
 	}
-	if status != http.StatusOK {
-		return "", nil, &HTTPError{Method: http.MethodGet, URL: url, Status: status, Reason: firstLine(body)}
+	p := strings.TrimRight(u.Path, "/")
+	switch {
+	case p == "":
+		p = "/jwt/v1/operator"
+	case strings.HasSuffix(p, "/jwt/v1"):
+		p += "/operator"
+	case strings.HasSuffix(p, "/jwt/v1/accounts"):
+		p = strings.TrimSuffix(p, "/accounts") + "/operator"
+	default:
+		return rawURL
+	}
+	u.Path, u.RawPath = p, ""
+	return u.String()
+}
+
+// FetchOperatorJWT downloads an operator JWT from OperatorJWTURL(url) and returns it with its
+// decoded claims. A decorated JWT (as in a creds-style file) is accepted. Its errors name the
+// URL fetched once, and say what came back when it is not an operator JWT.
+func FetchOperatorJWT(ctx context.Context, client *http.Client, rawURL string) (string, *jwt.OperatorClaims, error) {
+	u := OperatorJWTURL(rawURL)
+	resp, body, err := get(ctx, client, u)
+	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // it repeats the method and URL
+		}
+		return "", nil, fmt.Errorf("fetch operator JWT from %s: %w", u, err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		return "", nil, &HTTPError{Method: http.MethodGet, URL: u, Status: resp.StatusCode, Reason: firstLine(body)}
 	}
 	tok, err := jwt.ParseDecoratedJWT(bytes.TrimSpace(body))
-	if err != nil {
-		return "", nil, fmt.Errorf("fetch operator JWT from %s: %w", url, err)
+	if err == nil {
+		var oc *jwt.OperatorClaims
+		if oc, err = jwt.DecodeOperatorClaims(tok); err == nil {
+			return tok, oc, nil
+		}
 	}
-	oc, err := jwt.DecodeOperatorClaims(tok)
-	if err != nil {
-		return "", nil, fmt.Errorf("fetch operator JWT from %s: not an operator JWT: %w", url, err)
+	return "", nil, fmt.Errorf("fetch operator JWT from %s: not an operator JWT: the server sent %s", u, describeBody(resp.Header.Get("Content-Type"), body))
+}
+
+// describeBody says what an answer holds, for an error: the kind of JWT it is, else its content
+// type, size and first line.
+func describeBody(contentType string, body []byte) string {
+	text := bytes.TrimSpace(body)
+	if len(text) == 0 {
+		return "an empty answer"
 	}
-	return tok, oc, nil
+	if tok, err := jwt.ParseDecoratedJWT(text); err == nil {
+		if c, err := jwt.Decode(tok); err == nil {
+			return fmt.Sprintf("a JWT of type %q for %s", c.ClaimType(), c.Claims().Subject)
+		}
+	}
+	if contentType == "" {
+		contentType = http.DetectContentType(body)
+	}
+	first := firstLine(body)
+	if len(first) > 80 {
+		first = first[:80] + "..."
+	}
+	return fmt.Sprintf("%s (%d bytes) starting %q", contentType, len(body), first)
+}
+
+// get is do for a GET that also returns the response (for its headers; the body is read).
+func get(ctx context.Context, client *http.Client, u string) (*http.Response, []byte, error) {
+	if client == nil {
+		client = http.DefaultClient
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
+	if err != nil {
+		return resp, nil, fmt.Errorf("read answer: %w", err)
+	}
+	return resp, data, nil
 }
 
 // do runs one request and reads at most maxBody bytes of the answer.

@@ -61,10 +61,14 @@ func AutoPush(f *cmdutil.Factory, s *store.Store, account string) error {
 	if err != nil {
 		var he *remote.HTTPError
 		if !s.Info.Managed && !errors.As(err, &he) && unreachable(err) {
+			if cmdutil.Refused(err) {
+				f.IO.Warn("account %q was saved but not pushed: %s; then run `signet push -a %s` (%s=1 stops these tries)", account, cmdutil.RefusedHint(u), account, NoPushEnv)
+				return nil
+			}
 			f.IO.Warn("account server %s is not reachable; account %q was saved but not pushed (run `signet push -a %s` later, or set %s=1 to stop trying)", u, account, account, NoPushEnv)
 			return nil
 		}
-		return fmt.Errorf("push account %q to %s: %w; the store keeps the local JWT: fix the problem and run `signet push -a %s`", account, u, err, account)
+		return fmt.Errorf("push account %q to %s: %w; the store keeps the local JWT: fix the problem and run `signet push -a %s`", account, u, cmdutil.WithRefusedHint(err, u), account)
 	}
 	if res.Pending {
 		f.IO.OK("pushed account %q to %s: accepted, pending approval (%d)", account, u, res.Status)
@@ -80,7 +84,7 @@ func AutoPush(f *cmdutil.Factory, s *store.Store, account string) error {
 	}
 	signed, err := remote.PullHTTP(ctx, f.HTTP, u, ac.Subject)
 	if err != nil {
-		return fmt.Errorf("pull the signed account %q from %s: %w; run `signet pull -a %s` later", account, u, err, account)
+		return fmt.Errorf("pull the signed account %q from %s: %w; run `signet pull -a %s` later", account, u, cmdutil.WithRefusedHint(err, u), account)
 	}
 	unlock, err := s.Lock()
 	if err != nil {
@@ -106,6 +110,10 @@ func autoPushNATS(ctx context.Context, f *cmdutil.Factory, s *store.Store, oc *j
 	}
 	c, err := remote.Dial(u, opts...)
 	if err != nil {
+		if cmdutil.Refused(err) {
+			f.IO.Warn("account %q was saved but not pushed: %s; then run `signet push -a %s`", account, cmdutil.RefusedHint(u), account)
+			return nil
+		}
 		f.IO.Warn("%s is not reachable; account %q was saved but not pushed (run `signet push -a %s` later)", u, account, account)
 		return nil
 	}

@@ -38,11 +38,11 @@ func TestLocalOperatorPushesOnlyWhenAutoPushIsOn(t *testing.T) {
 	if r.Error != nil {
 		t.Fatalf("edit account: %v", r.Error)
 	}
-	if !strings.Contains(r.Err, "not reachable") || strings.Contains(r.Out, "not reachable") {
+	if !strings.Contains(r.Err, "not pushed") || strings.Contains(r.Out, "not pushed") {
 		t.Errorf("with --auto-push the push was not tried, or its warning is not on stderr:\nstdout: %s\nstderr: %s", r.Out, r.Err)
 	}
 	e.MustRun("edit", "operator", "--auto-push=false")
-	if r = e.Run("edit", "account", "customer-1", "--conns", "6"); r.Error != nil || strings.Contains(r.Err, "reachable") {
+	if r = e.Run("edit", "account", "customer-1", "--conns", "6"); r.Error != nil || strings.Contains(r.Err, "not pushed") {
 		t.Errorf("--auto-push=false still pushes: %v\n%s", r.Error, r.Err)
 	}
 }

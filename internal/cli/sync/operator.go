@@ -109,7 +109,8 @@ func fetchOperator(f *cmdutil.Factory, source string) (string, error) {
 	if strings.HasPrefix(source, "http://") || strings.HasPrefix(source, "https://") {
 		token, _, err := remote.FetchOperatorJWT(context.Background(), f.HTTP, source)
 		if err != nil {
-			return "", fmt.Errorf("fetch operator from %s: %w", source, err)
+			// The error names the URL fetched (source, or the operator URL under it).
+			return "", cmdutil.WithRefusedHint(err, source)
 		}
 		return token, nil
 	}

@@ -73,7 +73,7 @@ func RunPull(ctx context.Context, f *cmdutil.Factory, o *PullOptions) error {
 		}
 		tok, err := pullOne(ctx, f, s, oc, u, ac.Subject, o)
 		if err != nil {
-			return err
+			return cmdutil.WithRefusedHint(err, u)
 		}
 		fetched = map[string]string{ac.Subject: tok}
 	case isNATSURL(u):
@@ -83,7 +83,7 @@ func RunPull(ctx context.Context, f *cmdutil.Factory, o *PullOptions) error {
 		}
 		c, err := dialResolver(s, ks, oc, u, o.Dial)
 		if err != nil {
-			return err
+			return cmdutil.WithRefusedHint(err, u)
 		}
 		defer c.Close()
 		if fetched, err = c.Pack(ctx); err != nil {
@@ -91,7 +91,7 @@ func RunPull(ctx context.Context, f *cmdutil.Factory, o *PullOptions) error {
 		}
 	default:
 		if fetched, err = remote.PackHTTP(ctx, f.HTTP, u); err != nil {
-			return err
+			return cmdutil.WithRefusedHint(err, u)
 		}
 	}
 	unlock, err := s.Lock()

@@ -162,6 +162,8 @@ type httpPushResult struct {
 	Status  int    `json:"status,omitempty"`
 	Pending bool   `json:"pending,omitempty"`
 	Error   string `json:"error,omitempty"`
+	// refused: nothing listened at the URL (the hint is printed once, not per account).
+	refused bool
 }
 
 type diffLine struct {
@@ -270,7 +272,7 @@ func pushHTTP(ctx context.Context, f *cmdutil.Factory, s *store.Store, ks keysto
 	if o.Diff || o.Prune {
 		remoteAll, err := remote.PackHTTP(ctx, f.HTTP, u)
 		if err != nil {
-			return false, fmt.Errorf("list accounts on %s: %w", u, err)
+			return false, fmt.Errorf("list accounts on %s: %w", u, cmdutil.WithRefusedHint(err, u))
 		}
 		if o.Diff {
 			rep.Diff = diff(tokens, remoteAll, rep.Names, o.Prune)
@@ -316,7 +318,7 @@ func pushHTTP(ctx context.Context, f *cmdutil.Factory, s *store.Store, ks keysto
 			res, err := remote.PushHTTP(ctx, f.HTTP, u, tokens[pub])
 			r.Status, r.Pending = res.Status, res.Pending
 			if err != nil {
-				r.Error = err.Error()
+				r.Error, r.refused = err.Error(), cmdutil.Refused(err)
 			}
 			results[i] = r
 			mu.Lock()
@@ -330,8 +332,9 @@ func pushHTTP(ctx context.Context, f *cmdutil.Factory, s *store.Store, ks keysto
 	wg.Wait()
 	done()
 	rep.HTTP = results
-	failed := false
+	failed, refused := false, false
 	for _, r := range results {
+		refused = refused || r.refused
 		switch {
 		case r.Error != "":
 			failed = true
@@ -343,6 +346,9 @@ func pushHTTP(ctx context.Context, f *cmdutil.Factory, s *store.Store, ks keysto
 		case !o.JSON:
 			f.IO.OK("pushed account %q to %s", r.Name, u)
 		}
+	}
+	if refused && !o.JSON {
+		fmt.Fprintf(f.IO.ErrOut, "push: %s\n", cmdutil.RefusedHint(u))
 	}
 	return failed, nil
 }
@@ -489,7 +495,7 @@ func dialResolver(s *store.Store, ks keystore.KeyStore, oc *jwt.OperatorClaims, 
 func pushNATS(ctx context.Context, f *cmdutil.Factory, s *store.Store, ks keystore.KeyStore, oc *jwt.OperatorClaims, u string, tokens map[string]string, o *PushOptions, rep *pushReport) (bool, error) {
 	c, err := dialResolver(s, ks, oc, u, o.Dial)
 	if err != nil {
-		return false, err
+		return false, cmdutil.WithRefusedHint(err, u)
 	}
 	defer c.Close()
 	if o.Diff || o.Prune {

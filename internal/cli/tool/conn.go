@@ -565,6 +565,9 @@ func connectError(ctx context.Context, urls string, id *Identity, err, dialErr e
 		if dialErr != nil {
 			err = fmt.Errorf("%w: %w", err, dialErr)
 		}
+		if cmdutil.Refused(err) {
+			return fmt.Errorf("connect to %s as %s: %w (%s, or pass another with --nats/--server)", urls, who, err, cmdutil.RefusedHint(urls))
+		}
 		return fmt.Errorf("connect to %s as %s: %w (is a nats-server listening there? pass another with --nats/--server)", urls, who, err)
 	}
 	return fmt.Errorf("connect to %s as %s: %w", urls, who, err)
