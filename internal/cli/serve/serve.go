@@ -22,6 +22,7 @@ import (
 	"github.com/signet-dev/signet/accountserver"
 	"github.com/signet-dev/signet/internal/cli/cmdutil"
 	"github.com/signet-dev/signet/redact"
+	"github.com/signet-dev/signet/store"
 )
 
 // DefaultHTTP is where signet serve listens without a configuration.
@@ -95,7 +96,7 @@ read-only store); SIGINT/SIGTERM stop it cleanly.`,
 	}
 	fl := cmd.Flags()
 	fl.StringVarP(&o.ConfigFile, "config", "c", "", "configuration file (NATS format, nats-account-server keys; default $NATS_ACCOUNT_SERVER_CONFIG)")
-	fl.StringVar(&o.Operator, "operator", "", "operator JWT file, or the name of an operator in the signet store")
+	fl.StringVar(&o.Operator, "operator", "", "operator JWT file, or the name of an operator in the signet store (default: the current operator)")
 	fl.StringVar(&o.Dir, "dir", "", "store directory (default: in memory)")
 	fl.StringVar(&o.NATS, "nats", "", "NATS server URLs for notifications, comma separated")
 	fl.StringVar(&o.Creds, "creds", "", "system account user creds for the NATS connection")
@@ -228,13 +229,21 @@ func Config(f *cmdutil.Factory, o *Options) (accountserver.Config, error) {
 		}
 	}
 	if cfg.OperatorJWT == "" && cfg.OperatorJWTPath == "" {
-		return cfg, errors.New("no operator: pass --operator <jwt file | operator name> or set operatorjwtpath in the configuration")
+		// Neither flag nor file names one: the current operator, as the other commands (and
+		// signet dev) take it.
+		s, err := f.Operator("")
+		if err != nil {
+			return cfg, fmt.Errorf("no operator: pass --operator <jwt file | operator name> or set operatorjwtpath in the configuration (%w)", err)
+		}
+		if err := storeOperator(s, &cfg); err != nil {
+			return cfg, err
+		}
 	}
 	return cfg, nil
 }
 
 // operatorFromFlag takes a JWT file if one exists at v, else the operator named v in the signet
-// store (whose system account, if stored, is served too).
+// store.
 func operatorFromFlag(f *cmdutil.Factory, v string, cfg *accountserver.Config) error {
 	if st, err := os.Stat(v); err == nil && !st.IsDir() {
 		cfg.OperatorJWTPath, cfg.OperatorJWT = v, ""
@@ -244,9 +253,14 @@ func operatorFromFlag(f *cmdutil.Factory, v string, cfg *accountserver.Config) e
 	if err != nil {
 		return fmt.Errorf("--operator %q is neither a file nor an operator in the store: %w", v, err)
 	}
+	return storeOperator(s, cfg)
+}
+
+// storeOperator serves the operator of store s, and its system account if stored.
+func storeOperator(s *store.Store, cfg *accountserver.Config) error {
 	op, tok, err := s.Operator()
 	if err != nil {
-		return fmt.Errorf("load operator %q: %w", v, err)
+		return fmt.Errorf("load operator %q: %w", s.Name(), err)
 	}
 	cfg.OperatorJWT, cfg.OperatorJWTPath = tok, ""
 	if cfg.SystemAccountJWTPath == "" && op.SystemAccount != "" {

@@ -13,11 +13,25 @@ import (
 	"github.com/signet-dev/signet/internal/natstest"
 )
 
+// parse runs signet serve's flag parsing and Config in an empty signet environment.
 func parse(t *testing.T, args ...string) (accountserver.Config, error) {
+	t.Helper()
+	home := t.TempDir()
+	return parseIn(t, map[string]string{
+		"HOME":            home,
+		"XDG_CONFIG_HOME": filepath.Join(home, "config"),
+		"XDG_DATA_HOME":   filepath.Join(home, "data"),
+	}, args...)
+}
+
+// parseIn is parse in the environment vars.
+func parseIn(t *testing.T, vars map[string]string, args ...string) (accountserver.Config, error) {
 	t.Helper()
 	var got accountserver.Config
 	var cfgErr error
 	f := cmdutil.NewFactory(strings.NewReader(""), &bytes.Buffer{}, &bytes.Buffer{}, false)
+	f.Getenv = func(k string) string { return vars[k] }
+	f.Getwd = func() (string, error) { return vars["HOME"], nil }
 	cmd := newCmdServe(f, func(_ context.Context, f *cmdutil.Factory, o *Options) error {
 		got, cfgErr = Config(f, o)
 		return nil

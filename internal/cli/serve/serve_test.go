@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -112,5 +113,36 @@ func TestServeOperatorFromStore(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("serve did not stop")
+	}
+}
+
+func TestServeWithoutOperatorServesTheCurrentOne(t *testing.T) {
+	e := clitest.New(t, cli.NewRootCmd)
+	e.MustRun("init", "-n", "O")
+	e.MustRun("add", "operator", "P", "--sys") // selected: the current operator
+
+	f := cmdutil.NewFactory(strings.NewReader(""), io.Discard, io.Discard, false)
+	f.Getenv = func(k string) string { return e.Vars[k] }
+	f.Getwd = func() (string, error) { return e.Wd, nil }
+	cfg, err := serve.Config(f, &serve.Options{HTTP: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := os.ReadFile(filepath.Join(e.StoresDir(), "P", "P.jwt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.TrimSpace(cfg.OperatorJWT) != strings.TrimSpace(string(want)) {
+		t.Fatal("signet serve without --operator does not serve the current operator P")
+	}
+	if !strings.Contains(cfg.SystemAccountJWTPath, filepath.Join("P", "accounts", "SYS")) {
+		t.Fatalf("the current operator's system account is not served: %q", cfg.SystemAccountJWTPath)
+	}
+
+	// No current operator (two, none selected): the error says how to name one.
+	e.Vars["XDG_CONFIG_HOME"] = t.TempDir()
+	_, err = serve.Config(f, &serve.Options{HTTP: "127.0.0.1:0"})
+	if err == nil || !strings.Contains(err.Error(), "--operator") || !strings.Contains(err.Error(), "signet select operator") {
+		t.Fatalf("no current operator: %v", err)
 	}
 }
