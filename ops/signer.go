@@ -8,6 +8,7 @@ import (
 	"github.com/nats-io/jwt/v2"
 	"github.com/nats-io/nkeys"
 
+	"github.com/signet-dev/signet/internal/shellquote"
 	"github.com/signet-dev/signet/keystore"
 )
 
@@ -110,7 +111,7 @@ func nameArg(iss Issuer) string {
 	if iss.Kind == "operator" {
 		return ""
 	}
-	return iss.Name + " "
+	return shellquote.Quote(iss.Name) + " "
 }
 
 // MaySign says whether iss may sign with the key pub: its identity key unless signing keys are

@@ -113,27 +113,23 @@ func givenKey(ks keystore.KeyStore, v string) (nkeys.KeyPair, error) {
 	return kp, nil
 }
 
-// nameCmd builds a command whose optional argument is the entity name (also settable by flag).
-func nameCmd(use, short string, name *string, run func() error) *cobra.Command {
+// nameCmd builds a command whose optional argument is the entity name; its callers bind the
+// argument and the flags of the same meaning with cmdutil.NameArg once the flags are defined.
+func nameCmd(use, short string, run func() error) *cobra.Command {
 	return &cobra.Command{
 		Use:   use,
 		Short: short,
-		Args:  cobra.MaximumNArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if len(args) == 1 {
-				*name = args[0]
-			}
-			return run()
-		},
+		RunE:  func(cmd *cobra.Command, args []string) error { return run() },
 	}
 }
 
 // NewCmdAddAccount builds `add account`.
 func NewCmdAddAccount(f *cmdutil.Factory) *cobra.Command {
 	o := &AccountOptions{}
-	cmd := nameCmd("account [NAME]", "Add an account signed by the operator", &o.Name, func() error { return RunAddAccount(f, o) })
+	cmd := nameCmd("account [NAME]", "Add an account signed by the operator", func() error { return RunAddAccount(f, o) })
 	o.addFlags(cmd)
 	cmd.Flags().StringVarP(&o.PublicKey, "public-key", "k", "", "the account's key instead of a new one: public key, seed or seed file (not stored)")
+	cmdutil.NameArg(cmd, &o.Name, cmdutil.KindNew, "name")
 	return cmd
 }
 
@@ -244,9 +240,10 @@ func (o *UserOptions) addFlags(cmd *cobra.Command) {
 // NewCmdAddUser builds `add user`.
 func NewCmdAddUser(f *cmdutil.Factory) *cobra.Command {
 	o := &UserOptions{}
-	cmd := nameCmd("user [NAME]", "Add a user signed by the account (or one of its signing keys with -K)", &o.Name, func() error { return RunAddUser(f, o) })
+	cmd := nameCmd("user [NAME]", "Add a user signed by the account (or one of its signing keys with -K)", func() error { return RunAddUser(f, o) })
 	o.addFlags(cmd)
 	cmd.Flags().StringVarP(&o.PublicKey, "public-key", "k", "", "the user's key instead of a new one: public key, seed or seed file (not stored; creds only when the keystore holds its seed)")
+	cmdutil.NameArg(cmd, &o.Name, cmdutil.KindNew, "name")
 	return cmd
 }
 

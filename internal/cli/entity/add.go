@@ -33,11 +33,7 @@ func NewCmdAddOperator(f *cmdutil.Factory, runF func(*AddOperatorOptions) error)
 	cmd := &cobra.Command{
 		Use:   "operator [NAME]",
 		Short: "Add an operator (a new key pair, or an imported operator JWT with -u)",
-		Args:  cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if len(args) == 1 {
-				o.Name = args[0]
-			}
 			if runF != nil {
 				return runF(o)
 			}
@@ -51,6 +47,7 @@ func NewCmdAddOperator(f *cmdutil.Factory, runF func(*AddOperatorOptions) error)
 	fs.StringVarP(&o.Signer, "private-key", "K", "", "the operator's key (seed or seed file) instead of a new one")
 	o.Common.AddFlags(fs)
 	o.OperatorFlags.AddFlags(fs, false)
+	cmdutil.NameArg(cmd, &o.Name, cmdutil.KindNew, "name")
 	return cmd
 }
 

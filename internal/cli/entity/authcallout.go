@@ -45,14 +45,7 @@ public key, seed or seed file, or 'generate' to make one and keep its seed in th
 		Example: `  signet edit authcallout AUTH --auth-user auth --allowed-account APP --curve generate
   signet edit authcallout AUTH --rm-allowed-account APP
   signet edit authcallout AUTH --disable`,
-		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if len(args) == 1 {
-				if o.Account != "" && o.Account != args[0] {
-					return fmt.Errorf("account given twice: %q and -a %q", args[0], o.Account)
-				}
-				o.Account = args[0]
-			}
 			return RunEditAuthCallout(f, o)
 		},
 	}
@@ -66,6 +59,7 @@ public key, seed or seed file, or 'generate' to make one and keep its seed in th
 	fs.StringSliceVar(&o.RmAllowedAccounts, "rm-allowed-account", nil, "remove an allowed account (or '*')")
 	fs.StringVar(&o.Curve, "curve", "", "curve (xkey) key the server encrypts requests to: public key, seed, seed file, or 'generate'")
 	fs.BoolVar(&o.RmCurve, "rm-curve", false, "stop encrypting requests (remove the curve key)")
+	cmdutil.NameArg(cmd, &o.Account, cmdutil.KindAccount, "account", "name:n")
 	return cmd
 }
 

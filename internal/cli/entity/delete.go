@@ -118,11 +118,7 @@ func NewCmdDeleteAccount(f *cmdutil.Factory) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "account NAME",
 		Short: "Delete an account and its users from the store",
-		Args:  cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if len(args) == 1 {
-				o.Name = args[0]
-			}
 			o.RevokeSet = cmd.Flags().Changed("revoke")
 			return RunDeleteAccount(f, o)
 		},
@@ -133,6 +129,7 @@ func NewCmdDeleteAccount(f *cmdutil.Factory) *cobra.Command {
 	fs.BoolVarP(&o.RmCreds, "rm-creds", "C", false, "also delete the users' creds files")
 	fs.BoolVarP(&o.Force, "force", "F", false, "delete an account of a managed operator (its account server keeps it)")
 	fs.BoolVarP(&o.Revoke, "revoke", "R", true, "nsc's: revoke the users in the expired JWT it pushes; signet pushes nothing on delete, so this changes nothing")
+	cmdutil.NameArg(cmd, &o.Name, cmdutil.KindAccount, "name", "account:a")
 	return cmd
 }
 
@@ -202,12 +199,15 @@ func RunDeleteAccount(f *cmdutil.Factory, o *DeleteAccountOptions) error {
 // NewCmdDeleteOperator builds `delete operator`.
 func NewCmdDeleteOperator(f *cmdutil.Factory) *cobra.Command {
 	var force bool
+	var name string
 	cmd := &cobra.Command{
 		Use:   "operator NAME",
 		Short: "Delete an operator store (keys stay in the keystore)",
-		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			s, err := f.Operator(args[0])
+			if name == "" {
+				return errors.New("operator name is required: signet delete operator NAME")
+			}
+			s, err := f.Operator(name)
 			if err != nil {
 				return err
 			}
@@ -226,5 +226,6 @@ func NewCmdDeleteOperator(f *cmdutil.Factory) *cobra.Command {
 		},
 	}
 	cmd.Flags().BoolVar(&force, "force", false, "delete even if the operator has accounts")
+	cmdutil.NameArg(cmd, &name, cmdutil.KindOperator, "name:n")
 	return cmd
 }

@@ -219,13 +219,16 @@ func RunEditOperator(f *cmdutil.Factory, o *EditOperatorOptions) error {
 func NewCmdEditAccount(f *cmdutil.Factory) *cobra.Command {
 	o := &AccountOptions{}
 	var cmd *cobra.Command
-	cmd = nameCmd("account [NAME]", "Edit an account", &o.Name, func() error {
+	cmd = nameCmd("account [NAME]", "Edit an account", func() error {
 		// nsc counts --js-enable -1 and --rm-js-tier -1 (its defaults, "no change") as an edit
 		// and re-signs: scripts that pass them alone must not fail with "nothing to edit".
 		o.ResignAnyway = cmd.Flags().Changed("js-enable") || cmd.Flags().Changed("rm-js-tier")
 		return RunEditAccount(f, o)
 	})
 	o.addFlags(cmd)
+	// nsc takes the account as the argument or -n; -a/--account, as every other command
+	// names an account, means the same here.
+	cmdutil.NameArg(cmd, &o.Name, cmdutil.KindAccount, "name", "account:a")
 	return cmd
 }
 
@@ -254,8 +257,9 @@ func RunEditAccount(f *cmdutil.Factory, o *AccountOptions) error {
 // NewCmdEditUser builds `edit user`.
 func NewCmdEditUser(f *cmdutil.Factory) *cobra.Command {
 	o := &UserOptions{}
-	cmd := nameCmd("user [NAME]", "Edit a user and regenerate its creds", &o.Name, func() error { return RunEditUser(f, o) })
+	cmd := nameCmd("user [NAME]", "Edit a user and regenerate its creds", func() error { return RunEditUser(f, o) })
 	o.addFlags(cmd)
+	cmdutil.NameArg(cmd, &o.Name, cmdutil.KindUser, "name")
 	return cmd
 }
 

@@ -26,9 +26,8 @@ type InitOptions struct {
 func NewCmdInit(f *cmdutil.Factory, importOperator func(f *cmdutil.Factory, source, name string) error) *cobra.Command {
 	o := &InitOptions{ImportOperator: importOperator}
 	cmd := &cobra.Command{
-		Use:   "init",
+		Use:   "init [NAME]",
 		Short: "Create an operator, a system account and user, and an account and user named after it",
-		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if o.Dir != "" {
 				f.DirOpts.DataDir = o.Dir
@@ -42,6 +41,7 @@ func NewCmdInit(f *cmdutil.Factory, importOperator func(f *cmdutil.Factory, sour
 	fs.StringVarP(&o.WellKnown, "operator", "o", "", "use a well-known or existing operator by name")
 	fs.StringVarP(&o.Dir, "dir", "d", "", "stores folder to create the operator in, recorded in nsc.json (as --data-dir)")
 	compat.AliasFlags(fs, map[string]string{"remote-operator": "operator"}) // nsc's name
+	cmdutil.NameArg(cmd, &o.Name, cmdutil.KindNew, "name")
 	return cmd
 }
 

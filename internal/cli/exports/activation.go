@@ -10,6 +10,7 @@ import (
 	"github.com/signet-dev/signet/authz"
 	"github.com/signet-dev/signet/internal/cli/cmdutil"
 	"github.com/signet-dev/signet/internal/cli/compat"
+	"github.com/signet-dev/signet/internal/shellquote"
 	"github.com/signet-dev/signet/ops"
 	"github.com/signet-dev/signet/store"
 )
@@ -151,13 +152,13 @@ func exportFor(account string, ac *jwt.AccountClaims, subject string, service bo
 	case service && svc != nil:
 		return svc, nil
 	case service:
-		return nil, fmt.Errorf("account %q exports no service matching %q: add one with `signet add export -a %s -s %s --service --private`", account, subject, account, subject)
+		return nil, fmt.Errorf("account %q exports no service matching %q: add one with `signet add export -a %s -s %s --service --private`", account, subject, shellquote.Quote(account), shellquote.Quote(subject))
 	case stream != nil:
 		return stream, nil
 	case svc != nil:
 		return svc, nil
 	}
-	return nil, fmt.Errorf("account %q exports nothing matching %q: add an export with `signet add export -a %s -s %s --private`", account, subject, account, subject)
+	return nil, fmt.Errorf("account %q exports nothing matching %q: add an export with `signet add export -a %s -s %s --private`", account, subject, shellquote.Quote(account), shellquote.Quote(subject))
 }
 
 // coveringExports returns the first stream and the first service export whose subject

@@ -14,6 +14,7 @@ import (
 
 	"github.com/signet-dev/signet/internal/cli/cmdutil"
 	"github.com/signet-dev/signet/internal/cli/compat"
+	"github.com/signet-dev/signet/internal/shellquote"
 	"github.com/signet-dev/signet/store"
 )
 
@@ -95,7 +96,7 @@ func RunAddExport(f *cmdutil.Factory, o *ExportOptions) error {
 	return editAccount(f, o.Target, func(_ *store.Store, name string, ac *jwt.AccountClaims) ([]string, error) {
 		for _, e := range ac.Exports {
 			if e.Type == kind && string(e.Subject) == o.Subject {
-				return nil, fmt.Errorf("account %q already exports %s %q: change it with `signet edit export -a %s -s %s`", name, kind, o.Subject, name, o.Subject)
+				return nil, fmt.Errorf("account %q already exports %s %q: change it with `signet edit export -a %s -s %s`", name, kind, o.Subject, shellquote.Quote(name), shellquote.Quote(o.Subject))
 			}
 		}
 		e := &jwt.Export{Name: o.Subject, Subject: jwt.Subject(o.Subject), Type: kind}

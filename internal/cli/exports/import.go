@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/signet-dev/signet/internal/cli/cmdutil"
+	"github.com/signet-dev/signet/internal/shellquote"
 	"github.com/signet-dev/signet/store"
 )
 
@@ -130,7 +131,7 @@ func RunAddImport(ctx context.Context, f *cmdutil.Factory, o *ImportOptions) err
 		}
 		for _, im := range ac.Imports {
 			if im.Account == src.pub && im.Type == kind && string(im.Subject) == o.RemoteSubject {
-				return nil, fmt.Errorf("account %q already imports %s %q from %s: delete it first with `signet delete import -a %s -s %s`", name, kind, o.RemoteSubject, src.label(), name, importKey(im))
+				return nil, fmt.Errorf("account %q already imports %s %q from %s: delete it first with `signet delete import -a %s -s %s`", name, kind, o.RemoteSubject, src.label(), shellquote.Quote(name), shellquote.Quote(importKey(im)))
 			}
 		}
 		if o.Service {
@@ -197,7 +198,7 @@ func (o *ImportOptions) checkExport(f *cmdutil.Factory, src source, importer str
 	if e == nil {
 		msg := fmt.Sprintf("account %s exports no %s matching %q", src.label(), kind, o.RemoteSubject)
 		if !o.Force {
-			return fmt.Errorf("%s (list its exports with `signet describe account %s`); pass --force to add the import anyway", msg, src.name)
+			return fmt.Errorf("%s (list its exports with `signet describe account %s`); pass --force to add the import anyway", msg, shellquote.Quote(src.name))
 		}
 		f.IO.Warn("%s: the server will not honor this import until it does", msg)
 		return nil
@@ -220,7 +221,7 @@ func (o *ImportOptions) checkExport(f *cmdutil.Factory, src source, importer str
 	if e.TokenReq {
 		msg := fmt.Sprintf("%s export %q of account %s is private", kind, e.Subject, src.label())
 		if !o.Force {
-			return fmt.Errorf("%s: it needs an activation token: run `signet generate activation -a %s -t <importing account> -s %s -o act.jwt`, then `signet add import -a <importing account> --token act.jwt`", msg, src.name, o.RemoteSubject)
+			return fmt.Errorf("%s: it needs an activation token: run `signet generate activation -a %s -t <importing account> -s %s -o act.jwt`, then `signet add import -a <importing account> --token act.jwt`", msg, shellquote.Quote(src.name), shellquote.Quote(o.RemoteSubject))
 		}
 		f.IO.Warn("%s: without an activation token the server will not honor this import", msg)
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/signet-dev/signet/internal/cli/cmdutil"
 	"github.com/signet-dev/signet/internal/plural"
+	"github.com/signet-dev/signet/internal/shellquote"
 	"github.com/signet-dev/signet/store"
 )
 
@@ -94,7 +95,7 @@ func RunAddMapping(f *cmdutil.Factory, o *MappingOptions) error {
 				where = fmt.Sprintf(" in cluster %q", o.Cluster)
 			}
 			return nil, fmt.Errorf("the mappings of %q%s would total %d%%, over 100%% (now: %s): lower --weight, or remove one with `signet delete mapping -a %s -f %s -t <to>`",
-				o.From, where, total, describeMappings(ac.Mappings[from]), name, o.From)
+				o.From, where, total, describeMappings(ac.Mappings[from]), shellquote.Quote(name), shellquote.Quote(o.From))
 		}
 		ac.Mappings[from] = list
 		return []string{fmt.Sprintf("%s mapping %q -> %q (%d%%%s) in account %q", verb, o.From, o.To, o.Weight, clusterNote(o.Cluster), name)}, nil

@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/signet-dev/signet/internal/cli/cmdutil"
+	"github.com/signet-dev/signet/internal/shellquote"
 	"github.com/signet-dev/signet/keystore"
 	"github.com/signet-dev/signet/store"
 )
@@ -24,15 +25,15 @@ type CredsOptions struct {
 func NewCmdCreds(f *cmdutil.Factory) *cobra.Command {
 	o := &CredsOptions{}
 	cmd := &cobra.Command{
-		Use:   "creds",
+		Use:   "creds [USER]",
 		Short: "Generate a user's creds file from its JWT and the seed in the keystore",
-		Args:  cobra.NoArgs,
 		RunE:  func(cmd *cobra.Command, args []string) error { return RunCreds(f, o) },
 	}
 	fs := cmd.Flags()
 	fs.StringVarP(&o.Account, "account", "a", "", "account name or public key")
 	fs.StringVarP(&o.User, "name", "n", "", "user name or public key")
 	fs.StringVarP(&o.Out, "output-file", "o", "", "write the creds to this file (mode 0600) instead of stdout ('--' is stdout, as in nsc)")
+	cmdutil.NameArg(cmd, &o.User, cmdutil.KindUser, "name")
 	return cmd
 }
 
@@ -48,7 +49,7 @@ func RunCreds(f *cmdutil.Factory, o *CredsOptions) error {
 	s, ks, account := t.Store, t.KeyStore, t.Account
 	name, err := s.FindUser(account, o.User)
 	if err != nil {
-		return fmt.Errorf("%w: list them with `signet list users -a %s`", err, account)
+		return fmt.Errorf("%w: list them with `signet list users -a %s`", err, shellquote.Quote(account))
 	}
 	uc, token, err := s.User(account, name)
 	if err != nil {

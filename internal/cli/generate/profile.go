@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/signet-dev/signet/internal/cli/cmdutil"
+	"github.com/signet-dev/signet/internal/shellquote"
 	"github.com/signet-dev/signet/keystore"
 	"github.com/signet-dev/signet/store"
 )
@@ -393,7 +394,7 @@ func resolveProfileTarget(stores store.Stores, u *NscURL) (*profileTarget, error
 		return uc, err
 	})
 	if err != nil {
-		return nil, fmt.Errorf("user %q is not in account %q: list them with `signet list users -a %s`", u.User, t.account, t.account)
+		return nil, fmt.Errorf("user %q is not in account %q: list them with `signet list users -a %s`", u.User, t.account, shellquote.Quote(t.account))
 	}
 	t.uc = uc.(*jwt.UserClaims)
 	return t, nil

@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/signet-dev/signet/internal/cli/cmdutil"
+	"github.com/signet-dev/signet/internal/shellquote"
 	"github.com/signet-dev/signet/store"
 )
 
@@ -123,21 +124,6 @@ type DescribeOptions struct {
 	Output  OutputOptions
 }
 
-func nameArg(o *DescribeOptions) cobra.PositionalArgs {
-	return func(cmd *cobra.Command, args []string) error {
-		if err := cobra.MaximumNArgs(1)(cmd, args); err != nil {
-			return err
-		}
-		if len(args) == 1 {
-			if o.Name != "" && o.Name != args[0] {
-				return fmt.Errorf("name given twice (%q and --name %q): give it once", args[0], o.Name)
-			}
-			o.Name = args[0]
-		}
-		return nil
-	}
-}
-
 // NewCmdDescribeOperator builds `describe operator`.
 func NewCmdDescribeOperator(f *cmdutil.Factory) *cobra.Command {
 	o := &DescribeOptions{}
@@ -148,9 +134,9 @@ func NewCmdDescribeOperator(f *cmdutil.Factory) *cobra.Command {
 			return RunDescribeOperator(f, o)
 		},
 	}
-	cmd.Args = nameArg(o)
 	cmd.Flags().StringVarP(&o.Name, "name", "n", "", "operator name or public key")
 	o.Output.AddFlags(cmd.Flags())
+	cmdutil.NameArg(cmd, &o.Name, cmdutil.KindOperator, "name")
 	return cmd
 }
 
@@ -214,9 +200,9 @@ func NewCmdDescribeAccount(f *cmdutil.Factory) *cobra.Command {
 			return RunDescribeAccount(f, o)
 		},
 	}
-	cmd.Args = nameArg(o)
 	cmd.Flags().StringVarP(&o.Name, "name", "n", "", "account name or public key")
 	o.Output.AddFlags(cmd.Flags())
+	cmdutil.NameArg(cmd, &o.Name, cmdutil.KindAccount, "name", "account:a")
 	return cmd
 }
 
@@ -247,10 +233,10 @@ func NewCmdDescribeUser(f *cmdutil.Factory) *cobra.Command {
 			return RunDescribeUser(f, o)
 		},
 	}
-	cmd.Args = nameArg(o)
 	cmd.Flags().StringVarP(&o.Name, "name", "n", "", "user name or public key")
 	cmd.Flags().StringVarP(&o.Account, "account", "a", "", "account name or public key")
 	o.Output.AddFlags(cmd.Flags())
+	cmdutil.NameArg(cmd, &o.Name, cmdutil.KindUser, "name")
 	return cmd
 }
 
@@ -273,13 +259,13 @@ func findUser(f *cmdutil.Factory, s *store.Store, accountFlag, nameOrKey string)
 			return "", "", err
 		}
 		if len(names) != 1 {
-			return "", "", fmt.Errorf("account %q has %d users: name one, as in `signet describe user NAME -a %s`", account, len(names), account)
+			return "", "", fmt.Errorf("account %q has %d users: name one, as in `signet describe user NAME -a %s`", account, len(names), shellquote.Quote(account))
 		}
 		return account, names[0], nil
 	}
 	name, err = s.FindUser(account, nameOrKey)
 	if err != nil {
-		return "", "", fmt.Errorf("%w: list them with `signet list users -a %s`", err, account)
+		return "", "", fmt.Errorf("%w: list them with `signet list users -a %s`", err, shellquote.Quote(account))
 	}
 	return account, name, nil
 }
@@ -315,14 +301,14 @@ type DescribeJWTOptions struct {
 func NewCmdDescribeJWT(f *cmdutil.Factory) *cobra.Command {
 	o := &DescribeJWTOptions{}
 	cmd := &cobra.Command{
-		Use:   "jwt -f FILE",
+		Use:   "jwt FILE",
 		Short: "Describe a JWT from a file (a JWT, or a creds file; - reads stdin)",
-		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return RunDescribeJWT(f, o)
 		},
 	}
-	cmd.Flags().StringVarP(&o.File, "file", "f", "", "file holding a JWT or a creds file")
+	cmd.Flags().StringVarP(&o.File, "file", "f", "", "file holding a JWT or a creds file (or the argument)")
+	cmdutil.NameArg(cmd, &o.File, cmdutil.KindFile, "file")
 	o.Output.AddFlags(cmd.Flags())
 	return cmd
 }

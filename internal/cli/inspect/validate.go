@@ -18,6 +18,7 @@ import (
 	"github.com/signet-dev/signet/internal/cli/cmdutil"
 	"github.com/signet-dev/signet/internal/cli/compat"
 	"github.com/signet-dev/signet/internal/plural"
+	"github.com/signet-dev/signet/internal/shellquote"
 	"github.com/signet-dev/signet/store"
 )
 
@@ -356,7 +357,7 @@ func validateAccount(s *store.Store, name string, oc *jwt.OperatorClaims, rep *R
 	}
 	switch {
 	case ac.Issuer == oc.Subject && oc.StrictSigningKeyUsage:
-		c.add(SeverityError, "signed by the operator identity key, but the operator requires signing keys: re-sign it with `signet edit account %s -K <operator signing key>`", name)
+		c.add(SeverityError, "signed by the operator identity key, but the operator requires signing keys: re-sign it with `signet edit account %s -K <operator signing key>`", shellquote.Quote(name))
 	case ac.Issuer == oc.Subject, slices.Contains(oc.SigningKeys, ac.Issuer):
 	default:
 		c.add(SeverityError, "signed by %s, which is neither operator %q nor one of its signing keys", ac.Issuer, oc.Name)

@@ -32,11 +32,10 @@ type EditSigningKeyOptions struct {
 func NewCmdEditSigningKey(f *cmdutil.Factory) *cobra.Command {
 	o := &EditSigningKeyOptions{}
 	cmd := &cobra.Command{
-		Use:   "signing-key",
+		Use:   "signing-key [KEY|ROLE]",
 		Short: "Make an account signing key scoped: a role and the permissions of every user it signs",
 		Example: `  signet edit signing-key -a A --sk generate --role service --allow-sub "q.>" --deny-pub ">" --allow-pub-response
   signet edit signing-key -a sales --sk team-service --allow-sub "{{account-name()}}.{{tag(team)}}.{{name()}}.>"`,
-		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.descSet = cmd.Flags().Changed("description")
 			return RunEditSigningKey(f, o)
@@ -49,6 +48,7 @@ func NewCmdEditSigningKey(f *cmdutil.Factory) *cobra.Command {
 	fs.StringVar(&o.Description, "description", "", "description of the scoped key")
 	fs.StringVarP(&o.Signer, "private-key", "K", "", "operator key to re-sign the account with: role, public key, seed, or seed file")
 	flags.AddUserPermFlags(fs, &o.Perms)
+	cmdutil.NameArg(cmd, &o.Key, cmdutil.KindSigningKey, "sk")
 	return cmd
 }
 
