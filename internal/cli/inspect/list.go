@@ -82,6 +82,11 @@ func RunListOperators(f *cmdutil.Factory, o *ListOptions) error {
 		}
 		items = append(items, it)
 	}
+	if len(items) == 0 && !o.JSON {
+		// An empty table says nothing; say how to make an operator instead (stdout stays empty).
+		f.IO.Info("no operators in %s: create one with `signet init -n NAME`, or run `signet dev` for a local NATS system with one", stores.Dir)
+		return nil
+	}
 	return printNamedKeys(f.IO.Out, "Operators", items, o.JSON)
 }
 
