@@ -95,14 +95,14 @@ func (op *commitOp) addDir(dir string) {
 type syncFunc func(files, dirs []string) error
 
 // committer is the directory store's group commit. Writers write their files under temporary
-// names (and append their records) without syncing, and queue; one goroutine runs rounds: it
-// renames every queued commit's files into place, then makes all of it durable with a single
-// sync (syncfs on Linux), then answers each of those commits. While a round syncs, the next
-// commits are written and queue, so under load every writer waiting at that moment shares one
-// sync, and a commit costs its file writes plus a share of one sync instead of two fsyncs.
+// names (and append their records), rename them into place, and queue; one goroutine runs
+// rounds: each takes every commit queued, makes all of it durable with a single sync (syncfs on
+// Linux), then answers those commits. While a round syncs, the next writers write, rename and
+// queue, so every writer waiting at that moment shares one sync: a commit costs its file writes
+// plus a share of one sync, where it cost two fsyncs of its own.
 //
 // Readers see the old or the new JWT, never a partial one: files are renamed into place whole.
-// A commit is answered only after the sync that covers its renames. What a crash may do to a
+// A commit is answered only after a sync that began after its renames. What a crash may do to a
 // commit not yet answered: a JWT file replaced by a rename keeps the old or the new JWT (ext4,
 // XFS and btrfs flush a file's data before they commit a rename over an existing file); a new
 // account's file may come back empty, and the store treats an empty file as absent.
@@ -124,12 +124,22 @@ func newCommitter(root string, syncFn syncFunc) *committer {
 	return c
 }
 
-// submit queues op and waits until it is durable (or failed).
+// submit applies op (its renames and removals) and waits until a sync made it durable.
 func (c *committer) submit(op *commitOp) error {
 	op.done = make(chan error, 1)
 	c.mu.Lock()
+	closed := c.closed
+	c.mu.Unlock()
+	if closed {
+		return errClosed
+	}
+	if err := op.apply(); err != nil {
+		return err
+	}
+	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()
+		// Applied but not synced: the store is closing; say so rather than claim durability.
 		return errClosed
 	}
 	c.queue = append(c.queue, op)
@@ -160,25 +170,16 @@ func (c *committer) run() {
 		if len(round) == 0 {
 			return // closed, nothing left
 		}
-		var applied []*commitOp
 		var files, dirs []string
 		for _, op := range round {
-			if err := op.apply(); err != nil {
-				op.done <- err
-				continue
-			}
-			applied = append(applied, op)
 			for _, f := range op.files {
 				files = append(files, f.final)
 			}
 			files = append(files, op.synced...)
 			dirs = append(dirs, op.dirs...)
 		}
-		if len(applied) == 0 {
-			continue
-		}
 		err := c.sync(files, dirs)
-		for _, op := range applied {
+		for _, op := range round {
 			op.done <- err
 		}
 	}
