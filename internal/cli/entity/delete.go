@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/signet-dev/signet/internal/cli/cmdutil"
+	"github.com/signet-dev/signet/internal/plural"
 )
 
 // DeleteUserOptions are the inputs of `delete user`.
@@ -216,7 +217,7 @@ func NewCmdDeleteOperator(f *cmdutil.Factory) *cobra.Command {
 				return err
 			}
 			if len(accounts) > 0 && !force {
-				return fmt.Errorf("operator %q still has %d accounts: pass --force to delete it with them", s.Name(), len(accounts))
+				return fmt.Errorf("operator %q still has %s: pass --force to delete it with them", s.Name(), plural.N(len(accounts), "account"))
 			}
 			if err := os.RemoveAll(s.Dir); err != nil {
 				return fmt.Errorf("delete operator %q: %w", s.Name(), err)

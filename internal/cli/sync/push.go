@@ -20,6 +20,7 @@ import (
 	"github.com/signet-dev/signet/internal/cli/cmdutil"
 	"github.com/signet-dev/signet/internal/cli/compat"
 	"github.com/signet-dev/signet/internal/cli/tool"
+	"github.com/signet-dev/signet/internal/plural"
 	"github.com/signet-dev/signet/keystore"
 	"github.com/signet-dev/signet/ops"
 	"github.com/signet-dev/signet/remote"
@@ -581,7 +582,7 @@ func pushNATS(ctx context.Context, f *cmdutil.Factory, s *store.Store, ks keysto
 }
 
 func printSummary(w io.Writer, sum remote.Summary, rep *pushReport) {
-	t := cmdutil.NewTable(fmt.Sprintf("Pushed %d accounts to %s", sum.Accounts, rep.URL))
+	t := cmdutil.NewTable(fmt.Sprintf("Pushed %s to %s", plural.N(sum.Accounts, "account"), rep.URL))
 	t.AppendHeader([]any{"Server", "OK", "Failed", "Missing"})
 	for _, sv := range sum.Servers {
 		name := sv.Server.Name
