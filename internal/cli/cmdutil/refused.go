@@ -15,7 +15,11 @@ func Refused(err error) bool {
 	if err == nil {
 		return false
 	}
-	return errors.Is(err, syscall.ECONNREFUSED) || strings.Contains(err.Error(), "connection refused")
+	// The texts cover errors that lost their errno on the way (nats.go's) and Windows, whose
+	// WSAECONNREFUSED is not syscall.ECONNREFUSED.
+	msg := err.Error()
+	return errors.Is(err, syscall.ECONNREFUSED) || strings.Contains(msg, "connection refused") ||
+		strings.Contains(msg, "actively refused")
 }
 
 // RefusedHint says what to do when nothing listens at rawURL: on this machine, where signet dev
