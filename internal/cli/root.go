@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"strings"
@@ -110,8 +111,20 @@ func unknownSubcommand(cmd *cobra.Command, name string) error {
 
 // Main runs signet with args and returns the exit code.
 func Main(args []string) int {
-	tty := term.IsTerminal(int(os.Stdout.Fd()))
-	f := cmdutil.NewFactory(os.Stdin, os.Stdout, os.Stderr, tty)
+	fd := int(os.Stdout.Fd())
+	tty := term.IsTerminal(fd)
+	var out io.Writer = os.Stdout
+	if tty {
+		// Tables fit the terminal; piped, they keep their full width.
+		out = cmdutil.WithWidth(os.Stdout, func() int {
+			w, _, err := term.GetSize(fd)
+			if err != nil {
+				return 0
+			}
+			return w
+		})
+	}
+	f := cmdutil.NewFactory(os.Stdin, out, os.Stderr, tty)
 	root := NewRootCmd(f)
 	root.SetArgs(args)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

@@ -5,6 +5,7 @@ package clitest
 import (
 	"bytes"
 	"context"
+	"io"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -26,6 +27,8 @@ type Env struct {
 	Root func(f *cmdutil.Factory) *cobra.Command
 	// Setup, when set, adjusts each Factory before the command runs (e.g. hooks).
 	Setup func(f *cmdutil.Factory)
+	// Width, when above 0, makes stdout a terminal of that many columns: tables fit it.
+	Width int
 }
 
 // New makes an Env with empty XDG folders under t.TempDir().
@@ -57,7 +60,12 @@ func (e *Env) Run(args ...string) Result { return e.RunContext(context.Backgroun
 // sub, tool reply) stops when ctx ends, so a test can run it beside other commands.
 func (e *Env) RunContext(ctx context.Context, args ...string) Result {
 	var out, errOut bytes.Buffer
-	f := cmdutil.NewFactory(strings.NewReader(""), &out, &errOut, false)
+	var stdout io.Writer = &out
+	if e.Width > 0 {
+		width := e.Width
+		stdout = cmdutil.WithWidth(&out, func() int { return width })
+	}
+	f := cmdutil.NewFactory(strings.NewReader(""), stdout, &errOut, false)
 	f.Getenv = func(k string) string { return e.Vars[k] }
 	f.Environ = func() []string {
 		var out []string

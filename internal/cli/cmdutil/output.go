@@ -10,7 +10,8 @@ import (
 	"github.com/jedib0t/go-pretty/v6/text"
 )
 
-// NewTable starts a table in nsc's rounded style with a centred title.
+// NewTable starts a table in nsc's rounded style with a centred title. The table keeps its
+// cells as text (see Table), so that RenderTable can fit it to a terminal.
 func NewTable(title string) table.Writer {
 	t := table.NewWriter()
 	t.SetStyle(table.StyleRounded)
@@ -19,11 +20,20 @@ func NewTable(title string) table.Writer {
 	if title != "" {
 		t.SetTitle(title)
 	}
-	return t
+	return &Table{Writer: t}
 }
 
-// RenderTable writes t to w with a trailing newline.
+// RenderTable writes t to w with a trailing newline. When w is a terminal (a writer with a
+// width, see WithWidth), the table is fitted to that width; pipes and files get it whole.
 func RenderTable(w io.Writer, t table.Writer) {
+	if ww, ok := w.(widthWriter); ok {
+		if tt, ok := t.(*Table); ok {
+			if cols := ww.Width(); cols > 0 {
+				fmt.Fprintln(w, tt.renderFit(cols))
+				return
+			}
+		}
+	}
 	fmt.Fprintln(w, t.Render())
 }
 

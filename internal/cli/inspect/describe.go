@@ -82,6 +82,10 @@ func (o *OutputOptions) write(f *cmdutil.Factory, kind, token string, table func
 			out = append(out, '\n')
 		}
 	default:
+		if o.toStdout() {
+			table(f.IO.Out) // fitted to the terminal, if stdout is one
+			return nil
+		}
 		var buf bytes.Buffer
 		table(&buf)
 		out = buf.Bytes()
