@@ -62,6 +62,7 @@ func NewRootCmd(f *cmdutil.Factory) *cobra.Command {
 	for _, c := range root.Commands() {
 		guardGroups(c)
 	}
+	registerCompletions(f, root)
 	return root
 }
 

@@ -9,7 +9,7 @@ import (
 )
 
 // Kind is what a command's subject names: an operator, an account, a user, a file, or a new
-// name. Shell completion reads it (see CompleteNames) to suggest the right names.
+// name. Shell completion reads it (internal/cli registers the completions) to suggest names.
 type Kind string
 
 // The kinds of subject.
@@ -30,6 +30,9 @@ const SubjectAnnotation = "signet/subject"
 
 // SubjectFlagsAnnotation lists, comma separated, the flags that name a command's subject.
 const SubjectFlagsAnnotation = "signet/subject-flags"
+
+// SubjectManyAnnotation is "true" on a command that takes several subjects as arguments.
+const SubjectManyAnnotation = "signet/subject-many"
 
 // NameArg lets cmd take its subject (what it works on) into *value in every form people type:
 // its one optional positional argument, as nsc's `edit account A`, or any of flags, as nsc's
@@ -56,11 +59,7 @@ func NameArg(cmd *cobra.Command, value *string, kind Kind, flags ...string) {
 		}
 		fs.StringP(long, short, "", usage)
 	}
-	if cmd.Annotations == nil {
-		cmd.Annotations = map[string]string{}
-	}
-	cmd.Annotations[SubjectAnnotation] = string(kind)
-	cmd.Annotations[SubjectFlagsAnnotation] = strings.Join(names, ",")
+	Subject(cmd, kind, names...)
 	cmd.Args = func(cmd *cobra.Command, args []string) error {
 		if len(args) > 1 {
 			return fmt.Errorf("%s takes one %s, got %d arguments (%s): quote a name with spaces", cmd.CommandPath(), kind, len(args), strings.Join(args, " "))
@@ -92,6 +91,23 @@ func NameArg(cmd *cobra.Command, value *string, kind Kind, flags ...string) {
 		}
 		return nil
 	}
+}
+
+// Subject records, for shell completion, what cmd's positional arguments and the named flags
+// name. NameArg calls it; commands that take several names (delete user U1 U2, -n U1 -n U2)
+// call it themselves.
+func Subject(cmd *cobra.Command, kind Kind, flags ...string) {
+	if cmd.Annotations == nil {
+		cmd.Annotations = map[string]string{}
+	}
+	cmd.Annotations[SubjectAnnotation] = string(kind)
+	cmd.Annotations[SubjectFlagsAnnotation] = strings.Join(flags, ",")
+}
+
+// Subjects is Subject for a command that takes several names as arguments (delete user U1 U2).
+func Subjects(cmd *cobra.Command, kind Kind, flags ...string) {
+	Subject(cmd, kind, flags...)
+	cmd.Annotations[SubjectManyAnnotation] = "true"
 }
 
 func flagLabel(fl *pflag.Flag) string {

@@ -41,6 +41,7 @@ func NewCmdDeleteUser(f *cmdutil.Factory, revoke func(f *cmdutil.Factory, accoun
 	fs.BoolVarP(&o.RmCreds, "rm-creds", "C", false, "also delete the creds file")
 	fs.BoolVarP(&o.RmNKey, "rm-nkey", "D", false, "also delete the user's key from the keystore")
 	fs.StringVarP(&o.Signer, "private-key", "K", "", "operator key to re-sign the account with when revoking")
+	cmdutil.Subjects(cmd, cmdutil.KindUser, "name")
 	return cmd
 }
 

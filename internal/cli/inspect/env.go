@@ -240,7 +240,7 @@ func orNone(s string) string {
 
 // NewCmdSelectOperator builds `select operator`.
 func NewCmdSelectOperator(f *cmdutil.Factory) *cobra.Command {
-	return &cobra.Command{
+	cmd := &cobra.Command{
 		Use:   "operator NAME|PUBKEY",
 		Short: "Make an operator the current one (recorded in nsc.json)",
 		Args:  cobra.ExactArgs(1),
@@ -248,6 +248,8 @@ func NewCmdSelectOperator(f *cmdutil.Factory) *cobra.Command {
 			return RunSelectOperator(f, args[0])
 		},
 	}
+	cmdutil.Subject(cmd, cmdutil.KindOperator)
+	return cmd
 }
 
 // RunSelectOperator records the operator in nsc.json.
@@ -265,7 +267,7 @@ func RunSelectOperator(f *cmdutil.Factory, nameOrKey string) error {
 
 // NewCmdSelectAccount builds `select account`.
 func NewCmdSelectAccount(f *cmdutil.Factory) *cobra.Command {
-	return &cobra.Command{
+	cmd := &cobra.Command{
 		Use:   "account NAME|PUBKEY",
 		Short: "Make an account of the current operator the current one (recorded in nsc.json)",
 		Args:  cobra.ExactArgs(1),
@@ -273,6 +275,8 @@ func NewCmdSelectAccount(f *cmdutil.Factory) *cobra.Command {
 			return RunSelectAccount(f, args[0])
 		},
 	}
+	cmdutil.Subject(cmd, cmdutil.KindAccount)
+	return cmd
 }
 
 // RunSelectAccount records the account (and its operator) in nsc.json.

@@ -94,6 +94,7 @@ func newCmdRevokeUser(f *cmdutil.Factory, add bool) *cobra.Command {
 	if add {
 		fs.StringVar(&o.At, "at", "", "revoke JWTs issued at or before this time: unix seconds, yyyy-mm-dd, RFC 3339, or 0 for now (default now)")
 	}
+	cmdutil.Subject(cmd, cmdutil.KindUser, "name")
 	return cmd
 }
 
