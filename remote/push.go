@@ -68,6 +68,9 @@ type ServerSummary struct {
 	// Missing is the number of updates this server did not answer.
 	Missing  int       `json:"missing"`
 	Failures []Failure `json:"failures,omitempty"`
+	// MissingAccounts names the accounts of the updates this server did not answer, so that a
+	// report can say which accounts a server may not hold (not in the JSON: it can be long).
+	MissingAccounts []string `json:"-"`
 }
 
 // Failure is one refused update.
@@ -236,9 +239,11 @@ func (t *tally) summary() Summary {
 	for si, sv := range t.servers {
 		if si < t.expected {
 			n := 0
-			for _, g := range t.got[si] {
+			for i, g := range t.got[si] {
 				if g {
 					n++
+				} else {
+					sv.MissingAccounts = append(sv.MissingAccounts, t.account(i))
 				}
 			}
 			sv.Missing = t.total - n

@@ -12,6 +12,7 @@ import (
 	"github.com/nats-io/jwt/v2"
 
 	"github.com/signet-dev/signet/internal/cli/cmdutil"
+	"github.com/signet-dev/signet/internal/shellquote"
 	"github.com/signet-dev/signet/remote"
 	"github.com/signet-dev/signet/store"
 )
@@ -62,13 +63,13 @@ func AutoPush(f *cmdutil.Factory, s *store.Store, account string) error {
 		var he *remote.HTTPError
 		if !s.Info.Managed && !errors.As(err, &he) && unreachable(err) {
 			if cmdutil.Refused(err) {
-				f.IO.Warn("account %q was saved but not pushed: %s; then run `signet push -a %s` (%s=1 stops these tries)", account, cmdutil.RefusedHint(u), account, NoPushEnv)
+				f.IO.Warn("account %q was saved but not pushed: %s; then run `signet push -a %s` (%s=1 stops these tries)", account, cmdutil.RefusedHint(u), shellquote.Quote(account), NoPushEnv)
 				return nil
 			}
-			f.IO.Warn("account server %s is not reachable; account %q was saved but not pushed (run `signet push -a %s` later, or set %s=1 to stop trying)", u, account, account, NoPushEnv)
+			f.IO.Warn("account server %s is not reachable; account %q was saved but not pushed (run `signet push -a %s` later, or set %s=1 to stop trying)", u, account, shellquote.Quote(account), NoPushEnv)
 			return nil
 		}
-		return fmt.Errorf("push account %q to %s: %w; the store keeps the local JWT: fix the problem and run `signet push -a %s`", account, u, cmdutil.WithRefusedHint(err, u), account)
+		return fmt.Errorf("push account %q to %s: %w; the store keeps the local JWT: fix the problem and run `signet push -a %s`", account, u, cmdutil.WithRefusedHint(err, u), shellquote.Quote(account))
 	}
 	if res.Pending {
 		f.IO.OK("pushed account %q to %s: accepted, pending approval (%d)", account, u, res.Status)
@@ -84,7 +85,7 @@ func AutoPush(f *cmdutil.Factory, s *store.Store, account string) error {
 	}
 	signed, err := remote.PullHTTP(ctx, f.HTTP, u, ac.Subject)
 	if err != nil {
-		return fmt.Errorf("pull the signed account %q from %s: %w; run `signet pull -a %s` later", account, u, cmdutil.WithRefusedHint(err, u), account)
+		return fmt.Errorf("pull the signed account %q from %s: %w; run `signet pull -a %s` later", account, u, cmdutil.WithRefusedHint(err, u), shellquote.Quote(account))
 	}
 	unlock, err := s.Lock()
 	if err != nil {
@@ -111,10 +112,10 @@ func autoPushNATS(ctx context.Context, f *cmdutil.Factory, s *store.Store, oc *j
 	c, err := remote.Dial(u, opts...)
 	if err != nil {
 		if cmdutil.Refused(err) {
-			f.IO.Warn("account %q was saved but not pushed: %s; then run `signet push -a %s`", account, cmdutil.RefusedHint(u), account)
+			f.IO.Warn("account %q was saved but not pushed: %s; then run `signet push -a %s`", account, cmdutil.RefusedHint(u), shellquote.Quote(account))
 			return nil
 		}
-		f.IO.Warn("%s is not reachable; account %q was saved but not pushed (run `signet push -a %s` later)", u, account, account)
+		f.IO.Warn("%s is not reachable; account %q was saved but not pushed (run `signet push -a %s` later)", u, account, shellquote.Quote(account))
 		return nil
 	}
 	defer c.Close()

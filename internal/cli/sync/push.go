@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
+	"net/url"
 	"sort"
 	"strings"
 	gosync "sync"
@@ -165,6 +167,8 @@ type httpPushResult struct {
 	Error   string `json:"error,omitempty"`
 	// refused: nothing listened at the URL (the hint is printed once, not per account).
 	refused bool
+	// reason is the error said once, without the account key and URL the error repeats.
+	reason string
 }
 
 type diffLine struct {
@@ -230,7 +234,7 @@ func RunPush(ctx context.Context, f *cmdutil.Factory, o *PushOptions) error {
 	}
 	if failed {
 		if !o.JSON {
-			fmt.Fprintln(f.IO.ErrOut, "push: some updates failed (see above)")
+			fmt.Fprintln(f.IO.ErrOut, "push: some updates failed (see the summary)")
 		}
 		return &cmdutil.ExitError{Code: 1}
 	}
@@ -296,11 +300,6 @@ func pushHTTP(ctx context.Context, f *cmdutil.Factory, s *store.Store, ks keysto
 				return false, fmt.Errorf("prune: %w", err)
 			}
 			rep.Pruned = stale
-			if !o.JSON {
-				for _, p := range stale {
-					f.IO.OK("pruned account %s from %s", p, u)
-				}
-			}
 		}
 	}
 	results := make([]httpPushResult, len(pubs))
@@ -319,7 +318,7 @@ func pushHTTP(ctx context.Context, f *cmdutil.Factory, s *store.Store, ks keysto
 			res, err := remote.PushHTTP(ctx, f.HTTP, u, tokens[pub])
 			r.Status, r.Pending = res.Status, res.Pending
 			if err != nil {
-				r.Error, r.refused = err.Error(), cmdutil.Refused(err)
+				r.Error, r.refused, r.reason = err.Error(), cmdutil.Refused(err), pushReason(err)
 			}
 			results[i] = r
 			mu.Lock()
@@ -334,24 +333,135 @@ func pushHTTP(ctx context.Context, f *cmdutil.Factory, s *store.Store, ks keysto
 	done()
 	rep.HTTP = results
 	failed, refused := false, false
+	var rows []pushRow
 	for _, r := range results {
 		refused = refused || r.refused
+		row := pushRow{Name: r.Name, Account: r.Account, Result: "pushed"}
 		switch {
 		case r.Error != "":
 			failed = true
-			if !o.JSON {
-				fmt.Fprintf(f.IO.ErrOut, "[ERR ] push account %q (%s): %s\n", r.Name, r.Account, r.Error)
-			}
-		case r.Pending && !o.JSON:
-			f.IO.OK("pushed account %q to %s: accepted, pending (%d)", r.Name, u, r.Status)
-		case !o.JSON:
-			f.IO.OK("pushed account %q to %s", r.Name, u)
+			row.Failed, row.Result = true, "failed: "+r.reason
+		case r.Pending:
+			row.Result = fmt.Sprintf("pushed, pending approval (%d)", r.Status)
+		}
+		rows = append(rows, row)
+	}
+	for _, p := range rep.Pruned {
+		rows = append(rows, pushRow{Name: rep.Names[p], Account: p, Result: "pruned"})
+	}
+	if !o.JSON {
+		printPushSummary(f.IO.Out, u, rows)
+		if refused {
+			fmt.Fprintf(f.IO.ErrOut, "push: %s\n", cmdutil.RefusedHint(u))
 		}
 	}
-	if refused && !o.JSON {
-		fmt.Fprintf(f.IO.ErrOut, "push: %s\n", cmdutil.RefusedHint(u))
-	}
 	return failed, nil
+}
+
+// pushRow is one line of push's summary: an account and what became of it.
+type pushRow struct {
+	Name, Account, Result string
+	Failed                bool
+}
+
+// printPushSummary prints the one summary of a push, over HTTP or NATS alike: a row per
+// account, the failures first, each group sorted by name then key.
+func printPushSummary(w io.Writer, u string, rows []pushRow) {
+	sort.SliceStable(rows, func(i, j int) bool {
+		a, b := rows[i], rows[j]
+		if a.Failed != b.Failed {
+			return a.Failed
+		}
+		if a.Name != b.Name {
+			return a.Name < b.Name
+		}
+		return a.Account < b.Account
+	})
+	nFailed := 0
+	for _, r := range rows {
+		if r.Failed {
+			nFailed++
+		}
+	}
+	title := fmt.Sprintf("Push to %s: %s", u, plural.N(len(rows), "account"))
+	if nFailed > 0 {
+		title += fmt.Sprintf(", %d failed", nFailed)
+	}
+	t := cmdutil.NewTable(title)
+	t.AppendHeader([]any{"Account", "Public Key", "Result"})
+	for _, r := range rows {
+		t.AppendRow([]any{r.Name, r.Account, r.Result})
+	}
+	cmdutil.RenderTable(w, t)
+}
+
+// pushReason says why a push to an account server failed, once: remote's errors carry the
+// account key and the URL (which holds the key again), and the summary row names both already.
+func pushReason(err error) string {
+	var he *remote.HTTPError
+	if errors.As(err, &he) {
+		if he.Reason != "" {
+			return fmt.Sprintf("%d %s", he.Status, he.Reason)
+		}
+		return fmt.Sprintf("%d %s", he.Status, http.StatusText(he.Status))
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err.Error()
+	}
+	return err.Error()
+}
+
+// natsRows turns a NATS push or delete summary into summary rows: per account, what (pushed,
+// pruned, removed) unless a server refused it or did not answer in time; the servers that said
+// the same are named together, the account once.
+func natsRows(sum remote.Summary, pubs []string, names map[string]string, what string) []pushRow {
+	type problem struct{ refused, message string } // refused "" = no answer
+	servers := map[string]map[problem][]string{}   // account -> problem -> servers
+	note := func(account string, p problem, server string) {
+		if servers[account] == nil {
+			servers[account] = map[problem][]string{}
+		}
+		servers[account][p] = append(servers[account][p], server)
+	}
+	answered := 0
+	for _, sv := range sum.Servers {
+		name := sv.Server.Name
+		if name == "" {
+			name = sv.Server.ID
+		}
+		if sv.Expected {
+			answered++
+		}
+		for _, fl := range sv.Failures {
+			note(fl.Account, problem{refused: "refused", message: fl.Message}, name)
+		}
+		for _, a := range sv.MissingAccounts {
+			note(a, problem{}, name)
+		}
+	}
+	done := what
+	if answered > 1 {
+		done += fmt.Sprintf(" (%d servers)", answered)
+	}
+	rows := make([]pushRow, 0, len(pubs))
+	for _, p := range pubs {
+		row := pushRow{Name: names[p], Account: p, Result: done}
+		if probs := servers[p]; len(probs) > 0 {
+			var msgs []string
+			for pr, svs := range probs {
+				if pr.refused == "" {
+					msgs = append(msgs, "no answer from "+strings.Join(svs, ", ")+" before the timeout")
+				} else {
+					msgs = append(msgs, "refused by "+strings.Join(svs, ", ")+": "+pr.message)
+				}
+			}
+			sort.Strings(msgs)
+			row.Failed, row.Result = true, "failed: "+strings.Join(msgs, "; ")
+		}
+		rows = append(rows, row)
+	}
+	return rows
 }
 
 func diff(local, remoteAll map[string]string, names map[string]string, prune bool) []diffLine {
@@ -523,6 +633,7 @@ func pushNATS(ctx context.Context, f *cmdutil.Factory, s *store.Store, ks keysto
 	}
 	rep.NATS = &sum
 	failed := !sum.OK()
+	rows := natsRows(sum, pubs, rep.Names, "pushed")
 	if o.Prune {
 		lr, err := c.List(ctx)
 		if err != nil {
@@ -547,6 +658,7 @@ func pushNATS(ctx context.Context, f *cmdutil.Factory, s *store.Store, ks keysto
 				failed = true
 			}
 			rep.Pruned = stale
+			rows = append(rows, natsRows(dsum, stale, rep.Names, "pruned")...)
 		}
 	}
 	if o.Remove != "" {
@@ -574,33 +686,16 @@ func pushNATS(ctx context.Context, f *cmdutil.Factory, s *store.Store, ks keysto
 			failed = true
 		}
 		rep.Pruned = append(rep.Pruned, pub)
+		names := map[string]string{pub: rep.Names[pub]}
+		if names[pub] == "" {
+			if n, err := s.FindAccount(pub); err == nil {
+				names[pub] = n
+			}
+		}
+		rows = append(rows, natsRows(dsum, []string{pub}, names, "removed")...)
 	}
 	if !o.JSON {
-		printSummary(f.IO.Out, sum, rep)
+		printPushSummary(f.IO.Out, u, rows)
 	}
 	return failed, nil
-}
-
-func printSummary(w io.Writer, sum remote.Summary, rep *pushReport) {
-	t := cmdutil.NewTable(fmt.Sprintf("Pushed %s to %s", plural.N(sum.Accounts, "account"), rep.URL))
-	t.AppendHeader([]any{"Server", "OK", "Failed", "Missing"})
-	for _, sv := range sum.Servers {
-		name := sv.Server.Name
-		if name == "" {
-			name = sv.Server.ID
-		}
-		t.AppendRow([]any{name, sv.OK, sv.Failed, sv.Missing})
-	}
-	cmdutil.RenderTable(w, t)
-	for _, sv := range sum.Servers {
-		for _, fl := range sv.Failures {
-			fmt.Fprintf(w, "[ERR ] %s: %+v\n", sv.Server.Name, fl)
-		}
-	}
-	for _, n := range sum.Unanswered {
-		fmt.Fprintf(w, "[ERR ] server %s did not answer every update before the timeout\n", n)
-	}
-	for _, p := range rep.Pruned {
-		fmt.Fprintf(w, "[ OK ] pruned account %s\n", p)
-	}
 }
