@@ -101,8 +101,9 @@ func BenchmarkGET(b *testing.B) {
 }
 
 // BenchmarkPOST measures an accepted update: signature verification and trust check, a durable
-// write (temp file, fsync, rename, directory fsync) and queueing the notification for a
-// connected NATS server. Posts run in parallel on distinct accounts.
+// write (temp file, rename, outbox entry, and a sync shared with the concurrent posts) and
+// queueing the notification for a connected NATS server. Posts run in parallel on distinct
+// accounts. BenchmarkPOSTDurable compares the write paths over real HTTP.
 func BenchmarkPOST(b *testing.B) {
 	op := natstest.NewOperator(b, "O")
 	ns := natstest.StartMemory(b, op.Trust(), nil)
