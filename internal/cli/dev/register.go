@@ -18,6 +18,7 @@ import (
 	"github.com/signet-dev/signet/devstack"
 	"github.com/signet-dev/signet/internal/cli/cmdutil"
 	"github.com/signet-dev/signet/internal/cli/entity"
+	"github.com/signet-dev/signet/internal/shellquote"
 	"github.com/signet-dev/signet/keystore"
 	"github.com/signet-dev/signet/redact"
 	"github.com/signet-dev/signet/remote"
@@ -337,7 +338,7 @@ func systemCreds(s *store.Store, ks keystore.KeyStore, sysName string) (string, 
 		seed, _ := kp.Seed()
 		return ks.WriteCreds(s.Name(), sysName, u, tok, seed)
 	}
-	return "", fmt.Errorf("system account %q has no user whose seed the keystore holds: add one with `signet add user sys -a %s`", sysName, sysName)
+	return "", fmt.Errorf("system account %q has no user whose seed the keystore holds: add one with `signet add user sys -a %s`", sysName, shellquote.Quote(sysName))
 }
 
 // pushAll brings the account server up to date with the store (accounts added while dev was

@@ -20,6 +20,7 @@ import (
 
 	"github.com/signet-dev/signet/internal/cli/cmdutil"
 	"github.com/signet-dev/signet/internal/plural"
+	"github.com/signet-dev/signet/internal/shellquote"
 	"github.com/signet-dev/signet/keystore"
 	"github.com/signet-dev/signet/store"
 )
@@ -173,7 +174,7 @@ func ResolveIdentity(f *cmdutil.Factory, o UserOptions) (*Identity, error) {
 	if o.User != "" {
 		name, err := s.FindUser(account, o.User)
 		if err != nil {
-			return nil, fmt.Errorf("%w: list them with `signet list users -a %s`", err, account)
+			return nil, fmt.Errorf("%w: list them with `signet list users -a %s`", err, shellquote.Quote(account))
 		}
 		id.User = name
 	} else {
@@ -196,7 +197,7 @@ func ResolveIdentity(f *cmdutil.Factory, o UserOptions) (*Identity, error) {
 	}
 	if id.Seed == nil && id.CredsFile == "" {
 		return nil, fmt.Errorf("user %q of account %q (%s) has neither a seed in the keystore %s nor a creds file: "+
-			"pick another user with -u or create one with `signet add user -a %s NAME`", id.User, account, id.PublicKey, ks.Dir, account)
+			"pick another user with -u or create one with `signet add user -a %s NAME`", id.User, account, id.PublicKey, ks.Dir, shellquote.Quote(account))
 	}
 	return id, nil
 }
@@ -233,7 +234,7 @@ func pickUser(s *store.Store, ks keystore.KeyStore, account string, now time.Tim
 		return "", err
 	}
 	if len(users) == 0 {
-		return "", fmt.Errorf("account %q has no users: add one with `signet add user -a %s NAME`", account, account)
+		return "", fmt.Errorf("account %q has no users: add one with `signet add user -a %s NAME`", account, shellquote.Quote(account))
 	}
 	ac, _, err := s.Account(account)
 	if err != nil {
@@ -259,7 +260,7 @@ func pickUser(s *store.Store, ks keystore.KeyStore, account string, now time.Tim
 		list += fmt.Sprintf("; and %s", plural.N(len(reasons)-shown, "other"))
 	}
 	return "", fmt.Errorf("no user of account %q can connect (%s): pass --creds FILE or -u USER, or add a user with `signet add user -a %s NAME`",
-		account, list, account)
+		account, list, shellquote.Quote(account))
 }
 
 func boolRank(b bool) int {
@@ -444,17 +445,17 @@ func (id *Identity) storeRefusal(now time.Time) string {
 	switch {
 	case why == "" && ac != nil:
 		if why := accountUnusable(ac, now); why != "" {
-			return fmt.Sprintf("account %q %s: renew it with `signet edit account %s --expiry ...`", id.Account, why, id.Account)
+			return fmt.Sprintf("account %q %s: renew it with `signet edit account %s --expiry ...`", id.Account, why, shellquote.Quote(id.Account))
 		}
 		return ""
 	case why == "":
 		return ""
 	case ac != nil && ac.IsClaimRevoked(uc):
 		return fmt.Sprintf("user %q %s: connect as another user (-u NAME), or lift the revocation with `signet revocations delete-user -a %s -n %s`",
-			id.User, why, id.Account, id.User)
+			id.User, why, shellquote.Quote(id.Account), shellquote.Quote(id.User))
 	case id.store != nil:
 		return fmt.Sprintf("user %q %s: connect as another user (-u NAME), or re-issue it with `signet edit user %s -a %s --expiry ...`",
-			id.User, why, id.User, id.Account)
+			id.User, why, shellquote.Quote(id.User), shellquote.Quote(id.Account))
 	}
 	return fmt.Sprintf("user %q %s", id.User, why)
 }
@@ -560,7 +561,7 @@ func connectError(ctx context.Context, urls string, id *Identity, err, dialErr e
 			return fmt.Errorf("connect to %s as %s: the server refused: %w (check that the servers trust the operator of account %s)", urls, who, err, id.Account)
 		}
 		return fmt.Errorf("connect to %s as %s: the server refused: %w (check that the servers trust operator %q and know account %q: `signet push -a %s`)",
-			urls, who, err, id.Operator, id.Account, id.Account)
+			urls, who, err, id.Operator, id.Account, shellquote.Quote(id.Account))
 	case errors.Is(err, nats.ErrNoServers):
 		if dialErr != nil {
 			err = fmt.Errorf("%w: %w", err, dialErr)

@@ -13,6 +13,7 @@ import (
 	"github.com/signet-dev/signet/authz"
 	"github.com/signet-dev/signet/internal/cli/cmdutil"
 	"github.com/signet-dev/signet/internal/cli/compat"
+	"github.com/signet-dev/signet/internal/shellquote"
 )
 
 // PubOptions are the inputs of `tool pub`.
@@ -109,7 +110,7 @@ func publishWhenHeard(ctx context.Context, nc *nats.Conn, subject string, data [
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
-			return fmt.Errorf("nobody subscribed within %s: nothing was delivered (start a subscriber with `signet tool sub %s`)", wait, subject)
+			return fmt.Errorf("nobody subscribed within %s: nothing was delivered (start a subscriber with `signet tool sub %s`)", wait, shellquote.Quote(subject))
 		case <-retry.C:
 		}
 	}
@@ -347,7 +348,7 @@ func RunReq(ctx context.Context, f *cmdutil.Factory, o *ReqOptions) error {
 	m, err := nc.RequestWithContext(rctx, o.Subject, []byte(o.Payload))
 	switch {
 	case errors.Is(err, nats.ErrNoResponders):
-		return fmt.Errorf("request on [%s]: nobody is listening (start a responder with `signet tool reply %s MESSAGE`)", o.Subject, o.Subject)
+		return fmt.Errorf("request on [%s]: nobody is listening (start a responder with `signet tool reply %s MESSAGE`)", o.Subject, shellquote.Quote(o.Subject))
 	case errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil:
 		return fmt.Errorf("request on [%s]: no reply within %s", o.Subject, o.Timeout)
 	case err != nil:
