@@ -226,7 +226,7 @@ func newCmdListUserRevocations(f *cmdutil.Factory) *cobra.Command {
 				return cmdutil.PrintJSON(f.IO.Out, rows)
 			}
 			if len(rows) == 0 {
-				fmt.Fprintf(f.IO.Out, "account %q has no revoked users\n", name)
+				f.IO.Info("account %q has no revoked users", name) // stdout stays empty: no rows
 				return nil
 			}
 			t := cmdutil.NewTable(fmt.Sprintf("Revoked Users for %s", name))
@@ -445,7 +445,7 @@ func newCmdListActivationRevocations(f *cmdutil.Factory) *cobra.Command {
 				cmdutil.RenderTable(f.IO.Out, t)
 			}
 			if !found {
-				fmt.Fprintf(f.IO.Out, "account %q has no revoked activations\n", name)
+				f.IO.Info("account %q has no revoked activations", name)
 			}
 			return nil
 		},
