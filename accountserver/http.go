@@ -326,7 +326,7 @@ func (s *Server) writeHealth(w http.ResponseWriter, needNATS bool) {
 			h.Store.Readable, h.Store.Error = false, err.Error()
 		}
 		if h.Store.Writable {
-			if f, err := os.CreateTemp(d.Path(), ".healthz*"); err != nil {
+			if f, err := os.CreateTemp(d.Path(), ".healthz.tmp*"); err != nil {
 				h.Store.Writable, h.Store.Error = false, err.Error()
 			} else {
 				f.Close()

@@ -164,7 +164,7 @@ func (s *Server) openStore() error {
 		Shard:    s.cfg.Store.Shard,
 		ReadOnly: s.cfg.Store.ReadOnly,
 		OnChange: s.onStoreChange,
-		OnError:  func(err error) { s.log.Error("store watcher", "err", err) },
+		OnError:  func(err error) { s.log.Warn("jwt store", "dir", s.cfg.Store.Dir, "err", err) },
 	})
 	if err != nil {
 		return err

@@ -2,6 +2,8 @@ package jwtstore
 
 import (
 	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/maphash"
@@ -11,11 +13,18 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/fsnotify/fsnotify"
+	"github.com/nats-io/nkeys"
+
+	"github.com/signet-dev/signet/store"
 )
 
 const fileExt = ".jwt"
+
+// staleTempAge is the age past which a temporary file in the store is a crash's leftover.
+const staleTempAge = time.Minute
 
 // DirOptions configures a directory store.
 type DirOptions struct {
@@ -31,7 +40,9 @@ type DirOptions struct {
 	MaxCached int
 	// OnChange is told about changes found by the watcher or by Reload (read-only stores only).
 	OnChange ChangeFunc
-	// OnError is told about errors the watcher meets; they have no caller to return to.
+	// OnError is told about what has no caller to return to: errors the watcher meets, files
+	// skipped (links, names that are no account key, content that is no account JWT for its
+	// name), and temporary files of crashed writes removed at open.
 	OnError func(error)
 }
 
@@ -86,6 +97,15 @@ func OpenDir(dir string, opts DirOptions) (*Dir, error) {
 		return nil, fmt.Errorf("open jwt store: %s is not a directory", dir)
 	}
 	d := &Dir{dir: dir, opts: opts, idx: make(map[string]dirItem), seed: maphash.MakeSeed(), logs: map[string]*recordLog{}}
+	if !opts.ReadOnly {
+		// Temporary files of writes that a crash cut short; younger ones may be another
+		// process's writes in progress.
+		if n, err := store.SweepTemp(dir, staleTempAge, time.Now()); err != nil {
+			d.report(err)
+		} else if n > 0 {
+			d.report(fmt.Errorf("removed %d temporary files left by an earlier crash", n))
+		}
+	}
 	keys, err := d.list()
 	if err != nil {
 		return nil, fmt.Errorf("open jwt store %s: %w", dir, err)
@@ -141,7 +161,7 @@ func (d *Dir) lockFor(pub string) *sync.Mutex {
 // list reads the key names in the directory without reading the files.
 func (d *Dir) list() ([]string, error) {
 	if !d.opts.Shard {
-		return listJWTs(d.dir)
+		return listJWTs(d.dir, d.report)
 	}
 	ents, err := readDirUnsorted(d.dir)
 	if err != nil {
@@ -152,7 +172,7 @@ func (d *Dir) list() ([]string, error) {
 		if !e.IsDir() || len(e.Name()) != 2 {
 			continue
 		}
-		sub, err := listJWTs(filepath.Join(d.dir, e.Name()))
+		sub, err := listJWTs(filepath.Join(d.dir, e.Name()), d.report)
 		if err != nil {
 			return nil, err
 		}
@@ -170,14 +190,26 @@ func readDirUnsorted(dir string) ([]fs.DirEntry, error) {
 	return f.ReadDir(-1)
 }
 
-func listJWTs(dir string) ([]string, error) {
+// listJWTs lists the keys of the JWT files in dir: regular files named <account key>.jwt.
+// Anything else ending in .jwt (a symbolic link, a folder, a name that is no account key) is
+// skipped and reported: the store never follows a link out of its folder.
+func listJWTs(dir string, report func(error)) ([]string, error) {
 	ents, err := readDirUnsorted(dir)
 	if err != nil {
 		return nil, err
 	}
 	keys := make([]string, 0, len(ents))
 	for _, e := range ents {
-		if k, ok := keyFromName(e.Name()); ok && !e.IsDir() {
+		if !strings.HasSuffix(e.Name(), fileExt) {
+			continue
+		}
+		k, ok := keyFromName(e.Name())
+		switch {
+		case !ok:
+			report(fmt.Errorf("skipped %s: its name is not an account public key", filepath.Join(dir, e.Name())))
+		case !e.Type().IsRegular():
+			report(fmt.Errorf("skipped %s: not a regular file", filepath.Join(dir, e.Name())))
+		default:
 			keys = append(keys, k)
 		}
 	}
@@ -189,7 +221,53 @@ func keyFromName(name string) (string, bool) {
 		return "", false
 	}
 	k := strings.TrimSuffix(name, fileExt)
-	return k, validKey(k)
+	return k, validKey(k) && nkeys.IsValidPublicAccountKey(k)
+}
+
+// errNotAccountFile marks a file in the store that is not an account JWT for its name.
+var errNotAccountFile = errors.New("not an account jwt file")
+
+// readJWTFile reads the file of pub when it is a regular file (links are not followed) holding
+// an account JWT whose subject is pub; an empty file is returned as is (see load).
+func readJWTFile(path, pub string) ([]byte, error) {
+	st, err := os.Lstat(path)
+	if err != nil {
+		return nil, err
+	}
+	if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s: %w: not a regular file", path, errNotAccountFile)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil || len(data) == 0 {
+		return data, err
+	}
+	if sub, ok := peekAccountSubject(string(data)); !ok || sub != pub {
+		return nil, fmt.Errorf("%s: %w: it holds no account JWT for %s", path, errNotAccountFile, pub)
+	}
+	return data, nil
+}
+
+// peekAccountSubject reads the subject of an account JWT without verifying it (the account
+// server verified it before storing it; this only keeps foreign files out).
+func peekAccountSubject(token string) (string, bool) {
+	parts := strings.Split(strings.TrimSpace(token), ".")
+	if len(parts) != 3 {
+		return "", false
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		return "", false
+	}
+	var c struct {
+		Sub  string `json:"sub"`
+		NATS struct {
+			Type string `json:"type"`
+		} `json:"nats"`
+	}
+	if json.Unmarshal(payload, &c) != nil || c.NATS.Type != "account" {
+		return "", false
+	}
+	return c.Sub, true
 }
 
 // Get implements Store.
@@ -218,8 +296,15 @@ func (d *Dir) load(pub string) (Entry, error) {
 	l := d.lockFor(pub)
 	l.Lock()
 	defer l.Unlock()
-	data, err := os.ReadFile(d.pathFor(pub))
+	data, err := readJWTFile(d.pathFor(pub), pub)
 	if errors.Is(err, fs.ErrNotExist) {
+		return Entry{}, ErrNotFound
+	}
+	if errors.Is(err, errNotAccountFile) {
+		d.report(fmt.Errorf("skipped %w", err))
+		d.mu.Lock()
+		d.removeLocked(pub)
+		d.mu.Unlock()
 		return Entry{}, ErrNotFound
 	}
 	if err != nil {
@@ -507,13 +592,16 @@ func (d *Dir) Reload() error {
 func (d *Dir) refresh(pub string) {
 	l := d.lockFor(pub)
 	l.Lock()
-	data, err := os.ReadFile(d.pathFor(pub))
+	data, err := readJWTFile(d.pathFor(pub), pub)
 	var (
 		changed bool
 		jwt     string
 	)
+	if errors.Is(err, errNotAccountFile) {
+		d.report(fmt.Errorf("skipped %w", err))
+	}
 	switch {
-	case errors.Is(err, fs.ErrNotExist):
+	case errors.Is(err, fs.ErrNotExist), errors.Is(err, errNotAccountFile):
 		d.mu.Lock()
 		changed = d.removeLocked(pub)
 		d.mu.Unlock()
@@ -601,7 +689,7 @@ func (d *Dir) handleEvent(w *fsnotify.Watcher, ev fsnotify.Event) {
 				if err := w.Add(ev.Name); err != nil {
 					d.report(fmt.Errorf("watch %s: %w", ev.Name, err))
 				}
-				if keys, err := listJWTs(ev.Name); err == nil {
+				if keys, err := listJWTs(ev.Name, d.report); err == nil {
 					for _, k := range keys {
 						d.refresh(k)
 					}

@@ -19,6 +19,22 @@ import (
 	"github.com/nats-io/nkeys"
 )
 
+// accountJWTFor signs another version of account pub's JWT (a JWT in the store must be for its key).
+func accountJWTFor(t testing.TB, pub, name string) string {
+	t.Helper()
+	op, err := nkeys.CreateOperator()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ac := jwt.NewAccountClaims(pub)
+	ac.Name = name
+	tok, err := ac.Encode(op)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
+
 func newAccountJWT(t testing.TB, name string) (string, string) {
 	t.Helper()
 	op, err := nkeys.CreateOperator()
@@ -100,7 +116,7 @@ func TestStoreContract(t *testing.T) {
 				t.Fatalf("Hash = %x, %v; want %x", h, err, want)
 			}
 			// Replace A: the hash follows.
-			_, jwtA2 := newAccountJWT(t, "A2")
+			jwtA2 := accountJWTFor(t, pubA, "A2")
 			if err := s.Put(pubA, jwtA2); err != nil {
 				t.Fatal(err)
 			}
@@ -299,7 +315,7 @@ func TestDirReload(t *testing.T) {
 	}
 	reload("nothing changed")
 
-	_, tok2 := newAccountJWT(t, "A2")
+	tok2 := accountJWTFor(t, pub, "A2")
 	if err := os.WriteFile(path, []byte(tok2), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -334,7 +350,7 @@ func TestDirConcurrentPutGet(t *testing.T) {
 	toks := make([]string, 8)
 	written := map[string]bool{}
 	for i := range toks {
-		_, toks[i] = newAccountJWT(t, fmt.Sprint(i))
+		toks[i] = accountJWTFor(t, pub, fmt.Sprint(i))
 		written[toks[i]] = true
 	}
 	if err := d.Put(pub, toks[0]); err != nil {

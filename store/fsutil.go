@@ -65,9 +65,10 @@ func exists(path string) bool {
 
 func isNotExist(err error) bool { return errors.Is(err, os.ErrNotExist) }
 
-// isTempName reports whether name is one of writeFileAtomic's temporary files.
+// isTempName reports whether name is a temporary file: writeFileAtomic's (".<name>.tmp-<n>")
+// or the account server's (".<name>.tmp<n>").
 func isTempName(name string) bool {
-	return strings.HasPrefix(name, ".") && strings.Contains(name, ".tmp-")
+	return strings.HasPrefix(name, ".") && strings.Contains(name, ".tmp")
 }
 
 // SweepTemp removes the temporary files that writeFileAtomic leaves behind when a process dies
