@@ -57,7 +57,7 @@ public key, seed or seed file, or 'generate' to make one and keep its seed in th
 	fs.StringSliceVar(&o.RmAuthUsers, "rm-auth-user", nil, "remove an auth user")
 	fs.StringSliceVar(&o.AllowedAccounts, "allowed-account", nil, "add an account the service may place users in ('*' for any)")
 	fs.StringSliceVar(&o.RmAllowedAccounts, "rm-allowed-account", nil, "remove an allowed account (or '*')")
-	fs.StringVar(&o.Curve, "curve", "", "curve (xkey) key the server encrypts requests to: public key, seed, seed file, or 'generate'")
+	fs.StringVarP(&o.Curve, "curve", "x", "", "curve (xkey) key the server encrypts requests to: public key, seed, seed file, or 'generate'")
 	fs.BoolVar(&o.RmCurve, "rm-curve", false, "stop encrypting requests (remove the curve key)")
 	cmdutil.NameArg(cmd, &o.Account, cmdutil.KindAccount, "account", "name:n")
 	return cmd

@@ -255,7 +255,7 @@ func TestEditAuthCalloutAddsRemovesAndDisables(t *testing.T) {
 	xpub, _ := x.PublicKey()
 
 	// By public key and by name; '*' for any account; a curve public key.
-	e.MustRun("edit", "authcallout", "-a", "AUTH", "--auth-user", u1.Subject+",auth2", "--allowed-account", "*", "--curve", xpub)
+	e.MustRun("edit", "authcallout", "-a", "AUTH", "--auth-user", u1.Subject+",auth2", "--allowed-account", "*", "-x", xpub) // -x: nsc's short form of --curve
 	a := accountClaims(t, s, "AUTH").Authorization
 	if len(a.AuthUsers) != 2 || !a.AuthUsers.Contains(u2.Subject) || !a.AllowedAccounts.Contains("*") || a.XKey != xpub {
 		t.Fatalf("after add: %+v", a)
