@@ -270,6 +270,8 @@ func (o *ListenOptions) serve(ctx context.Context, f *cmdutil.Factory, doing str
 	}
 	if err := flush(ctx, nc); err != nil {
 		if ctx.Err() != nil {
+			// Interrupted while the server took the subscription: it listened, briefly.
+			f.IO.Info("%s [%s] as user %q of account %q", doing, o.Subject, id.User, id.Account)
 			return nil
 		}
 		return fmt.Errorf("subscribe to %q: %w", o.Subject, err)
