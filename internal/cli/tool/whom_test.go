@@ -7,7 +7,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nuid"
+
 	"github.com/signet-dev/signet/internal/cli/clitest"
+
 	"github.com/signet-dev/signet/internal/cli/dev"
 	"github.com/signet-dev/signet/internal/cli/tool"
 	"github.com/signet-dev/signet/internal/natstest"
@@ -19,8 +22,11 @@ func (e *env) connectedAs(t *testing.T, args ...string) string {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	done := e.start(ctx, append([]string{"tool", "sub", "whoami"}, args...)...)
-	e.waitSub(t, "whoami", done)
+	// A subject of its own: the previous call's subscription may still be on the server, and
+	// waiting for it would cancel this one while it connects.
+	subject := "whoami." + nuid.Next()
+	done := e.start(ctx, append([]string{"tool", "sub", subject}, args...)...)
+	e.waitSub(t, subject, done)
 	cancel()
 	r := wait(t, done)
 	if r.Error != nil {
