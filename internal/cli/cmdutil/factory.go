@@ -13,6 +13,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/nats-io/jwt/v2"
+
 	"github.com/signet-dev/signet/keystore"
 	"github.com/signet-dev/signet/redact"
 	"github.com/signet-dev/signet/store"
@@ -275,4 +277,37 @@ func (f *Factory) Target(accountFlag string) (*Target, error) {
 		return nil, err
 	}
 	return &Target{Store: s, Account: name, KeyStore: ks}, nil
+}
+
+// Locked is the current operator's store held under its lock, with the keystore and the
+// operator claims read under the lock.
+type Locked struct {
+	Store    *store.Store
+	KeyStore keystore.KeyStore
+	Operator *jwt.OperatorClaims
+	// Unlock releases the lock; calling it more than once is harmless.
+	Unlock func()
+}
+
+// LockOperator opens the current operator's store and the keystore, takes the store's lock and
+// reads the operator; the caller defers Unlock.
+func (f *Factory) LockOperator() (*Locked, error) {
+	s, err := f.Operator("")
+	if err != nil {
+		return nil, err
+	}
+	ks, err := f.KeyStore()
+	if err != nil {
+		return nil, err
+	}
+	unlock, err := s.Lock()
+	if err != nil {
+		return nil, err
+	}
+	oc, _, err := s.Operator()
+	if err != nil {
+		unlock()
+		return nil, err
+	}
+	return &Locked{Store: s, KeyStore: ks, Operator: oc, Unlock: unlock}, nil
 }

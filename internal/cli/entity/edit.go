@@ -113,23 +113,12 @@ func NewCmdEditOperator(f *cmdutil.Factory) *cobra.Command {
 
 // RunEditOperator edits the current operator.
 func RunEditOperator(f *cmdutil.Factory, o *EditOperatorOptions) error {
-	s, err := f.Operator("")
+	l, err := f.LockOperator()
 	if err != nil {
 		return err
 	}
-	ks, err := f.KeyStore()
-	if err != nil {
-		return err
-	}
-	unlock, err := s.Lock()
-	if err != nil {
-		return err
-	}
-	defer unlock()
-	oc, _, err := s.Operator()
-	if err != nil {
-		return err
-	}
+	defer l.Unlock()
+	s, ks, oc, unlock := l.Store, l.KeyStore, l.Operator, l.Unlock
 	if o.Operator.SystemAccount != "" && !nkeys.IsValidPublicAccountKey(o.Operator.SystemAccount) {
 		name, err := s.FindAccount(o.Operator.SystemAccount)
 		if err != nil {

@@ -209,23 +209,12 @@ func RunImportAccount(f *cmdutil.Factory, o *Options) error {
 	if err := store.ValidateName(ac.Name); err != nil {
 		return fmt.Errorf("account name %q is not usable in the store: %w", ac.Name, err)
 	}
-	s, err := f.Operator("")
+	l, err := f.LockOperator()
 	if err != nil {
 		return err
 	}
-	ks, err := f.KeyStore()
-	if err != nil {
-		return err
-	}
-	unlock, err := s.Lock()
-	if err != nil {
-		return err
-	}
-	defer unlock()
-	oc, _, err := s.Operator()
-	if err != nil {
-		return err
-	}
+	defer l.Unlock()
+	s, ks, oc, unlock := l.Store, l.KeyStore, l.Operator, l.Unlock
 	if err := checkExisting(s.HasAccount(ac.Name), func() (string, error) {
 		old, _, err := s.Account(ac.Name)
 		if err != nil {
@@ -332,23 +321,12 @@ func RunImportUser(f *cmdutil.Factory, o *Options) error {
 	if err := store.ValidateName(uc.Name); err != nil {
 		return fmt.Errorf("user name %q is not usable in the store: %w", uc.Name, err)
 	}
-	s, err := f.Operator("")
+	l, err := f.LockOperator()
 	if err != nil {
 		return err
 	}
-	ks, err := f.KeyStore()
-	if err != nil {
-		return err
-	}
-	unlock, err := s.Lock()
-	if err != nil {
-		return err
-	}
-	defer unlock()
-	oc, _, err := s.Operator()
-	if err != nil {
-		return err
-	}
+	defer l.Unlock()
+	s, ks, oc := l.Store, l.KeyStore, l.Operator
 	accountPub := uc.IssuerAccount
 	if accountPub == "" {
 		accountPub = uc.Issuer

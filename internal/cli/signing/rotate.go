@@ -464,25 +464,14 @@ func RunRotateOperatorKey(f *cmdutil.Factory, o *RotateOptions) error {
 	if !nkeys.IsValidPublicOperatorKey(o.Old) {
 		return fmt.Errorf("--old %q is not an operator public key", o.Old)
 	}
-	s, err := f.Operator("")
+	l, err := f.LockOperator()
 	if err != nil {
 		return err
 	}
+	defer l.Unlock()
+	s, ks, oc, unlock := l.Store, l.KeyStore, l.Operator, l.Unlock
 	if s.Info.Managed {
 		return fmt.Errorf("operator %q is managed: its signing keys belong to the account server", s.Name())
-	}
-	ks, err := f.KeyStore()
-	if err != nil {
-		return err
-	}
-	unlock, err := s.Lock()
-	if err != nil {
-		return err
-	}
-	defer unlock()
-	oc, _, err := s.Operator()
-	if err != nil {
-		return err
 	}
 	if o.Old == oc.Subject {
 		return fmt.Errorf("--old %s is the operator's identity key, not a signing key", o.Old)
