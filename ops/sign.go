@@ -37,8 +37,9 @@ func SignAccount(s *store.Store, ks keystore.KeyStore, oc *jwt.OperatorClaims, a
 	return encodeAfter(ac, kp, ac.IssuedAt)
 }
 
-// maxIssueWait bounds how long signing waits for the clock to pass the stored JWT's iat.
-const maxIssueWait = 2 * time.Second
+// maxIssueWait bounds how long signing waits for the clock to pass the stored JWT's iat: long
+// enough for a managed operator's server whose clock runs a few seconds ahead of this one.
+const maxIssueWait = 5 * time.Second
 
 // encodeAfter signs ac with an iat later than prev (the stored JWT's), so that every version of
 // an account has its own second: two JWTs of one second cannot be ordered, and a server or a
