@@ -141,38 +141,8 @@ func (o *AuthCalloutOptions) apply(s *store.Store, ks keystore.KeyStore, name st
 	}
 	var msgs []string
 	var keys []pendingKey
-	for _, p := range addUsers {
-		if auth.AuthUsers.Contains(p) {
-			msgs = append(msgs, fmt.Sprintf("auth user %q was already set", p))
-			continue
-		}
-		auth.AuthUsers.Add(p)
-		msgs = append(msgs, fmt.Sprintf("added auth user %q", p))
-	}
-	for _, p := range rmUsers {
-		if !auth.AuthUsers.Contains(p) {
-			msgs = append(msgs, fmt.Sprintf("%q was not an auth user", p))
-			continue
-		}
-		auth.AuthUsers.Remove(p)
-		msgs = append(msgs, fmt.Sprintf("removed auth user %q", p))
-	}
-	for _, p := range addAccounts {
-		if auth.AllowedAccounts.Contains(p) {
-			msgs = append(msgs, fmt.Sprintf("allowed account %q was already set", p))
-			continue
-		}
-		auth.AllowedAccounts.Add(p)
-		msgs = append(msgs, fmt.Sprintf("added allowed account %q", p))
-	}
-	for _, p := range rmAccounts {
-		if !auth.AllowedAccounts.Contains(p) {
-			msgs = append(msgs, fmt.Sprintf("%q was not an allowed account", p))
-			continue
-		}
-		auth.AllowedAccounts.Remove(p)
-		msgs = append(msgs, fmt.Sprintf("removed allowed account %q", p))
-	}
+	msgs = append(msgs, editList(&auth.AuthUsers, addUsers, rmUsers, "auth user")...)
+	msgs = append(msgs, editList(&auth.AllowedAccounts, addAccounts, rmAccounts, "allowed account")...)
 	if o.RmCurve {
 		if auth.XKey == "" {
 			msgs = append(msgs, "no curve key to remove")
@@ -273,4 +243,27 @@ func curveKey(ks keystore.KeyStore, v string) (nkeys.KeyPair, error) {
 		return nil, fmt.Errorf("--curve: %s is not a curve (X) key", pub)
 	}
 	return kp, nil
+}
+
+// editList adds and removes entries of one of the callout's lists (what names its kind, with
+// "an" before it) and says what changed.
+func editList(list *jwt.StringList, add, rm []string, what string) []string {
+	var msgs []string
+	for _, p := range add {
+		if list.Contains(p) {
+			msgs = append(msgs, fmt.Sprintf("%s %q was already set", what, p))
+			continue
+		}
+		list.Add(p)
+		msgs = append(msgs, fmt.Sprintf("added %s %q", what, p))
+	}
+	for _, p := range rm {
+		if !list.Contains(p) {
+			msgs = append(msgs, fmt.Sprintf("%q was not an %s", p, what))
+			continue
+		}
+		list.Remove(p)
+		msgs = append(msgs, fmt.Sprintf("removed %s %q", what, p))
+	}
+	return msgs
 }
