@@ -6,6 +6,8 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"io/fs"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -124,4 +126,25 @@ func (e *Env) KeysDir() string { return filepath.Join(e.Vars["XDG_DATA_HOME"], "
 // StoresDir is the Env's stores folder.
 func (e *Env) StoresDir() string {
 	return filepath.Join(e.Vars["XDG_DATA_HOME"], "nats", "nsc", "stores")
+}
+
+// Snapshot maps every file under the given folders (the lock files left out) to its content,
+// so that a test can show a refused command changed nothing.
+func Snapshot(t testing.TB, dirs ...string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	for _, dir := range dirs {
+		err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() || d.Name() == "lock" {
+				return err
+			}
+			data, err := os.ReadFile(p)
+			out[p] = string(data)
+			return err
+		})
+		if err != nil {
+			t.Fatalf("snapshot %s: %v", dir, err)
+		}
+	}
+	return out
 }

@@ -3,6 +3,7 @@ package entity_test
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -269,7 +270,7 @@ func TestEditAuthCalloutAddsRemovesAndDisables(t *testing.T) {
 		t.Fatalf("after rm: %+v", a)
 	}
 
-	before := snapshot(t, e.Home)
+	before := clitest.Snapshot(t, e.Home)
 	for _, c := range []struct {
 		args []string
 		want string
@@ -289,7 +290,7 @@ func TestEditAuthCalloutAddsRemovesAndDisables(t *testing.T) {
 		if msg := e.MustFail(c.args...); !strings.Contains(msg, c.want) {
 			t.Errorf("signet %s: %q does not say %q", strings.Join(c.args, " "), msg, c.want)
 		}
-		if !equal(before, snapshot(t, e.Home)) {
+		if !maps.Equal(before, clitest.Snapshot(t, e.Home)) {
 			t.Fatalf("signet %s failed but changed files", strings.Join(c.args, " "))
 		}
 	}

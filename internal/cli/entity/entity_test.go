@@ -1,8 +1,7 @@
 package entity_test
 
 import (
-	"os"
-	"path/filepath"
+	"maps"
 	"strings"
 	"testing"
 
@@ -11,41 +10,6 @@ import (
 	"github.com/signet-dev/signet/store"
 )
 
-// snapshot lists every file under dir with its content, to prove a failed command changed nothing.
-func snapshot(t *testing.T, dir string) map[string]string {
-	t.Helper()
-	out := map[string]string{}
-	err := filepath.Walk(dir, func(p string, info os.FileInfo, err error) error {
-		if err != nil {
-			return err
-		}
-		if !info.IsDir() && filepath.Base(p) != "lock" {
-			data, err := os.ReadFile(p)
-			if err != nil {
-				return err
-			}
-			out[p] = string(data)
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
-
-func equal(a, b map[string]string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if b[k] != v {
-			return false
-		}
-	}
-	return true
-}
-
 // badSeed looks like an account seed but fails its checksum; it must never be echoed back.
 const badSeed = "SAAJQ2K7PRNKHUUEEMFLEQ3GF3RMHHLZZ2SLT7RKPWMIHCY5ICOYYLZXBA"
 
@@ -53,7 +17,7 @@ func TestBadInputChangesNothing(t *testing.T) {
 	t.Parallel()
 	e := clitest.New(t, cli.NewRootCmd)
 	e.MustRun("init", "-n", "O")
-	before := snapshot(t, e.Home)
+	before := clitest.Snapshot(t, e.Home)
 	for _, args := range [][]string{
 		{"add", "user", "u1", "--deny-pub", "foo..bar"},
 		{"add", "user", "u1", "--expiry", "yesterday-ish"},
@@ -79,7 +43,7 @@ func TestBadInputChangesNothing(t *testing.T) {
 		if strings.Contains(r.Error.Error(), "goroutine") || strings.Contains(r.Error.Error()+r.Out+r.Err, badSeed) {
 			t.Errorf("signet %s: error leaks internals or the seed: %v", strings.Join(args, " "), r.Error)
 		}
-		if after := snapshot(t, e.Home); !equal(before, after) {
+		if after := clitest.Snapshot(t, e.Home); !maps.Equal(before, after) {
 			t.Fatalf("signet %s failed (%v) but changed files on disk", strings.Join(args, " "), r.Error)
 		}
 	}

@@ -1,6 +1,7 @@
 package entity_test
 
 import (
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -30,7 +31,7 @@ func TestEditOperatorSignsWithTheIdentityKeyFromK(t *testing.T) {
 	sk := oc.SigningKeys[0]
 	seed, _ := os.ReadFile(seedFile)
 
-	before := snapshot(t, e.Home)
+	before := clitest.Snapshot(t, e.Home)
 	stranger, _ := nkeys.CreateOperator()
 	strangerSeed, _ := stranger.Seed()
 	for _, c := range []struct {
@@ -50,7 +51,7 @@ func TestEditOperatorSignsWithTheIdentityKeyFromK(t *testing.T) {
 		if strings.Contains(msg, string(strangerSeed)) {
 			t.Errorf("error echoes a seed: %s", msg)
 		}
-		if !equal(before, snapshot(t, e.Home)) {
+		if !maps.Equal(before, clitest.Snapshot(t, e.Home)) {
 			t.Fatalf("signet %s failed but changed files", strings.Join(c.args, " "))
 		}
 	}

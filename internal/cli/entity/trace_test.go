@@ -1,6 +1,7 @@
 package entity_test
 
 import (
+	"maps"
 	"strings"
 	"testing"
 	"time"
@@ -54,7 +55,7 @@ func TestTraceContextFlagsAreCarriedByTheAccountJWT(t *testing.T) {
 		t.Fatalf("sampling 0: trace %+v", tr)
 	}
 
-	before := snapshot(t, e.Home)
+	before := clitest.Snapshot(t, e.Home)
 	for _, c := range []struct {
 		args []string
 		want string
@@ -69,7 +70,7 @@ func TestTraceContextFlagsAreCarriedByTheAccountJWT(t *testing.T) {
 		if msg := e.MustFail(c.args...); !strings.Contains(msg, c.want) {
 			t.Errorf("signet %s: %q does not say %q", strings.Join(c.args, " "), msg, c.want)
 		}
-		if !equal(before, snapshot(t, e.Home)) {
+		if !maps.Equal(before, clitest.Snapshot(t, e.Home)) {
 			t.Fatalf("signet %s failed but changed files", strings.Join(c.args, " "))
 		}
 	}

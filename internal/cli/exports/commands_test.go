@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/nats-io/jwt/v2"
+
+	"github.com/signet-dev/signet/internal/cli/clitest"
 )
 
 // TestBadInputChangesNothing runs every command with input it must refuse, and checks the
@@ -108,7 +110,7 @@ func TestBadInputChangesNothing(t *testing.T) {
 		{"delete mapping unknown to", []string{"delete", "mapping", "-a", "A", "-f", "m", "-t", "m.zz"}, "not to \"m.zz\""},
 		{"delete mapping none", []string{"delete", "mapping", "-a", "B", "-f", "m"}, "has no mappings"},
 	}
-	before := snapshot(t, e)
+	before := clitest.Snapshot(t, e.StoresDir(), e.KeysDir())
 	for _, c := range cases {
 		r := e.Run(c.args...)
 		if r.Error == nil {
@@ -118,7 +120,7 @@ func TestBadInputChangesNothing(t *testing.T) {
 		if !strings.Contains(r.Error.Error(), c.want) {
 			t.Errorf("%s: error %q does not mention %q", c.name, r.Error, c.want)
 		}
-		if after := snapshot(t, e); !maps.Equal(before, after) {
+		if after := clitest.Snapshot(t, e.StoresDir(), e.KeysDir()); !maps.Equal(before, after) {
 			t.Fatalf("%s: a refused command changed files on disk", c.name)
 		}
 	}

@@ -1,10 +1,6 @@
 package exports_test
 
 import (
-	"crypto/sha256"
-	"io/fs"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/nats-io/jwt/v2"
@@ -68,28 +64,4 @@ func connect(t *testing.T, e *clitest.Env, ns *natstest.Server, a string) *nats.
 	}
 	t.Cleanup(nc.Close)
 	return nc
-}
-
-// snapshot hashes every file of the stores and keys folders, to show that a failed command
-// changed nothing.
-func snapshot(t *testing.T, e *clitest.Env) map[string][32]byte {
-	t.Helper()
-	out := map[string][32]byte{}
-	for _, root := range []string{e.StoresDir(), e.KeysDir()} {
-		err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-			if err != nil || d.IsDir() || filepath.Base(p) == "lock" {
-				return err
-			}
-			data, err := os.ReadFile(p)
-			if err != nil {
-				return err
-			}
-			out[p] = sha256.Sum256(data)
-			return nil
-		})
-		if err != nil {
-			t.Fatalf("snapshot %s: %v", root, err)
-		}
-	}
-	return out
 }

@@ -1,6 +1,7 @@
 package fileimport_test
 
 import (
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,41 +15,6 @@ import (
 	"github.com/signet-dev/signet/keystore"
 	"github.com/signet-dev/signet/store"
 )
-
-// snapshot lists every file under dir with its content, to prove a failed import changed nothing.
-func snapshot(t *testing.T, dir string) map[string]string {
-	t.Helper()
-	out := map[string]string{}
-	err := filepath.Walk(dir, func(p string, info os.FileInfo, err error) error {
-		if err != nil {
-			return err
-		}
-		if !info.IsDir() && filepath.Base(p) != "lock" {
-			data, err := os.ReadFile(p)
-			if err != nil {
-				return err
-			}
-			out[p] = string(data)
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
-
-func sameFiles(a, b map[string]string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if b[k] != v {
-			return false
-		}
-	}
-	return true
-}
 
 type fixture struct {
 	t   *testing.T
@@ -123,12 +89,12 @@ func account(t *testing.T, name string) (*jwt.AccountClaims, nkeys.KeyPair) {
 // mustRefuse runs a command that must fail with want in its message and change no file.
 func (x *fixture) mustRefuse(want string, args ...string) {
 	x.t.Helper()
-	before := snapshot(x.t, x.e.Home)
+	before := clitest.Snapshot(x.t, x.e.Home)
 	msg := x.e.MustFail(args...)
 	if !strings.Contains(msg, want) {
 		x.t.Errorf("signet %s: %q does not say %q", strings.Join(args, " "), msg, want)
 	}
-	if !sameFiles(before, snapshot(x.t, x.e.Home)) {
+	if !maps.Equal(before, clitest.Snapshot(x.t, x.e.Home)) {
 		x.t.Fatalf("signet %s failed but changed files", strings.Join(args, " "))
 	}
 }

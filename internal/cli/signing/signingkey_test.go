@@ -1,9 +1,7 @@
 package signing_test
 
 import (
-	"io/fs"
-	"os"
-	"path/filepath"
+	"maps"
 	"strings"
 	"testing"
 
@@ -257,21 +255,11 @@ func TestRequireSigningKeys(t *testing.T) {
 }
 
 // storeFiles maps every file under the environment's home (stores, keys, creds) to its content,
-// leaving out the lock file and signet's own caches under .signet (a listing may refresh them).
+// leaving out signet's own caches under .signet (a listing may refresh them).
 func storeFiles(t *testing.T, e *clitest.Env) map[string]string {
 	t.Helper()
-	files := map[string]string{}
-	err := filepath.WalkDir(e.Home, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() || d.Name() == "lock" || strings.Contains(p, "/.signet/") {
-			return err
-		}
-		data, err := os.ReadFile(p)
-		files[p] = string(data)
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	files := clitest.Snapshot(t, e.Home)
+	maps.DeleteFunc(files, func(p, _ string) bool { return strings.Contains(p, "/.signet/") })
 	return files
 }
 
