@@ -32,6 +32,9 @@ type Entry struct {
 	Expires int64
 	// IssuedAt is the JWT's iat claim (unix seconds), 0 when it cannot be read.
 	IssuedAt int64
+	// Revision is the shared store's revision of the account (JetStream KV), 0 in stores that
+	// keep no revisions. A Put carries it back so the write fails if another writer came first.
+	Revision uint64
 }
 
 // Store holds account JWTs by account public key. Implementations are safe for concurrent use.
@@ -73,6 +76,36 @@ type Record struct {
 type Put struct {
 	Pub string
 	JWT string
+	// Revision is the Entry.Revision the writer decided on (0: the account was absent). A
+	// shared store refuses the put with ErrConflict when the account has moved on since; other
+	// stores ignore it (their callers serialize writes of one account themselves).
+	Revision uint64
+}
+
+// ErrConflict is returned by a shared store's Commit when a Put's account changed since the
+// writer read it (another replica wrote it). The writer reads it again (Refresher) and decides
+// again.
+var ErrConflict = errors.New("account jwt changed meanwhile")
+
+// ErrRecordExists is returned by a shared store's Commit when a record it creates is already
+// there: another replica wrote it first (a delete request used twice).
+var ErrRecordExists = errors.New("record already exists")
+
+// Refresher is a store whose reads are served from a local copy of a shared state: Refresh
+// reads one account from the shared state itself (and updates the copy), for a writer whose
+// Put failed with ErrConflict.
+type Refresher interface {
+	Refresh(pub string) (Entry, error)
+}
+
+// Announcer is a store shared by several account servers that hands each change to exactly one
+// of them to announce to NATS, and to another one if that one dies before it is done. Changes
+// come as outbox records (Area is the outbox area the store was opened with): Name is an
+// account key whose JWT changed, or a record the writer put in the outbox area (Data as
+// written). The receiver removes the record (RemoveRecord) once the change is announced; until
+// then it stays its own.
+type Announcer interface {
+	Announce(fn func(Record)) error
 }
 
 // Batch is a set of changes committed together. They are applied in this order: records are
