@@ -38,7 +38,12 @@ func (m *Memory) Entry(pub string) (Entry, error) {
 
 // Put implements Store.
 func (m *Memory) Put(pub, jwt string) error {
-	e := NewEntry(jwt)
+	m.set(pub, NewEntry(jwt))
+	return nil
+}
+
+// set stores e as pub's entry.
+func (m *Memory) set(pub string, e Entry) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if old, ok := m.entries[pub]; ok {
@@ -46,7 +51,6 @@ func (m *Memory) Put(pub, jwt string) error {
 	}
 	m.entries[pub] = e
 	xorInto(&m.hash, e.Hash)
-	return nil
 }
 
 // Delete implements Store.
