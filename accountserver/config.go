@@ -1,6 +1,7 @@
 package accountserver
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"sort"
@@ -76,6 +77,28 @@ type StoreConfig struct {
 	// CleanupInterval is accepted for nats-account-server compatibility; the directory store
 	// keeps nothing to clean up.
 	CleanupInterval time.Duration
+	// KV, when set (a kv { } block), keeps the accounts in a JetStream KV bucket shared by
+	// every signet serve pointed at it, instead of Dir.
+	KV *KVConfig
+}
+
+// KVConfig is the store { kv { } } block: a JetStream KV bucket shared by replicas.
+type KVConfig struct {
+	// Bucket is the bucket's name; default jwtstore.DefaultKVBucket.
+	Bucket string
+	// Replicas is the bucket's replication when it is created; default 1.
+	Replicas int
+	// History is how many revisions of each account the bucket keeps when it is created;
+	// default jwtstore.DefaultKVHistory.
+	History int
+	// Servers are the JetStream servers; default the nats { } block's servers.
+	Servers []string
+	// UserCredentials is a creds file of a user of a JetStream-enabled account.
+	UserCredentials string
+	TLS             TLSConfig
+	// AckWait is how long a change taken by a replica that went silent waits before another
+	// replica announces it; default jwtstore.DefaultKVAckWait. Not a configuration file key.
+	AckWait time.Duration
 }
 
 // NATSConfig is the nats { } block: the system-account connection for notifications and the
@@ -171,6 +194,18 @@ func ParseConfig(data []byte) (Config, error) {
 			"readonly":        p.boolean(&cfg.Store.ReadOnly),
 			"shard":           p.boolean(&cfg.Store.Shard),
 			"cleanupinterval": p.duration(&cfg.Store.CleanupInterval),
+			"kv": func(key string, v any) {
+				cfg.Store.KV = &KVConfig{}
+				kv := cfg.Store.KV
+				p.sub(map[string]func(string, any){
+					"bucket":          p.str(&kv.Bucket),
+					"replicas":        p.integer(&kv.Replicas),
+					"history":         p.integer(&kv.History),
+					"servers":         p.strs(&kv.Servers),
+					"usercredentials": p.str(&kv.UserCredentials),
+					"tls":             p.tls(&kv.TLS),
+				})(key, v)
+			},
 		}),
 		"nats": p.sub(map[string]func(string, any){
 			"servers":         p.strs(&cfg.NATS.Servers),
@@ -198,7 +233,26 @@ func ParseConfig(data []byte) (Config, error) {
 	if p.err != nil {
 		return Config{}, p.err
 	}
+	if err := cfg.Store.check(); err != nil {
+		return Config{}, err
+	}
 	return cfg, nil
+}
+
+// check refuses store settings that cannot go together.
+func (sc StoreConfig) check() error {
+	if sc.KV == nil {
+		return nil
+	}
+	switch {
+	case sc.Dir != "":
+		return errors.New("store: set dir or kv, not both (signet serve --import-dir DIR loads a directory into the bucket)")
+	case sc.ReadOnly:
+		return errors.New("store: readonly does not apply to kv; JetStream permissions decide who may write")
+	case sc.KV.Replicas < 0 || sc.KV.Replicas > 5:
+		return fmt.Errorf("store: kv replicas %d: JetStream allows 1 to 5", sc.KV.Replicas)
+	}
+	return nil
 }
 
 // token is what the pedantic parser wraps every value in.

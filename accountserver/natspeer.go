@@ -174,19 +174,24 @@ func startPeer(s *Server, cfg NATSConfig) (*natsPeer, error) {
 	}
 	p.inbox = nc.NewRespInbox()
 	p.packIB = nc.NewRespInbox()
+	// Replicas of one shared store answer each resolver request once: one queue group.
+	shared := ""
+	if kv, ok := s.store.(*jwtstore.KV); ok {
+		shared = "signet-" + kv.Bucket()
+	}
 	subs := []struct {
 		subj, queue string
 		h           nats.MsgHandler
 	}{
 		{p.inbox + ".*", "", p.onNotifyReply},
 		{p.packIB, "", p.onPackReply},
-		{subjLookup, "", p.onLookup},
-		{subjClaims, "", p.onClaimsUpdate},
-		{fmt.Sprintf(subjUpdateNew, "*"), "", p.onAccountUpdate},
-		{fmt.Sprintf(subjUpdateOld, "*"), "", p.onAccountUpdate},
-		{subjList, "", p.onList},
+		{subjLookup, shared, p.onLookup},
+		{subjClaims, shared, p.onClaimsUpdate},
+		{fmt.Sprintf(subjUpdateNew, "*"), shared, p.onAccountUpdate},
+		{fmt.Sprintf(subjUpdateOld, "*"), shared, p.onAccountUpdate},
+		{subjList, shared, p.onList},
 		{subjPack, "responder", p.onPack},
-		{subjDelete, "", p.onDelete},
+		{subjDelete, shared, p.onDelete},
 	}
 	for _, sub := range subs {
 		if _, err := nc.QueueSubscribe(sub.subj, sub.queue, sub.h); err != nil {

@@ -49,10 +49,11 @@ func replayKey(token string) string {
 }
 
 // commitUpdate stores token for pub and, when NATS is configured, its outbox entry, in one
-// durable commit.
-func (s *Server) commitUpdate(pub, token string) error {
-	b := jwtstore.Batch{Puts: []jwtstore.Put{{Pub: pub, JWT: token}}}
-	if s.notifying {
+// durable commit. rev is the revision the decision to store it was made on (a shared store
+// refuses the put if the account moved on). A shared store is its own outbox.
+func (s *Server) commitUpdate(pub, token string, rev uint64) error {
+	b := jwtstore.Batch{Puts: []jwtstore.Put{{Pub: pub, JWT: token, Revision: rev}}}
+	if s.notifying && s.announcer == nil {
 		b.Records = []jwtstore.Record{{Area: outboxArea, Name: pub}}
 	}
 	return s.durable.Commit(b)
@@ -65,7 +66,9 @@ func (s *Server) commitDelete(accounts []string, key string, deadline int64, tok
 		Records: []jwtstore.Record{{Area: deletesArea, Name: key, Data: []byte(strconv.FormatInt(deadline, 10))}},
 		Deletes: accounts,
 	}
-	if forward && s.notifying {
+	// A shared store hands the request to whichever replica announces, so it is recorded even
+	// where this replica has no NATS of its own.
+	if forward && (s.notifying || s.announcer != nil) {
 		b.Records = append(b.Records, jwtstore.Record{Area: outboxArea, Name: outboxDeleteP + key, Data: []byte(token)})
 	}
 	unlock := s.lockKeys(accounts)

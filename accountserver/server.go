@@ -24,10 +24,15 @@ import (
 	"time"
 
 	"github.com/nats-io/jwt/v2"
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nkeys"
 
 	"github.com/signet-dev/signet/jwtstore"
 )
+
+// maxConflictRetries bounds how often an update is decided again after another replica of a
+// shared store wrote the same account first.
+const maxConflictRetries = 5
 
 // maxBody bounds a POSTed JWT (and a delete request).
 const maxBody = 1 << 20
@@ -58,6 +63,11 @@ type Server struct {
 	durable jwtstore.Committer
 	// notifying: NATS servers are configured, so changes go through the outbox.
 	notifying bool
+	// announcer is set for a store shared by replicas (JetStream KV): the store hands each
+	// change to one replica to announce, so a write neither queues nor records it here.
+	announcer jwtstore.Announcer
+	// kvConn is the connection to the KV store's JetStream servers, closed after the store.
+	kvConn *nats.Conn
 
 	seed     maphash.Seed
 	keyLocks [256]sync.Mutex
@@ -97,10 +107,9 @@ func New(cfg Config, logger *slog.Logger) (*Server, error) {
 	}
 	s.durable = jwtstore.WithRecords(s.store)
 	s.notifying = len(cfg.NATS.Servers) > 0
+	s.announcer, _ = s.store.(jwtstore.Announcer)
 	if err := s.loadDeleteGuard(time.Now()); err != nil {
-		if s.ownStore {
-			s.store.Close()
-		}
+		s.closeStore()
 		return nil, err
 	}
 	s.metrics = newMetrics(s)
@@ -153,6 +162,9 @@ func (s *Server) openStore() error {
 	if s.cfg.Backend != nil {
 		s.store = s.cfg.Backend
 		return nil
+	}
+	if s.cfg.Store.KV != nil {
+		return s.openKV(*s.cfg.Store.KV)
 	}
 	if s.cfg.Store.Dir == "" {
 		s.log.Warn("no store directory configured: accounts are kept in memory only")
@@ -254,6 +266,13 @@ func (s *Server) StartNATS() error {
 		return err
 	}
 	s.peer.Store(p)
+	if s.announcer != nil {
+		if err := s.startAnnouncing(p); err != nil {
+			p.stop(context.Background())
+			s.peer.Store(nil)
+			return err
+		}
+	}
 	return nil
 }
 
@@ -341,12 +360,24 @@ func (s *Server) Shutdown(ctx context.Context) error {
 			errs = append(errs, err)
 		}
 	}
-	if s.ownStore {
-		if err := s.store.Close(); err != nil {
-			errs = append(errs, fmt.Errorf("close store: %w", err))
-		}
+	if err := s.closeStore(); err != nil {
+		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
+}
+
+// closeStore closes the store if the server opened it, then its connection.
+func (s *Server) closeStore() error {
+	var err error
+	if s.ownStore {
+		if cerr := s.store.Close(); cerr != nil {
+			err = fmt.Errorf("close store: %w", cerr)
+		}
+	}
+	if s.kvConn != nil {
+		s.kvConn.Close()
+	}
+	return err
 }
 
 func (s *Server) lockKey(pub string) *sync.Mutex {
@@ -409,36 +440,51 @@ func (s *Server) update(token, expectedSub string, src updateSource) (updateResu
 	l := s.lockKey(pub)
 	l.Lock()
 	defer l.Unlock()
-	old, err := s.store.Entry(pub)
-	switch {
-	case errors.Is(err, jwtstore.ErrNotFound):
-	case err != nil:
-		return updateResult{pub: pub}, &updateError{http.StatusInternalServerError, fmt.Errorf("read stored jwt: %w", err)}
-	case old.JWT == token:
-		return updateResult{pub: pub}, nil
-	case old.IssuedAt > ac.IssuedAt:
-		if quietOlder {
+	for attempt := 1; ; attempt++ {
+		old, err := s.store.Entry(pub)
+		switch {
+		case errors.Is(err, jwtstore.ErrNotFound):
+		case err != nil:
+			return updateResult{pub: pub}, &updateError{http.StatusInternalServerError, fmt.Errorf("read stored jwt: %w", err)}
+		case old.JWT == token:
 			return updateResult{pub: pub}, nil
+		case old.IssuedAt > ac.IssuedAt:
+			if quietOlder {
+				return updateResult{pub: pub}, nil
+			}
+			return updateResult{pub: pub}, &updateError{http.StatusConflict,
+				fmt.Errorf("jwt issued at %d is older than the stored one (%d)", ac.IssuedAt, old.IssuedAt)}
+		case old.IssuedAt == ac.IssuedAt:
+			// Two different JWTs of one second: which is newer cannot be told, and taking the
+			// one that arrived last could bring back an older state (a revocation lost). Keep
+			// the stored one; the issuer re-issues with a later iat (signet always does).
+			if quietOlder {
+				s.log.Warn("pack holds a different jwt with the same issue time; kept the stored one", "account", pub, "iat", ac.IssuedAt)
+				return updateResult{pub: pub}, nil
+			}
+			return updateResult{pub: pub}, &updateError{http.StatusConflict,
+				fmt.Errorf("jwt issued at %d differs from the stored one issued in the same second: re-issue it with a later iat", ac.IssuedAt)}
 		}
-		return updateResult{pub: pub}, &updateError{http.StatusConflict,
-			fmt.Errorf("jwt issued at %d is older than the stored one (%d)", ac.IssuedAt, old.IssuedAt)}
-	case old.IssuedAt == ac.IssuedAt:
-		// Two different JWTs of one second: which is newer cannot be told, and taking the
-		// one that arrived last could bring back an older state (a revocation lost). Keep the
-		// stored one; the issuer re-issues with a later iat (signet always does).
-		if quietOlder {
-			s.log.Warn("pack holds a different jwt with the same issue time; kept the stored one", "account", pub, "iat", ac.IssuedAt)
-			return updateResult{pub: pub}, nil
+		err = s.commitUpdate(pub, token, old.Revision)
+		if errors.Is(err, jwtstore.ErrConflict) && attempt < maxConflictRetries {
+			// Another replica wrote this account since our copy saw it: read it from the
+			// shared store and decide again.
+			if _, err := s.store.(jwtstore.Refresher).Refresh(pub); err != nil {
+				s.metrics.storeErrors.Inc()
+				return updateResult{pub: pub}, &updateError{http.StatusInternalServerError, fmt.Errorf("store: %w", err)}
+			}
+			continue
 		}
-		return updateResult{pub: pub}, &updateError{http.StatusConflict,
-			fmt.Errorf("jwt issued at %d differs from the stored one issued in the same second: re-issue it with a later iat", ac.IssuedAt)}
-	}
-	if err := s.commitUpdate(pub, token); err != nil {
-		s.metrics.storeErrors.Inc()
-		return updateResult{pub: pub}, &updateError{http.StatusInternalServerError, fmt.Errorf("store: %w", err)}
+		if err != nil {
+			s.metrics.storeErrors.Inc()
+			return updateResult{pub: pub}, &updateError{http.StatusInternalServerError, fmt.Errorf("store: %w", err)}
+		}
+		break
 	}
 	s.log.Info("updated account jwt", "account", pub, "name", ac.Name)
-	s.notify(pub)
+	if s.announcer == nil {
+		s.notify(pub)
+	}
 	return updateResult{pub: pub, changed: true}, nil
 }
 
@@ -472,13 +518,17 @@ func (s *Server) deleteAccounts(token, expected string, forward bool) (int, erro
 		return 0, &updateError{http.StatusForbidden, err}
 	}
 	if err := s.commitDelete(accounts, key, deadline, token, forward); err != nil {
+		if errors.Is(err, jwtstore.ErrRecordExists) {
+			// Another replica of the shared store honoured this very request already.
+			return 0, &updateError{http.StatusForbidden, errors.New("delete request was already used")}
+		}
 		s.metrics.storeErrors.Inc()
 		return 0, &updateError{http.StatusInternalServerError, err}
 	}
 	for _, a := range accounts {
 		s.log.Info("deleted account jwt", "account", a)
 	}
-	if p := s.peer.Load(); forward && p != nil {
+	if p := s.peer.Load(); forward && p != nil && s.announcer == nil {
 		p.forwardDelete(key, token)
 	}
 	s.pruneDeleteRecords(now)

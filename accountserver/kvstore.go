@@ -1,0 +1,99 @@
+package accountserver
+
+import (
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/signet-dev/signet/jwtstore"
+)
+
+// openKV connects to the KV block's JetStream servers and opens the shared bucket. What enters
+// the local copy from the bucket is verified against the operator like any other ingest path:
+// the bucket's credentials are not the operator's.
+func (s *Server) openKV(kc KVConfig) error {
+	servers := kc.Servers
+	if len(servers) == 0 {
+		servers = s.cfg.NATS.Servers
+	}
+	if len(servers) == 0 {
+		return fmt.Errorf("store kv: no servers (set store { kv { servers } } or nats { servers })")
+	}
+	opts := []nats.Option{
+		nats.Name("signet serve (kv store)"),
+		nats.MaxReconnects(-1),
+		nats.ReconnectWait(s.cfg.NATS.ReconnectWait),
+		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
+			if err != nil {
+				s.log.Warn("disconnected from the kv store's servers", "err", err)
+			}
+		}),
+		nats.ReconnectHandler(func(*nats.Conn) { s.log.Info("reconnected to the kv store's servers") }),
+	}
+	if s.cfg.NATS.ReconnectWait <= 0 {
+		opts[2] = nats.ReconnectWait(defaultReconnectWait)
+	}
+	if kc.UserCredentials != "" {
+		opts = append(opts, nats.UserCredentials(kc.UserCredentials))
+	}
+	if kc.TLS.Root != "" {
+		opts = append(opts, nats.RootCAs(kc.TLS.Root))
+	}
+	if kc.TLS.Cert != "" || kc.TLS.Key != "" {
+		opts = append(opts, nats.ClientCert(kc.TLS.Cert, kc.TLS.Key))
+	}
+	nc, err := nats.Connect(strings.Join(servers, ","), opts...)
+	if err != nil {
+		return fmt.Errorf("store kv: connect to %s: %w", redactURLs(servers), err)
+	}
+	kv, err := jwtstore.OpenKV(nc, jwtstore.KVOptions{
+		Bucket:     kc.Bucket,
+		Replicas:   kc.Replicas,
+		History:    kc.History,
+		AckWait:    kc.AckWait,
+		OutboxArea: outboxArea,
+		Accept: func(pub, token string) error {
+			_, err := VerifyAccountJWT(s.trust.Load().op, token, pub)
+			return err
+		},
+		OnError: func(err error) { s.log.Warn("kv store", "err", err) },
+	})
+	if err != nil {
+		nc.Close()
+		return fmt.Errorf("store kv: %w", err)
+	}
+	s.log.Info("opened store", "kv", kv.Bucket(), "servers", redactURLs(servers), "accounts", kv.Len())
+	s.store, s.ownStore, s.kvConn = kv, true, nc
+	return nil
+}
+
+// startAnnouncing joins the replicas that take turns at announcing the shared store's changes.
+func (s *Server) startAnnouncing(p *natsPeer) error {
+	return s.announcer.Announce(func(r jwtstore.Record) {
+		if key, ok := strings.CutPrefix(r.Name, outboxDeleteP); ok {
+			p.forwardDelete(key, string(r.Data))
+			return
+		}
+		p.enqueue(r.Name)
+	})
+}
+
+// defaultReconnectWait is the pause between reconnect attempts when none is configured.
+const defaultReconnectWait = time.Second
+
+// redactURLs joins server URLs for a log line or error, with any password replaced.
+func redactURLs(servers []string) string {
+	out := make([]string, len(servers))
+	for i, s := range servers {
+		out[i] = s
+		if u, err := url.Parse(s); err == nil && u.User != nil {
+			out[i] = u.Redacted()
+		} else if err != nil && strings.Contains(s, "@") {
+			out[i] = "(unparsable url with credentials)"
+		}
+	}
+	return strings.Join(out, ",")
+}
