@@ -414,13 +414,14 @@ const (
 	fromHTTP updateSource = iota // a push: signing mode may sign it
 	fromNATS                     // the resolver protocol: operator-signed only
 	fromPack                     // a pack merge: operator-signed only, older is not an error
+	fromDir                      // a directory import: as fromPack
 )
 
 // update verifies token and stores it if it is newer than what the store holds. expectedSub may
 // be empty (NATS CLAIMS.UPDATE carries no key besides the JWT's). Older JWTs are refused with
 // 409, except in pack merges, where older means "we are ahead".
 func (s *Server) update(token, expectedSub string, src updateSource) (updateResult, error) {
-	quietOlder := src == fromPack
+	quietOlder := src == fromPack || src == fromDir
 	ts := s.trust.Load()
 	ac, err := VerifyAccountJWT(ts.op, token, expectedSub)
 	if err != nil && src == fromHTTP && ts.signer != nil && errors.Is(err, ErrUntrusted) {

@@ -12,6 +12,7 @@ import (
 	"github.com/signet-dev/signet/internal/cli/fileimport"
 	"github.com/signet-dev/signet/internal/cli/generate"
 	"github.com/signet-dev/signet/internal/cli/inspect"
+	"github.com/signet-dev/signet/internal/cli/kv"
 	"github.com/signet-dev/signet/internal/cli/serve"
 	"github.com/signet-dev/signet/internal/cli/signing"
 	"github.com/signet-dev/signet/internal/cli/sync"
@@ -46,6 +47,7 @@ func registerCommands(f *cmdutil.Factory, root *cobra.Command, verbs map[string]
 	sync.Register(f, root, verbs)
 	tool.Register(f, root, verbs)
 	root.AddCommand(serve.NewCmdServe(f), expirations.NewCmdExpirations(f))
+	root.AddCommand(kv.NewCmdKV(f))
 	fileimport.Register(f, root)
 	dev.Register(f, root, verbs)
 	version.Register(f, root)

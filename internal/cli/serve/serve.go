@@ -41,6 +41,8 @@ type Options struct {
 	SigningKey string
 	Debug      bool
 	Trace      bool
+	// ImportDir is a directory store loaded into the configured store before serving.
+	ImportDir string
 
 	// changed reports whether a flag was given on the command line (flags override the file).
 	changed func(name string) bool
@@ -104,6 +106,7 @@ read-only store); SIGINT/SIGTERM stop it cleanly.`,
 	fl.BoolVar(&o.Shard, "shard", false, "shard the store directory (<last two key characters>/<KEY>.jwt)")
 	fl.BoolVar(&o.ReadOnly, "readonly", false, "serve a store directory that something else writes, picking up changes")
 	fl.StringVar(&o.SigningKey, "signing-key", "", "operator signing key seed file: sign self-signed accounts (managed operator mode)")
+	fl.StringVar(&o.ImportDir, "import-dir", "", "before serving, load the account JWTs of this directory store (nats-account-server's or signet's, flat or sharded) into the configured store; untrusted and older JWTs are skipped with a warning")
 	fl.BoolVarP(&o.Debug, "debug", "D", false, "debug logging")
 	fl.BoolVarP(&o.Trace, "trace", "V", false, "trace (verbose) logging; -DV turns on both, as in nats-account-server")
 	return cmd
@@ -293,6 +296,27 @@ func splitList(v string) []string {
 	return out
 }
 
+// importDir loads dir into the server's store and logs what it did; untrusted and stale JWTs
+// are warnings, not errors.
+func importDir(s *accountserver.Server, dir string, logger *slog.Logger) error {
+	rep, err := s.ImportDir(dir)
+	for _, w := range rep.Warnings {
+		logger.Warn("import: skipped a file", "err", w)
+	}
+	for _, r := range rep.Refused {
+		logger.Warn("import: refused an account jwt", "account", r.Account, "file", r.Path, "err", r.Reason)
+	}
+	for _, r := range rep.Stale {
+		logger.Warn("import: kept the stored account jwt", "account", r.Account, "file", r.Path, "reason", r.Reason)
+	}
+	if err != nil {
+		return fmt.Errorf("--import-dir: %w", err)
+	}
+	logger.Info("imported directory store", "dir", dir, "layout", rep.Layout, "imported", len(rep.Imported),
+		"unchanged", len(rep.Unchanged), "stale", len(rep.Stale), "refused", len(rep.Refused))
+	return nil
+}
+
 // Run starts the server and serves until ctx ends; SIGHUP reloads.
 func Run(ctx context.Context, f *cmdutil.Factory, o *Options) error {
 	cfg, err := Config(f, o)
@@ -310,6 +334,12 @@ func Run(ctx context.Context, f *cmdutil.Factory, o *Options) error {
 	s, err := accountserver.New(cfg, logger)
 	if err != nil {
 		return err
+	}
+	if o.ImportDir != "" {
+		if err := importDir(s, o.ImportDir, logger); err != nil {
+			s.Shutdown(context.Background())
+			return err
+		}
 	}
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
