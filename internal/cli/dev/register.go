@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -38,6 +39,9 @@ type Options struct {
 	NATSPort int
 	HTTPPort int
 	Verbose  bool
+	// HA runs three nats-server nodes and three signet serve replicas sharing a JetStream KV
+	// bucket instead of one of each (see docs/ha.md).
+	HA bool
 	// Parent is the pid of the process that started dev (0: none to follow): dev stops when
 	// that process exits, so that an orphan (the child of a killed `go run`, say) does not keep
 	// the operator's ports and lock.
@@ -63,6 +67,13 @@ through an in-process account server. The operator (default "dev"), its system a
 account APP and a user demo live in the ordinary signet store, so every other signet command
 works on them; account changes made while dev runs are pushed to it automatically.
 
+With --ha it runs a 3-node JetStream cluster instead (full NATS resolver, the system account
+and a JetStream-enabled account SIGNET_KV preloaded) and 3 signet serve replicas that keep the
+accounts in a KV bucket of SIGNET_KV on that cluster: the layout of docs/ha.md (topology 2).
+--nats-port and --http-port are then the first of three consecutive ports. When stdin is a
+terminal (or a pipe), typing n1..n3 or r1..r3 and Enter stops a node or replica, or starts it
+again, so failover can be watched; s prints what runs.
+
 One signet dev runs per operator: a second one for the same operator is refused and names the
 first. dev stops on Ctrl-C, SIGTERM, or when the process that started it exits.`,
 		Args: cobra.NoArgs,
@@ -78,6 +89,7 @@ first. dev stops on Ctrl-C, SIGTERM, or when the process that started it exits.`
 	fs.IntVar(&o.NATSPort, "nats-port", 0, "NATS client port (default 4222, or a free port when taken)")
 	fs.IntVar(&o.HTTPPort, "http-port", 0, "account server port (default 9090, or a free port when taken)")
 	fs.BoolVarP(&o.Verbose, "verbose", "v", false, "log the account server's activity")
+	fs.BoolVar(&o.HA, "ha", false, "run 3 nats-server nodes and 3 signet serve replicas sharing a JetStream KV bucket; stop and start them from stdin to watch failover")
 	return cmd
 }
 
@@ -117,12 +129,20 @@ func Run(ctx context.Context, f *cmdutil.Factory, o *Options) error {
 		defer stop()
 		go watchParent(ctx, f, o.Parent, os.Getppid, o.ParentPoll, stop)
 	}
-	natsPort, httpPort, err := devstack.Ports(o.Host, o.NATSPort, o.HTTPPort)
-	if err != nil {
-		return err
-	}
-	if err := devstack.CheckPorts(o.Host, natsPort, httpPort); err != nil {
-		return portError(o, err)
+	var natsPorts, httpPorts []int
+	if o.HA {
+		if natsPorts, httpPorts, err = devstack.HAPorts(o.Host, o.NATSPort, o.HTTPPort); err != nil {
+			return portError(o, err)
+		}
+	} else {
+		natsPort, httpPort, err := devstack.Ports(o.Host, o.NATSPort, o.HTTPPort)
+		if err != nil {
+			return err
+		}
+		if err := devstack.CheckPorts(o.Host, natsPort, httpPort); err != nil {
+			return portError(o, err)
+		}
+		natsPorts, httpPorts = []int{natsPort}, []int{httpPort}
 	}
 	s, created, err := ensureOperator(f, stores, ks, o.Operator)
 	if err != nil {
@@ -153,16 +173,25 @@ func Run(ctx context.Context, f *cmdutil.Factory, o *Options) error {
 		level = slog.LevelInfo
 	}
 	logger := slog.New(slog.NewTextHandler(f.IO.ErrOut, &slog.HandlerOptions{Level: level, ReplaceAttr: redact.LogAttr}))
-	stack, err := devstack.Start(devstack.Config{
-		OperatorJWT:      opJWT,
-		SystemAccountJWT: sysJWT,
-		SystemUserCreds:  sysCreds,
-		Dir:              dir,
-		Host:             o.Host,
-		NATSPort:         natsPort,
-		HTTPPort:         httpPort,
-		Logger:           logger,
-	})
+	var stack running
+	if o.HA {
+		var h *devstack.HAStack
+		h, err = startHA(f, s, ks, opJWT, sysJWT, sysCreds, dir, o.Host, natsPorts, httpPorts, logger)
+		stack = h
+	} else {
+		var one *devstack.Stack
+		one, err = devstack.Start(devstack.Config{
+			OperatorJWT:      opJWT,
+			SystemAccountJWT: sysJWT,
+			SystemUserCreds:  sysCreds,
+			Dir:              dir,
+			Host:             o.Host,
+			NATSPort:         natsPorts[0],
+			HTTPPort:         httpPorts[0],
+			Logger:           logger,
+		})
+		stack = single{one}
+	}
 	if err != nil {
 		return portError(o, err)
 	}
@@ -171,8 +200,9 @@ func Run(ctx context.Context, f *cmdutil.Factory, o *Options) error {
 		defer cancel()
 		_ = stack.Shutdown(sctx)
 	}()
-	// Both servers listen: now the operator may name them.
-	if err := pointOperatorAt(s, ks, stack.AccountServerURL(), stack.ClientURL()); err != nil {
+	// The servers listen: now the operator may name them.
+	accountServer, serviceURLs := stack.AccountServerURLs()[0], stack.ClientURLs()
+	if err := pointOperatorAt(s, ks, accountServer, serviceURLs); err != nil {
 		return err
 	}
 	if _, opJWT, err = s.Operator(); err != nil {
@@ -184,13 +214,21 @@ func Run(ctx context.Context, f *cmdutil.Factory, o *Options) error {
 	if err := f.Select(s.Name(), DemoAccount); err != nil {
 		return err
 	}
-	if err := guard.Running(stack.ClientURL(), stack.AccountServerURL()); err != nil {
+	if err := guard.Running(strings.Join(serviceURLs, ","), accountServer); err != nil {
 		return err
 	}
-	if err := pushAll(ctx, f, s, stack.AccountServerURL()); err != nil {
+	if err := pushAll(ctx, f, s, accountServer); err != nil {
 		return err
 	}
-	printBanner(f, s, ks, stack, created)
+	if h, ok := stack.(*devstack.HAStack); ok {
+		interactive := controllable(f.IO.In)
+		printHABanner(f, s, ks, h, created, interactive)
+		if interactive {
+			go control(ctx, f.IO.In, f.IO, h)
+		}
+	} else {
+		printBanner(f, s, ks, stack.(single).Stack, created)
+	}
 	<-ctx.Done()
 	fmt.Fprintln(f.IO.Out, "signet dev: stopping")
 	return nil
@@ -294,7 +332,7 @@ func ensureDemo(f *cmdutil.Factory, s *store.Store, ks keystore.KeyStore) error 
 // pointOperatorAt makes the operator carry the dev account server and service URLs, and turns
 // its automatic push on, so that other signet commands push to it and `signet tool` connects
 // to it.
-func pointOperatorAt(s *store.Store, ks keystore.KeyStore, accountServer, serviceURL string) error {
+func pointOperatorAt(s *store.Store, ks keystore.KeyStore, accountServer string, serviceURLs []string) error {
 	unlock, err := s.Lock()
 	if err != nil {
 		return err
@@ -307,11 +345,11 @@ func pointOperatorAt(s *store.Store, ks keystore.KeyStore, accountServer, servic
 	if err != nil {
 		return err
 	}
-	if oc.AccountServerURL == accountServer && slices.Equal(oc.OperatorServiceURLs, []string{serviceURL}) {
+	if oc.AccountServerURL == accountServer && slices.Equal(oc.OperatorServiceURLs, serviceURLs) {
 		return nil
 	}
 	oc.AccountServerURL = accountServer
-	oc.OperatorServiceURLs = []string{serviceURL}
+	oc.OperatorServiceURLs = serviceURLs
 	return entity.SaveOperatorClaims(s, ks, oc)
 }
 
@@ -323,22 +361,30 @@ func systemCreds(s *store.Store, ks keystore.KeyStore, sysName string) (string, 
 		return "", err
 	}
 	for _, u := range users {
-		p := ks.CredsPath(s.Name(), sysName, u)
-		if _, err := os.Stat(p); err == nil {
+		if p, err := userCreds(s, ks, sysName, u); err == nil {
 			return p, nil
 		}
-		uc, tok, err := s.User(sysName, u)
-		if err != nil {
-			continue
-		}
-		kp, err := ks.Get(uc.Subject)
-		if err != nil {
-			continue
-		}
-		seed, _ := kp.Seed()
-		return ks.WriteCreds(s.Name(), sysName, u, tok, seed)
 	}
 	return "", fmt.Errorf("system account %q has no user whose seed the keystore holds: add one with `signet add user sys -a %s`", sysName, shellquote.Quote(sysName))
+}
+
+// userCreds returns the keystore's creds file of a user, writing it from the store and keystore
+// when missing.
+func userCreds(s *store.Store, ks keystore.KeyStore, account, user string) (string, error) {
+	p := ks.CredsPath(s.Name(), account, user)
+	if _, err := os.Stat(p); err == nil {
+		return p, nil
+	}
+	uc, tok, err := s.User(account, user)
+	if err != nil {
+		return "", err
+	}
+	kp, err := ks.Get(uc.Subject)
+	if err != nil {
+		return "", fmt.Errorf("creds of user %q of account %q: %w", user, account, err)
+	}
+	seed, _ := kp.Seed()
+	return ks.WriteCreds(s.Name(), account, user, tok, seed)
 }
 
 // pushAll brings the account server up to date with the store (accounts added while dev was
@@ -381,6 +427,20 @@ func printBanner(f *cmdutil.Factory, s *store.Store, ks keystore.KeyStore, stack
 	fmt.Fprintf(w, "  signet add user alice -a %s && signet generate creds -a %s -n alice\n", DemoAccount, DemoAccount)
 	fmt.Fprintln(w, "Press Ctrl-C to stop.")
 }
+
+// running is what Run needs of the stack it started, one node or HA.
+type running interface {
+	ClientURLs() []string
+	AccountServerURLs() []string
+	SetOperator(operatorJWT string) error
+	Shutdown(ctx context.Context) error
+}
+
+// single is the one-node stack as a running one.
+type single struct{ *devstack.Stack }
+
+func (s single) ClientURLs() []string        { return []string{s.ClientURL()} }
+func (s single) AccountServerURLs() []string { return []string{s.AccountServerURL()} }
 
 // quiet is f without status lines on stdout (dev prints its own banner) and without the
 // account-saved push: nothing is running yet while dev prepares the store; it pushes everything
