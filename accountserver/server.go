@@ -470,7 +470,7 @@ func (s *Server) update(token, expectedSub string, src updateSource) (updateResu
 		if errors.Is(err, jwtstore.ErrConflict) && attempt < maxConflictRetries {
 			// Another replica wrote this account since our copy saw it: read it from the
 			// shared store and decide again.
-			if _, err := s.store.(jwtstore.Refresher).Refresh(pub); err != nil {
+			if _, err := s.store.(jwtstore.Refresher).Refresh(pub); err != nil && !errors.Is(err, jwtstore.ErrNotFound) {
 				s.metrics.storeErrors.Inc()
 				return updateResult{pub: pub}, &updateError{http.StatusInternalServerError, fmt.Errorf("store: %w", err)}
 			}

@@ -73,17 +73,21 @@ type KV struct {
 	opts   KVOptions
 	js     jetstream.JetStream
 	kv     jetstream.KeyValue
+	str    jetstream.Stream // the bucket's stream: last message of a key, progress of the watch
 	stream string
 	prefix string // subject prefix of the bucket's keys: $KV.<bucket>.
 
 	cache *Memory
 	recs  *memRecords
-	mu    sync.Mutex
-	revs  map[string]uint64 // bucket key -> last revision applied (put or delete)
+	// mu orders changes of the copy (cache and revs together) with Entry, which reads both.
+	mu   sync.RWMutex
+	revs map[string]uint64 // bucket key -> last revision applied (put or delete)
 
 	ctx       context.Context
 	cancel    context.CancelFunc
 	watchDone chan struct{}
+	// watchSeq is the highest stream sequence the watch brought (watch goroutine only).
+	watchSeq uint64
 
 	annMu    sync.Mutex
 	held     map[string][]jetstream.Msg // outbox record name -> changes delivered, not yet done
@@ -135,6 +139,9 @@ func OpenKV(nc *nats.Conn, opts KVOptions) (*KV, error) {
 	defer cancel()
 	if k.kv, err = openBucket(ctx, js, opts); err != nil {
 		return nil, err
+	}
+	if k.str, err = js.Stream(ctx, k.stream); err != nil {
+		return nil, fmt.Errorf("kv bucket %s: stream: %w", opts.Bucket, err)
 	}
 	// The consumer exists from the first open on: a change written before any replica
 	// announces is still handed out once one does.
@@ -206,6 +213,7 @@ loading:
 			if e == nil {
 				break loading
 			}
+			k.watchSeq = max(k.watchSeq, e.Revision())
 			k.applyEntry(e)
 			stall.Reset(k.opts.Timeout)
 		case <-stall.C:
@@ -214,24 +222,82 @@ loading:
 		}
 	}
 	k.watchDone = make(chan struct{})
-	go func() {
-		defer close(k.watchDone)
-		defer w.Stop()
+	go k.follow(w)
+	return nil
+}
+
+// follow applies the bucket's changes as the watch brings them. A watch can end (its consumer
+// lost with a stream leader, say): a new one starts, which brings every key's latest value again
+// before the changes that follow, so nothing missed in between stays missed.
+func (k *KV) follow(w jetstream.KeyWatcher) {
+	defer close(k.watchDone)
+	for {
+		if k.drain(w); k.ctx.Err() != nil {
+			w.Stop()
+			return
+		}
+		w.Stop()
 		for {
 			select {
 			case <-k.ctx.Done():
 				return
-			case e, ok := <-w.Updates():
-				if !ok {
-					return
-				}
-				if e != nil {
-					k.applyEntry(e)
-				}
+			case <-time.After(250 * time.Millisecond):
 			}
+			var err error
+			if w, err = k.kv.WatchAll(k.ctx); err == nil {
+				break
+			}
+			k.opts.OnError(fmt.Errorf("watch kv bucket %s again: %w", k.opts.Bucket, err))
 		}
-	}()
-	return nil
+	}
+}
+
+// watchCheck is how often the watch's progress is compared with the stream's.
+const watchCheck = time.Second
+
+// drain applies what w brings until it ends, falls behind without moving, or the store closes.
+// A watch's consumer can be lost with a stream leader without the watch noticing: once the
+// stream holds messages the watch has not brought, and the watch has brought nothing since
+// the previous check, it is given up for a new one.
+func (k *KV) drain(w jetstream.KeyWatcher) {
+	tick := time.NewTicker(watchCheck)
+	defer tick.Stop()
+	behindAt := uint64(0) // watchSeq when the watch was last seen behind; 0: it was not
+	for {
+		select {
+		case <-k.ctx.Done():
+			return
+		case e, ok := <-w.Updates():
+			if !ok {
+				return
+			}
+			if e != nil {
+				k.watchSeq = max(k.watchSeq, e.Revision())
+				k.applyEntry(e)
+			}
+		case <-tick.C:
+			if !k.behind() {
+				behindAt = 0
+				continue
+			}
+			if behindAt != 0 && behindAt == k.watchSeq {
+				k.opts.OnError(fmt.Errorf("watch of kv bucket %s stalled at sequence %d; watching it again", k.opts.Bucket, k.watchSeq))
+				return
+			}
+			behindAt = k.watchSeq
+		}
+	}
+}
+
+// behind reports whether the stream holds messages past what the watch brought.
+func (k *KV) behind() bool {
+	ctx, cancel := context.WithTimeout(k.ctx, 2*watchCheck)
+	defer cancel()
+	info, err := k.str.Info(ctx)
+	if err != nil {
+		return false // the stream cannot say; the watch is given the benefit of the doubt
+	}
+	return info.State.LastSeq > k.watchSeq
 }
 
 func (k *KV) applyEntry(e jetstream.KeyValueEntry) {
@@ -300,24 +366,28 @@ func (k *KV) Get(pub string) (string, error) { return k.cache.Get(pub) }
 // the copy knows, also when the account is absent (deleted: ErrNotFound with a Revision), so a
 // writer's compare-and-set starts from it.
 func (k *KV) Entry(pub string) (Entry, error) {
+	k.mu.RLock()
+	defer k.mu.RUnlock()
 	e, err := k.cache.Entry(pub)
-	k.mu.Lock()
 	e.Revision = k.revs[kvAccountPrefix+pub]
-	k.mu.Unlock()
 	return e, err
 }
 
-// Refresh implements Refresher: it reads the account from the bucket itself.
+// Refresh implements Refresher: it reads the account's latest revision from the bucket's
+// stream itself (a deletion included, so a writer can compare-and-set on it).
 func (k *KV) Refresh(pub string) (Entry, error) {
 	ctx, cancel := k.opCtx()
 	defer cancel()
 	key := kvAccountPrefix + pub
-	e, err := k.kv.Get(ctx, key)
+	m, err := k.str.GetLastMsgForSubject(ctx, k.prefix+key)
 	switch {
 	case err == nil:
-		k.applyEntry(e)
-	case errors.Is(err, jetstream.ErrKeyNotFound) || errors.Is(err, jetstream.ErrKeyDeleted):
-		// A deleted key's marker is not returned; the watch brings its revision.
+		op := ""
+		if m.Header != nil {
+			op = m.Header.Get("KV-Operation")
+		}
+		k.apply(key, op == "", m.Sequence, m.Data)
+	case errors.Is(err, jetstream.ErrMsgNotFound):
 	default:
 		return Entry{}, fmt.Errorf("read %s from kv bucket %s: %w", pub, k.opts.Bucket, err)
 	}
@@ -347,8 +417,15 @@ func (k *KV) Delete(pub string) error {
 	if err := k.kv.Delete(ctx, kvAccountPrefix+pub); err != nil {
 		return fmt.Errorf("delete %s from kv bucket %s: %w", pub, k.opts.Bucket, err)
 	}
-	k.cache.Delete(pub) // the marker's revision arrives with the watch
+	k.dropLocal(pub) // the marker's revision arrives with the watch
 	return nil
+}
+
+// dropLocal removes pub from the copy after this replica deleted it.
+func (k *KV) dropLocal(pub string) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.cache.Delete(pub)
 }
 
 // Range implements Store.
@@ -413,7 +490,7 @@ func (k *KV) Commit(b Batch) error {
 		if err := k.kv.Delete(ctx, kvAccountPrefix+pub); err != nil {
 			return fmt.Errorf("delete %s from kv bucket %s: %w", pub, k.opts.Bucket, err)
 		}
-		k.cache.Delete(pub)
+		k.dropLocal(pub)
 	}
 	return nil
 }
@@ -520,6 +597,11 @@ func (k *KV) deliver(m jetstream.Msg, fn func(Record)) {
 			k.opts.OnError(fmt.Errorf("ack %s: %w", m.Subject(), err))
 		}
 		return
+	}
+	// The change may reach this replica before its watch does (another replica wrote it):
+	// the copy takes it from the message, so what is announced is this change or a later one.
+	if meta, err := m.Metadata(); err == nil {
+		k.apply(key, true, meta.Sequence.Stream, m.Data())
 	}
 	k.annMu.Lock()
 	k.held[name] = append(k.held[name], m)
