@@ -189,6 +189,32 @@ func openBucket(ctx context.Context, js jetstream.JetStream, opts KVOptions) (je
 	return kv, nil
 }
 
+// kvAttempt bounds one attempt of a write. A write sent to a stream leader that dies gets no
+// answer; it is made again (to the new leader) instead of waited for until Timeout.
+const kvAttempt = time.Second
+
+// write runs fn until it succeeds, fails for a reason other than a missing answer, or Timeout
+// passes. Only compare-and-set writes and plain puts go through it: made twice, a CAS write
+// whose first answer was lost fails as a conflict, which the writer resolves by reading again.
+func (k *KV) write(fn func(context.Context) (uint64, error)) (uint64, error) {
+	deadline := time.Now().Add(k.opts.Timeout)
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), min(kvAttempt, time.Until(deadline)))
+		rev, err := fn(ctx)
+		cancel()
+		if err == nil || !noAnswer(err) || time.Until(deadline) < 50*time.Millisecond {
+			return rev, err
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// noAnswer reports whether err says that JetStream did not answer (rather than refused).
+func noAnswer(err error) bool {
+	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, nats.ErrTimeout) ||
+		errors.Is(err, nats.ErrNoResponders) || errors.Is(err, jetstream.ErrNoStreamResponse)
+}
+
 // opCtx bounds one JetStream operation.
 func (k *KV) opCtx() (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.Background(), k.opts.Timeout)
@@ -399,10 +425,8 @@ func (k *KV) Put(pub, jwt string) error {
 	if !nkeys.IsValidPublicAccountKey(pub) {
 		return fmt.Errorf("put %q: not an account public key", pub)
 	}
-	ctx, cancel := k.opCtx()
-	defer cancel()
 	key := kvAccountPrefix + pub
-	rev, err := k.kv.Put(ctx, key, []byte(jwt))
+	rev, err := k.write(func(ctx context.Context) (uint64, error) { return k.kv.Put(ctx, key, []byte(jwt)) })
 	if err != nil {
 		return fmt.Errorf("put %s in kv bucket %s: %w", pub, k.opts.Bucket, err)
 	}
@@ -471,13 +495,12 @@ func (k *KV) Commit(b Batch) error {
 	}
 	for _, p := range b.Puts {
 		key := kvAccountPrefix + p.Pub
-		var rev uint64
-		var err error
-		if p.Revision == 0 {
-			rev, err = k.kv.Create(ctx, key, []byte(p.JWT))
-		} else {
-			rev, err = k.kv.Update(ctx, key, []byte(p.JWT), p.Revision)
-		}
+		rev, err := k.write(func(ctx context.Context) (uint64, error) {
+			if p.Revision == 0 {
+				return k.kv.Create(ctx, key, []byte(p.JWT))
+			}
+			return k.kv.Update(ctx, key, []byte(p.JWT), p.Revision)
+		})
 		if errors.Is(err, jetstream.ErrKeyExists) || errors.Is(err, jetstream.ErrKeyRevisionMismatch) {
 			return fmt.Errorf("account %s: %w", p.Pub, ErrConflict)
 		}
