@@ -14,6 +14,7 @@ import (
 	"github.com/nats-io/jwt/v2"
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nkeys"
 
 	"github.com/signet-dev/signet/internal/natstest"
 	"github.com/signet-dev/signet/jwtstore"
@@ -113,8 +114,17 @@ func TestReplicasKeepEveryAcknowledgedWriteWhenTheStreamLeaderAndAReplicaDie(t *
 		reps[i] = startReplica(t, kvConfig(t, op, 3, js...))
 	}
 
+	// nats-servers with the URL resolver against the two replicas that will survive.
+	servers := []*natstest.Server{
+		natstest.StartURL(t, op.Trust(), reps[1].ResolverURL()),
+		natstest.StartURL(t, op.Trust(), reps[2].ResolverURL()),
+	}
+
 	var mu sync.Mutex
 	acked := map[string]string{}
+	keys := map[string]nkeys.KeyPair{}
+	var ackedAfterKill []string
+	var killedAt time.Time
 	var ackTimes []time.Time
 	var stop atomic.Bool
 	var wg sync.WaitGroup
@@ -123,7 +133,7 @@ func TestReplicasKeepEveryAcknowledgedWriteWhenTheStreamLeaderAndAReplicaDie(t *
 		go func() {
 			defer wg.Done()
 			for n := w; !stop.Load(); n++ {
-				_, pub, tok := op.Account(t, fmt.Sprintf("W%d-%d", w, n))
+				kp, pub, tok := op.Account(t, fmt.Sprintf("W%d-%d", w, n))
 				// A client of a replicated account server tries the next replica when one
 				// fails; a write is done when one of them answers 200.
 				for try := 0; !stop.Load(); try++ {
@@ -134,8 +144,11 @@ func TestReplicasKeepEveryAcknowledgedWriteWhenTheStreamLeaderAndAReplicaDie(t *
 					code, err := postWithTimeout(accountsURL(r.Server, pub), tok)
 					if err == nil && code == http.StatusOK {
 						mu.Lock()
-						acked[pub] = tok
+						acked[pub], keys[pub] = tok, kp
 						ackTimes = append(ackTimes, time.Now())
+						if !killedAt.IsZero() && time.Since(killedAt) > 0 {
+							ackedAfterKill = append(ackedAfterKill, pub)
+						}
 						mu.Unlock()
 						break
 					}
@@ -146,7 +159,9 @@ func TestReplicasKeepEveryAcknowledgedWriteWhenTheStreamLeaderAndAReplicaDie(t *
 	}
 	time.Sleep(time.Second)
 	leader := streamLeader(t, js)
-	killedAt := time.Now()
+	mu.Lock()
+	killedAt = time.Now()
+	mu.Unlock()
 	leader.Shutdown()
 	reps[0].kill()
 	t.Logf("killed stream leader %s and replica 0", leader.Name())
@@ -200,6 +215,16 @@ func TestReplicasKeepEveryAcknowledgedWriteWhenTheStreamLeaderAndAReplicaDie(t *
 		for pub, tok := range acked {
 			if _, body, err := getJWT(accountsURL(r.Server, pub)); err != nil || body != tok {
 				t.Fatalf("replica %d serves %q for %s over HTTP (%v)", i+1, body, pub, err)
+			}
+		}
+	}
+	// Users of accounts written during the failover connect to both nats-servers, each of
+	// which learns the account from its own replica.
+	for _, pub := range ackedAfterKill[:min(3, len(ackedAfterKill))] {
+		ujwt, useed := op.User(t, keys[pub], "u")
+		for _, ns := range servers {
+			if _, err := userConn(t, ns, ujwt, useed); err != nil {
+				t.Fatalf("user of %s cannot connect to %s: %v", pub, ns.Name(), err)
 			}
 		}
 	}
