@@ -17,6 +17,7 @@ import (
 
 	"github.com/nats-io/jwt/v2"
 	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/signet-dev/signet/accountserver"
 )
@@ -199,6 +200,10 @@ func StartHA(cfg HAConfig) (*HAStack, error) {
 		h.stopAll()
 		return nil, err
 	}
+	if err := waitAccountJetStream(h.nodes, kc.Subject, haReady); err != nil {
+		h.stopAll()
+		return nil, err
+	}
 	for i := range HASize {
 		if err := h.StartReplica(i); err != nil {
 			h.stopAll()
@@ -305,6 +310,26 @@ func waitMetaLeader(nodes []*server.Server, wait time.Duration) error {
 	}
 }
 
+// waitAccountJetStream has every node load the bucket's account (from its preload) and waits
+// until JetStream is enabled for it there: a node loads accounts when first asked, and one
+// asked for the bucket before that answers "JetStream not enabled for account".
+func waitAccountJetStream(nodes []*server.Server, pub string, wait time.Duration) error {
+	deadline := time.Now().Add(wait)
+	for i, ns := range nodes {
+		for {
+			acc, err := ns.LookupAccount(pub)
+			if err == nil && acc.JetStreamEnabled() {
+				break
+			}
+			if time.Now().After(deadline) {
+				return fmt.Errorf("node %d did not enable JetStream for the KV account %s within %s (%v)", i+1, pub, wait, err)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	return nil
+}
+
 func (h *HAStack) check(i int) error {
 	if i < 0 || i >= HASize {
 		return fmt.Errorf("no number %d: nodes and replicas are numbered 1 to %d", i+1, HASize)
@@ -388,9 +413,11 @@ func (h *HAStack) StartReplica(i int) error {
 	deadline := time.Now().Add(haReady)
 	as, err := accountserver.New(acfg, logger)
 	// The bucket's stream or consumer may still be electing a leader (a node just came back,
-	// the cluster restarted on old data): each JetStream request then times out; try again.
-	for errors.Is(err, context.DeadlineExceeded) && time.Now().Before(deadline) {
+	// the cluster restarted on old data): each JetStream request then times out, or the node
+	// has not loaded the bucket's account yet; try again.
+	for (errors.Is(err, context.DeadlineExceeded) || errors.Is(err, jetstream.ErrJetStreamNotEnabledForAccount)) && time.Now().Before(deadline) {
 		h.cfg.Logger.Info("the bucket is not ready yet; trying again", "replica", i+1, "err", err)
+		time.Sleep(100 * time.Millisecond)
 		as, err = accountserver.New(acfg, logger)
 	}
 	if err != nil {
