@@ -1,7 +1,6 @@
 package exports
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 
@@ -11,6 +10,7 @@ import (
 	"github.com/signet-dev/signet/internal/cli/cmdutil"
 	"github.com/signet-dev/signet/internal/cli/entity"
 	"github.com/signet-dev/signet/keystore"
+	"github.com/signet-dev/signet/ops"
 	"github.com/signet-dev/signet/store"
 )
 
@@ -41,33 +41,13 @@ func editAccount(f *cmdutil.Factory, t Target, change changeFunc) error {
 			return change(s, name, ac)
 		},
 		Check: func(name string, ac *jwt.AccountClaims) ([]string, error) {
-			warnings, err := validateAccount(ac)
+			warnings, err := ops.ValidateAccount(ac)
 			if err != nil {
 				return nil, fmt.Errorf("account %q would be invalid, nothing changed: %w", name, err)
 			}
 			return warnings, nil
 		},
 	}.Run(f)
-}
-
-// validateAccount runs jwt/v2's validation of the whole account and returns its blocking
-// issues as one error and the rest (time checks aside) as warnings.
-func validateAccount(ac *jwt.AccountClaims) ([]string, error) {
-	vr := jwt.CreateValidationResults()
-	ac.Validate(vr)
-	var errs, warns []string
-	for _, i := range vr.Issues {
-		switch {
-		case i.Blocking:
-			errs = append(errs, i.Description)
-		case !i.TimeCheck:
-			warns = append(warns, i.Description)
-		}
-	}
-	if len(errs) > 0 {
-		return warns, errors.New(strings.Join(errs, "; "))
-	}
-	return warns, nil
 }
 
 // kindOf names an export or import type for messages.

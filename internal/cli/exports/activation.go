@@ -101,27 +101,12 @@ func RunGenerateActivation(f *cmdutil.Factory, o *ActivationOptions) error {
 	if !e.TokenReq {
 		f.IO.Warn("%s export %q of account %q is public: any account can import it without an activation", e.Type, e.Subject, name)
 	}
-	kp, err := ops.Signer(ks, ops.AccountIssuer(name, ac, oc.StrictSigningKeyUsage), o.Signer, "")
+	token, err := ops.SignActivation(ks, ops.Activation{
+		Target: target.pub, Subject: o.Subject, Export: e, Start: start, Expires: expires,
+		OperatorStrict: oc.StrictSigningKeyUsage, Signer: o.Signer, ExportingName: name, ExportingClaims: ac,
+	})
 	if err != nil {
 		return err
-	}
-	act := jwt.NewActivationClaims(target.pub)
-	act.Name = e.Name
-	act.ImportSubject = jwt.Subject(o.Subject)
-	act.ImportType = e.Type
-	act.NotBefore = start
-	act.Expires = expires
-	if pub, _ := kp.PublicKey(); pub != ac.Subject {
-		act.IssuerAccount = ac.Subject
-	}
-	vr := jwt.CreateValidationResults()
-	act.Validate(vr)
-	if errs := vr.Errors(); len(errs) > 0 {
-		return fmt.Errorf("activation would be invalid: %w", errors.Join(errs...))
-	}
-	token, err := act.Encode(kp)
-	if err != nil {
-		return fmt.Errorf("sign activation: %w", err)
 	}
 	decorated, err := jwt.DecorateJWT(token)
 	if err != nil {
@@ -147,7 +132,7 @@ func RunGenerateActivation(f *cmdutil.Factory, o *ActivationOptions) error {
 // exportFor finds the export that covers subject; with both kinds covering it, the stream wins
 // unless service is set.
 func exportFor(account string, ac *jwt.AccountClaims, subject string, service bool) (*jwt.Export, error) {
-	stream, svc := coveringExports(ac, subject)
+	stream, svc := ops.CoveringExports(ac, subject)
 	switch {
 	case service && svc != nil:
 		return svc, nil
@@ -159,20 +144,4 @@ func exportFor(account string, ac *jwt.AccountClaims, subject string, service bo
 		return svc, nil
 	}
 	return nil, fmt.Errorf("account %q exports nothing matching %q: add an export with `signet add export -a %s -s %s --private`", account, subject, shellquote.Quote(account), shellquote.Quote(subject))
-}
-
-// coveringExports returns the first stream and the first service export whose subject
-// contains subject.
-func coveringExports(ac *jwt.AccountClaims, subject string) (stream, service *jwt.Export) {
-	for _, e := range ac.Exports {
-		if !jwt.Subject(subject).IsContainedIn(e.Subject) {
-			continue
-		}
-		if e.IsService() && service == nil {
-			service = e
-		} else if e.IsStream() && stream == nil {
-			stream = e
-		}
-	}
-	return stream, service
 }

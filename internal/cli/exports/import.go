@@ -17,6 +17,7 @@ import (
 
 	"github.com/signet-dev/signet/internal/cli/cmdutil"
 	"github.com/signet-dev/signet/internal/shellquote"
+	"github.com/signet-dev/signet/ops"
 	"github.com/signet-dev/signet/store"
 )
 
@@ -131,11 +132,11 @@ func RunAddImport(ctx context.Context, f *cmdutil.Factory, o *ImportOptions) err
 		}
 		for _, im := range ac.Imports {
 			if im.Account == src.pub && im.Type == kind && string(im.Subject) == o.RemoteSubject {
-				return nil, fmt.Errorf("account %q already imports %s %q from %s: delete it first with `signet delete import -a %s -s %s`", name, kind, o.RemoteSubject, src.label(), shellquote.Quote(name), shellquote.Quote(importKey(im)))
+				return nil, fmt.Errorf("account %q already imports %s %q from %s: delete it first with `signet delete import -a %s -s %s`", name, kind, o.RemoteSubject, src.label(), shellquote.Quote(name), shellquote.Quote(ops.ImportKey(im)))
 			}
 		}
 		if o.Service {
-			if err := checkServiceOverlap(ac, o.localKey()); err != nil {
+			if err := ops.CheckServiceOverlap(ac, o.localKey()); err != nil {
 				return nil, err
 			}
 		}
@@ -165,28 +166,10 @@ func (o *ImportOptions) localKey() jwt.Subject {
 	return jwt.Subject(o.RemoteSubject)
 }
 
-// checkServiceOverlap refuses a service import whose local subject overlaps another service
-// import's: the server could not tell which exporter a request is for.
-func checkServiceOverlap(ac *jwt.AccountClaims, local jwt.Subject) error {
-	for _, im := range ac.Imports {
-		if !im.IsService() {
-			continue
-		}
-		other := jwt.Subject(importKey(im))
-		if im.LocalSubject != "" {
-			other = im.LocalSubject.ToSubject()
-		}
-		if local.IsContainedIn(other) || other.IsContainedIn(local) {
-			return fmt.Errorf("local subject %q overlaps the service import %q (from %s): choose another --local-subject", local, importKey(im), im.Account)
-		}
-	}
-	return nil
-}
-
 // checkExport verifies, against the local exporting account, that the import has an export to
 // import from, and settles the import's kind.
 func (o *ImportOptions) checkExport(f *cmdutil.Factory, src source, importer string, act *jwt.ActivationClaims) error {
-	stream, service := coveringExports(src.claims, o.RemoteSubject)
+	stream, service := ops.CoveringExports(src.claims, o.RemoteSubject)
 	if act == nil && !o.Service && stream == nil && service != nil {
 		o.Service = true // the export says what it is
 	}
@@ -370,7 +353,7 @@ func RunDeleteImport(f *cmdutil.Factory, o *ImportOptions) error {
 			return (srcPub == "" || im.Account == srcPub) && (kind == jwt.Unknown || im.Type == kind)
 		}
 		// The local subject is what the account sees, so it wins over the remote one.
-		hits := matchingImports(ac, func(im *jwt.Import) bool { return match(im) && importKey(im) == o.RemoteSubject })
+		hits := matchingImports(ac, func(im *jwt.Import) bool { return match(im) && ops.ImportKey(im) == o.RemoteSubject })
 		if len(hits) == 0 {
 			hits = matchingImports(ac, func(im *jwt.Import) bool { return match(im) && string(im.Subject) == o.RemoteSubject })
 		}
@@ -378,7 +361,7 @@ func RunDeleteImport(f *cmdutil.Factory, o *ImportOptions) error {
 		case 0:
 			var have []string
 			for _, im := range ac.Imports {
-				have = append(have, fmt.Sprintf("%s %q", im.Type, importKey(im)))
+				have = append(have, fmt.Sprintf("%s %q", im.Type, ops.ImportKey(im)))
 			}
 			if len(have) == 0 {
 				return nil, fmt.Errorf("account %q has no imports", name)
@@ -390,7 +373,7 @@ func RunDeleteImport(f *cmdutil.Factory, o *ImportOptions) error {
 		}
 		im := ac.Imports[hits[0]]
 		ac.Imports = slices.Delete(ac.Imports, hits[0], hits[0]+1)
-		return []string{fmt.Sprintf("deleted %s import %q (from %s) from account %q", im.Type, importKey(im), im.Account, name)}, nil
+		return []string{fmt.Sprintf("deleted %s import %q (from %s) from account %q", im.Type, ops.ImportKey(im), im.Account, name)}, nil
 	})
 }
 
@@ -402,12 +385,4 @@ func matchingImports(ac *jwt.AccountClaims, ok func(*jwt.Import) bool) []int {
 		}
 	}
 	return hits
-}
-
-// importKey is the subject an import is known by in the importing account.
-func importKey(im *jwt.Import) string {
-	if im.LocalSubject != "" {
-		return string(im.LocalSubject)
-	}
-	return string(im.Subject)
 }
