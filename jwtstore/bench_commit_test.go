@@ -10,7 +10,8 @@ import (
 )
 
 // BenchmarkDirPutParallel: 16 writers Put 2,000 distinct accounts, through the directory store's
-// group commit (with syncfs, and with an fsync of each file and folder of a round) and through a
+// group commit (with its write-ahead log; without it, with a syncfs or an fsync of each file and
+// folder of every round) and through a
 // plain write and rename per Put with two fsyncs (signet's earlier path) and without any
 // (nats-account-server's). Each iteration is one round of each, in turn, so that a change in the
 // machine's load hits all alike; it reports the puts/s of each. Run with -benchtime 5x.
@@ -29,7 +30,11 @@ func BenchmarkDirPutParallel(b *testing.B) {
 			b.Fatal(err)
 		}
 		b.Cleanup(func() { d.Close() })
-		if mode == "fsync-each" {
+		switch mode {
+		case "syncfs":
+			withoutWAL(b, d)
+		case "fsync-each":
+			withoutWAL(b, d)
 			d.commits.sync = syncEach(d.dir)
 		}
 		return func(pub string) error {
@@ -58,6 +63,7 @@ func BenchmarkDirPutParallel(b *testing.B) {
 		}
 	}
 	variants := []*variant{
+		{name: "group-commit-wal", put: dirStore("wal")},
 		{name: "group-commit-syncfs", put: dirStore("syncfs")},
 		{name: "group-commit-fsync-each", put: dirStore("fsync-each")},
 		{name: "fsync-per-put", put: plain(true)},

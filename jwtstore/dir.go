@@ -38,6 +38,10 @@ type DirOptions struct {
 	// MaxCached bounds how many JWT bodies are kept in memory after their first read: 0 keeps
 	// all of them, a negative value none (every Get reads the file).
 	MaxCached int
+	// NoWAL makes every round of the group commit sync the files it renamed (syncfs, or an
+	// fsync of each file and folder) instead of logging the commits ahead: the store as it was
+	// before its write-ahead log, slower; kept to compare the two (BenchmarkPOSTDurable).
+	NoWAL bool
 	// OnChange is told about changes found by the watcher or by Reload (read-only stores only).
 	OnChange ChangeFunc
 	// OnError is told about what has no caller to return to: errors the watcher meets, files
@@ -106,8 +110,33 @@ func OpenDir(dir string, opts DirOptions) (*Dir, error) {
 			d.report(fmt.Errorf("removed %d temporary files left by an earlier crash", n))
 		}
 	}
+	var (
+		full      syncFunc
+		closeSync func() error
+		w         *wal
+	)
+	if !opts.ReadOnly {
+		// Before the index is built: the redo of the write-ahead log may change files.
+		if full, closeSync, err = platformSync(dir); err != nil {
+			return nil, fmt.Errorf("open jwt store %s: %w", dir, err)
+		}
+		if walSupported && !opts.NoWAL {
+			if w, err = d.recoverWAL(full); err != nil {
+				d.closeLogs()
+				closeSync()
+				return nil, fmt.Errorf("open jwt store %s: %w", dir, err)
+			}
+		}
+	}
 	keys, err := d.list()
 	if err != nil {
+		if w != nil {
+			w.close()
+		}
+		if closeSync != nil {
+			closeSync()
+		}
+		d.closeLogs()
 		return nil, fmt.Errorf("open jwt store %s: %w", dir, err)
 	}
 	for _, k := range keys {
@@ -115,13 +144,10 @@ func OpenDir(dir string, opts DirOptions) (*Dir, error) {
 	}
 	d.unhashed = len(keys)
 	if !opts.ReadOnly {
-		syncFn, closeSync, err := platformSync(dir)
-		if err != nil {
-			return nil, fmt.Errorf("open jwt store %s: %w", dir, err)
-		}
-		d.commits, d.closeSync = newCommitter(dir, syncFn), closeSync
+		d.commits, d.closeSync = newCommitter(full, w, d.report), closeSync
 	}
 	if opts.ReadOnly {
+		d.pendingWAL()
 		if err := d.watch(); err != nil {
 			return nil, fmt.Errorf("open jwt store %s: watch: %w", dir, err)
 		}
@@ -402,9 +428,9 @@ func (d *Dir) Delete(pub string) error {
 }
 
 // Commit implements Committer: records are appended to <dir>/<area>/log and JWTs written to
-// temporary files; then the JWTs are renamed into place and removed ones deleted, and one sync,
-// shared with every commit of the round (see committer), makes all of it durable before Commit
-// returns.
+// temporary files; then the JWTs are renamed into place and removed ones deleted, and the
+// commit's record in the write-ahead log, synced once for every commit of the round (see
+// committer), makes all of it durable before Commit returns.
 func (d *Dir) Commit(b Batch) error {
 	if d.opts.ReadOnly {
 		return ErrReadOnly
@@ -438,9 +464,11 @@ func (d *Dir) Commit(b Batch) error {
 	defer unlock()
 	op := &commitOp{}
 	defer op.discard()
-	if err := d.appendRecords(op, b.Records); err != nil {
+	offs, err := d.appendRecords(op, b.Records)
+	if err != nil {
 		return err
 	}
+	op.wal = encodeCommit(b.Records, offs, b.Puts, b.Deletes)
 	for _, p := range b.Puts {
 		path := d.pathFor(p.Pub)
 		if err := op.stage(filepath.Dir(path), path, []byte(p.JWT)); err != nil {
@@ -452,7 +480,7 @@ func (d *Dir) Commit(b Batch) error {
 		op.removes = append(op.removes, path)
 		op.addDir(filepath.Dir(path))
 	}
-	err := d.commits.submit(op)
+	err = d.commits.submit(op)
 	if op.applied {
 		// On disk (if not yet durable when err != nil): the index follows the files.
 		d.mu.Lock()

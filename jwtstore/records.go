@@ -32,6 +32,7 @@ type recordLog struct {
 	f     *os.File // opened for appending; nil for a read-only store
 	live  map[string][]byte
 	lines int
+	size  int64 // where the next line goes (the write-ahead log keeps it, see redoRecords)
 }
 
 // readRecordLog parses path; a missing file is an empty log. It returns the live records, the
@@ -92,7 +93,7 @@ func openRecordLog(dir string) (*recordLog, error) {
 			return nil, err
 		}
 	}
-	return &recordLog{dir: dir, path: path, f: f, live: live, lines: lines}, nil
+	return &recordLog{dir: dir, path: path, f: f, live: live, lines: lines, size: complete}, nil
 }
 
 func recordLine(op byte, name string, data []byte) string {
@@ -102,10 +103,13 @@ func recordLine(op byte, name string, data []byte) string {
 	return "+ " + name + " " + base64.RawURLEncoding.EncodeToString(data) + "\n"
 }
 
-// append writes lines (one write call) and applies them to the live records.
-func (l *recordLog) append(recs []Record, remove bool) error {
+// append writes lines (one write call) and applies them to the live records. It returns the
+// offset of each line in the file.
+func (l *recordLog) append(recs []Record, remove bool) ([]int64, error) {
 	var b strings.Builder
-	for _, r := range recs {
+	offs := make([]int64, len(recs))
+	for i, r := range recs {
+		offs[i] = l.size + int64(b.Len())
 		if remove {
 			b.WriteString(recordLine('-', r.Name, nil))
 		} else {
@@ -113,8 +117,12 @@ func (l *recordLog) append(recs []Record, remove bool) error {
 		}
 	}
 	if _, err := l.f.WriteString(b.String()); err != nil {
-		return err
+		if st, serr := l.f.Stat(); serr == nil {
+			l.size = st.Size()
+		}
+		return nil, err
 	}
+	l.size += int64(b.Len())
 	for _, r := range recs {
 		if remove {
 			delete(l.live, r.Name)
@@ -123,7 +131,7 @@ func (l *recordLog) append(recs []Record, remove bool) error {
 		}
 	}
 	l.lines += len(recs)
-	return nil
+	return offs, nil
 }
 
 func (l *recordLog) records(area string) []Record {
@@ -151,7 +159,7 @@ func (l *recordLog) compact(c *committer) error {
 	for _, r := range l.records("") {
 		b.WriteString(recordLine('+', r.Name, r.Data))
 	}
-	op := &commitOp{}
+	op := &commitOp{full: true} // the log's lines move: the write-ahead log's offsets no longer hold
 	defer op.discard()
 	if err := op.stage(l.dir, l.path, []byte(b.String())); err != nil {
 		return err
@@ -165,7 +173,7 @@ func (l *recordLog) compact(c *committer) error {
 		return errors.Join(err, oerr)
 	}
 	l.f.Close()
-	l.f, l.lines = f, len(l.live)
+	l.f, l.lines, l.size = f, len(l.live), int64(b.Len())
 	return err
 }
 
@@ -220,7 +228,7 @@ func (d *Dir) RemoveRecord(area, name string) error {
 	if _, ok := l.live[name]; !ok {
 		return nil
 	}
-	if err := l.append([]Record{{Area: area, Name: name}}, true); err != nil {
+	if _, err := l.append([]Record{{Area: area, Name: name}}, true); err != nil {
 		return fmt.Errorf("remove record %s/%s: %w", area, name, err)
 	}
 	if l.compactable() {
@@ -232,10 +240,11 @@ func (d *Dir) RemoveRecord(area, name string) error {
 }
 
 // appendRecords writes the records of a commit to their logs and adds the logs to op, so the
-// commit's first sync makes them durable.
-func (d *Dir) appendRecords(op *commitOp, recs []Record) error {
+// commit's sync makes them durable (the write-ahead log's record, or the round's sync without
+// one). It returns the offset of each record's line in its log.
+func (d *Dir) appendRecords(op *commitOp, recs []Record) ([]int64, error) {
 	if len(recs) == 0 {
-		return nil
+		return nil, nil
 	}
 	byArea := map[string][]Record{}
 	var areas []string
@@ -245,20 +254,27 @@ func (d *Dir) appendRecords(op *commitOp, recs []Record) error {
 		}
 		byArea[r.Area] = append(byArea[r.Area], r)
 	}
+	offs := make([]int64, len(recs))
 	d.logsMu.Lock()
 	defer d.logsMu.Unlock()
 	for _, area := range areas {
 		l, err := d.logFor(area)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		if err := l.append(byArea[area], false); err != nil {
-			return fmt.Errorf("store records %s: %w", area, err)
+		at, err := l.append(byArea[area], false)
+		if err != nil {
+			return nil, fmt.Errorf("store records %s: %w", area, err)
+		}
+		for i, r := range recs { // byArea[area] holds area's records in their order in recs
+			if r.Area == area {
+				offs[i], at = at[0], at[1:]
+			}
 		}
 		op.synced = append(op.synced, l.path)
 		op.addDir(l.dir)
 	}
-	return nil
+	return offs, nil
 }
 
 // closeLogs closes the record logs' files.

@@ -25,3 +25,33 @@ func platformSync(root string) (syncFunc, func() error, error) {
 		return err
 	}, f.Close, nil
 }
+
+// walSupported: the write-ahead log is used (flock keeps a second writer of the folder out of it).
+const walSupported = true
+
+// fdatasync makes a file's data durable, and of its metadata only what reading the data needs
+// (its size when it grew): for the write-ahead log, overwritten in place, no journal commit.
+func fdatasync(f *os.File) error {
+	for {
+		err := unix.Fdatasync(int(f.Fd()))
+		if !errors.Is(err, unix.EINTR) {
+			return err
+		}
+	}
+}
+
+// tryLock takes an exclusive lock on f without waiting; false when another open file holds it.
+// The lock goes with the file's close.
+func tryLock(f *os.File) (bool, error) {
+	for {
+		err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB)
+		switch {
+		case err == nil:
+			return true, nil
+		case errors.Is(err, unix.EWOULDBLOCK):
+			return false, nil
+		case !errors.Is(err, unix.EINTR):
+			return false, err
+		}
+	}
+}
