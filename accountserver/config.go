@@ -99,6 +99,9 @@ type KVConfig struct {
 	// AckWait is how long a change taken by a replica that went silent waits before another
 	// replica announces it; default jwtstore.DefaultKVAckWait. Not a configuration file key.
 	AckWait time.Duration
+	// OpenWait is how long the server waits at start for the bucket's servers to be ready;
+	// default one minute. Not a configuration file key.
+	OpenWait time.Duration
 }
 
 // NATSConfig is the nats { } block: the system-account connection for notifications and the

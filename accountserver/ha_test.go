@@ -1,6 +1,7 @@
 package accountserver
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -446,5 +447,45 @@ func TestDeleteRequestIsUsedOnceAcrossReplicas(t *testing.T) {
 	}
 	if _, err := a.store.Get(pub); errors.Is(err, jwtstore.ErrNotFound) {
 		t.Fatal("the replay deleted the account")
+	}
+}
+
+// TestReplicaWaitsForItsBucketsServersAtStart: a replica started before the JetStream server
+// of its bucket (a whole cluster restarting) waits for it instead of giving up.
+func TestReplicaWaitsForItsBucketsServersAtStart(t *testing.T) {
+	t.Parallel()
+	op := natstest.NewOperator(t, "OP")
+	port := freePort(t)
+	cfg := testConfig(t, op)
+	cfg.Backend = nil
+	cfg.Store = StoreConfig{KV: &KVConfig{Servers: []string{fmt.Sprintf("nats://127.0.0.1:%d", port)}}}
+	type opened struct {
+		s   *Server
+		err error
+	}
+	done := make(chan opened, 1)
+	go func() {
+		s, err := New(cfg, testLogger(t))
+		done <- opened{s, err}
+	}()
+	select {
+	case o := <-done:
+		t.Fatalf("New returned before the bucket's server was up: %v", o.err)
+	case <-time.After(1500 * time.Millisecond):
+	}
+	natstest.StartJetStreamAt(t, port)
+	select {
+	case o := <-done:
+		if o.err != nil {
+			t.Fatalf("New: %v", o.err)
+		}
+		t.Cleanup(func() { o.s.Shutdown(context.Background()) })
+		_, pub, tok := op.Account(t, "A")
+		if err := o.s.Start(); err != nil {
+			t.Fatal(err)
+		}
+		mustPost(t, o.s, pub, tok)
+	case <-time.After(30 * time.Second):
+		t.Fatal("New still waiting 30 s after the bucket's server came up")
 	}
 }

@@ -1,12 +1,15 @@
 package accountserver
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"net/url"
 	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/signet-dev/signet/jwtstore"
 )
@@ -45,11 +48,14 @@ func (s *Server) openKV(kc KVConfig) error {
 	if kc.TLS.Cert != "" || kc.TLS.Key != "" {
 		opts = append(opts, nats.ClientCert(kc.TLS.Cert, kc.TLS.Key))
 	}
+	// The bucket's servers may be starting too (a whole cluster restarted): the connection
+	// retries, and the bucket is waited for up to kvOpenWait.
+	opts = append(opts, nats.RetryOnFailedConnect(true))
 	nc, err := nats.Connect(strings.Join(servers, ","), opts...)
 	if err != nil {
 		return fmt.Errorf("store kv: connect to %s: %w", redactURLs(servers), err)
 	}
-	kv, err := jwtstore.OpenKV(nc, jwtstore.KVOptions{
+	kopts := jwtstore.KVOptions{
 		Bucket:     kc.Bucket,
 		Replicas:   kc.Replicas,
 		History:    kc.History,
@@ -59,11 +65,34 @@ func (s *Server) openKV(kc KVConfig) error {
 			_, err := VerifyAccountJWT(s.trust.Load().op, token, pub)
 			return err
 		},
-		OnError: func(err error) { s.log.Warn("kv store", "err", err) },
-	})
-	if err != nil {
-		nc.Close()
-		return fmt.Errorf("store kv: %w", err)
+		OnError: func(err error) {
+			if errors.Is(err, jwtstore.ErrKVFailover) {
+				s.log.Info("kv store", "err", err)
+				return
+			}
+			s.log.Warn("kv store", "err", err)
+		},
+	}
+	wait := kc.OpenWait
+	if wait <= 0 {
+		wait = kvOpenWait
+	}
+	deadline := time.Now().Add(wait)
+	var kv *jwtstore.KV
+	for {
+		kv, err = jwtstore.OpenKV(nc, kopts)
+		if err == nil {
+			break
+		}
+		if !kvNotReady(err) || time.Now().After(deadline) {
+			if last := nc.LastError(); last != nil && !errors.Is(err, last) {
+				err = fmt.Errorf("%w (last connection error: %v)", err, last)
+			}
+			nc.Close()
+			return fmt.Errorf("store kv: %w", err)
+		}
+		s.log.Warn("kv store is not ready yet; trying again", "servers", redactURLs(servers), "err", err)
+		time.Sleep(time.Second)
 	}
 	s.log.Info("opened store", "kv", kv.Bucket(), "servers", redactURLs(servers), "accounts", kv.Len())
 	s.store, s.ownStore, s.kvConn = kv, true, nc
@@ -79,6 +108,17 @@ func (s *Server) startAnnouncing(p *natsPeer) error {
 		}
 		p.enqueue(r.Name)
 	})
+}
+
+// kvOpenWait is how long signet serve waits at start for its bucket's servers to be ready.
+const kvOpenWait = time.Minute
+
+// kvNotReady reports whether opening the bucket failed because its servers are not ready yet
+// (starting, electing leaders, loading the bucket's account) rather than for good.
+func kvNotReady(err error) bool {
+	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, nats.ErrTimeout) ||
+		errors.Is(err, nats.ErrNoResponders) || errors.Is(err, jetstream.ErrJetStreamNotEnabled) ||
+		errors.Is(err, jetstream.ErrJetStreamNotEnabledForAccount) || errors.Is(err, jetstream.ErrNoStreamResponse)
 }
 
 // defaultReconnectWait is the pause between reconnect attempts when none is configured.

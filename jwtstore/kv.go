@@ -16,6 +16,10 @@ import (
 // DefaultKVBucket is the JetStream KV bucket a KV store uses when none is named.
 const DefaultKVBucket = "signet_accounts"
 
+// ErrKVFailover marks what OnError is told while JetStream moves a leader or loses a server:
+// expected during a failover, and recovered from without help.
+var ErrKVFailover = errors.New("jetstream failover in progress")
+
 // DefaultKVHistory is how many revisions of each key a bucket created by OpenKV keeps.
 const DefaultKVHistory = 10
 
@@ -586,6 +590,10 @@ func (k *KV) Announce(fn func(Record)) error {
 	}
 	cc, err := cons.Consume(func(m jetstream.Msg) { k.deliver(m, fn) },
 		jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
+			if errors.Is(err, jetstream.ErrConsumerLeadershipChanged) || errors.Is(err, jetstream.ErrServerShutdown) ||
+				errors.Is(err, jetstream.ErrNoHeartbeat) {
+				err = fmt.Errorf("%w (%w)", err, ErrKVFailover)
+			}
 			k.opts.OnError(fmt.Errorf("kv bucket %s: announcements: %w", k.opts.Bucket, err))
 		}))
 	if err != nil {

@@ -17,11 +17,23 @@ func StartJetStream(t testing.TB) *server.Server {
 	return StartJetStreamCluster(t, 1)[0]
 }
 
+// StartJetStreamAt is StartJetStream listening on a given client port (a server that comes
+// up where a client already waits for it).
+func StartJetStreamAt(t testing.TB, port int) *server.Server {
+	t.Helper()
+	return startJetStream(t, 1, port)[0]
+}
+
 // StartJetStreamCluster starts n JetStream-enabled servers (J0..J<n-1>, no operator mode) routed
 // into one cluster, and returns once JetStream has a meta leader, so streams with up to n
 // replicas can be created. Each server is shut down when the test ends (shutting one down
 // earlier is how a test loses a node).
 func StartJetStreamCluster(t testing.TB, n int) []*server.Server {
+	t.Helper()
+	return startJetStream(t, n, -1)
+}
+
+func startJetStream(t testing.TB, n, port int) []*server.Server {
 	t.Helper()
 	if n < 1 {
 		t.Fatalf("natstest: jetstream cluster of %d servers", n)
@@ -41,7 +53,7 @@ func StartJetStreamCluster(t testing.TB, n int) []*server.Server {
 		o := &server.Options{
 			ServerName: fmt.Sprintf("J%d", i),
 			Host:       "127.0.0.1",
-			Port:       -1,
+			Port:       port,
 			JetStream:  true,
 			StoreDir:   t.TempDir(),
 			NoSigs:     true,
