@@ -489,3 +489,59 @@ func TestReplicaWaitsForItsBucketsServersAtStart(t *testing.T) {
 		t.Fatal("New still waiting 30 s after the bucket's server came up")
 	}
 }
+
+// TestResolverRequestsAreAnsweredOnceAcrossReplicas: three replicas connected to one
+// nats-server; a LOOKUP, a LIST and a CLAIMS.UPDATE sent by a system user each get one answer,
+// not three (the replicas share a queue group).
+func TestResolverRequestsAreAnsweredOnceAcrossReplicas(t *testing.T) {
+	t.Parallel()
+	js := natstest.StartJetStream(t)
+	op := natstest.NewOperator(t, "OP")
+	ns := natstest.StartMemory(t, op.Trust(), nil)
+	var reps []*replica
+	for i := 0; i < 3; i++ {
+		cfg := kvConfig(t, op, 1, js)
+		natsConfig(t, &cfg, op, ns.ClientURL())
+		r := startReplica(t, cfg)
+		waitConnected(t, r.Server)
+		reps = append(reps, r)
+	}
+	_, pub, tok := op.Account(t, "A")
+	mustPost(t, reps[0].Server, pub, tok)
+	waitFor(t, 5*time.Second, "every replica to hold the account", func() bool {
+		for _, r := range reps {
+			if got, _ := r.store.Get(pub); got != tok {
+				return false
+			}
+		}
+		return true
+	})
+
+	sys, err := nats.Connect(ns.ClientURL(), op.SysUserOption())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sys.Close()
+	_, _, newer := op.Account(t, "B")
+	for _, req := range []struct{ subj, body string }{
+		{fmt.Sprintf("$SYS.REQ.ACCOUNT.%s.CLAIMS.LOOKUP", pub), ""},
+		{subjList, ""},
+		{subjClaims, newer},
+	} {
+		inbox := nats.NewInbox()
+		sub, err := sys.SubscribeSync(inbox)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := sys.PublishRequest(req.subj, inbox, []byte(req.body)); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := sub.NextMsg(5 * time.Second); err != nil {
+			t.Fatalf("%s: no answer: %v", req.subj, err)
+		}
+		if m, err := sub.NextMsg(500 * time.Millisecond); err == nil {
+			t.Fatalf("%s answered twice (second: %.80s)", req.subj, m.Data)
+		}
+		sub.Unsubscribe()
+	}
+}
