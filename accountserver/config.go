@@ -254,6 +254,8 @@ func (sc StoreConfig) check() error {
 		return errors.New("store: readonly does not apply to kv; JetStream permissions decide who may write")
 	case sc.KV.Replicas < 0 || sc.KV.Replicas > 5:
 		return fmt.Errorf("store: kv replicas %d: JetStream allows 1 to 5", sc.KV.Replicas)
+	case sc.KV.History != 0 && (sc.KV.History < 5 || sc.KV.History > 64):
+		return fmt.Errorf("store: kv history %d: keep 5 to 64 revisions of each account", sc.KV.History)
 	}
 	return nil
 }

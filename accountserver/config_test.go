@@ -123,3 +123,43 @@ func TestLoadConfig(t *testing.T) {
 		t.Fatal("missing file accepted")
 	}
 }
+
+func TestParseKVStoreBlock(t *testing.T) {
+	cfg, err := ParseConfig([]byte(`operatorjwtpath: "op.jwt"
+store {
+  kv {
+    bucket: "accounts"
+    replicas: 3
+    history: 20
+    servers: ["nats://u:secret@kv1:4222", "nats://kv2:4222"]
+    usercredentials: "kv.creds"
+  }
+}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := &KVConfig{Bucket: "accounts", Replicas: 3, History: 20,
+		Servers: []string{"nats://u:secret@kv1:4222", "nats://kv2:4222"}, UserCredentials: "kv.creds"}
+	if !reflect.DeepEqual(cfg.Store.KV, want) {
+		t.Fatalf("kv block: %+v", cfg.Store.KV)
+	}
+	if got := redactURLs(cfg.Store.KV.Servers); strings.Contains(got, "secret") || !strings.Contains(got, "kv1:4222") {
+		t.Fatalf("servers as logged: %q", got)
+	}
+}
+
+func TestParseKVStoreRefusesWhatCannotGoTogether(t *testing.T) {
+	for _, tc := range []struct{ conf, want string }{
+		{`store { dir: "/x", kv { } }`, "dir or kv"},
+		{`store { readonly: true, kv { } }`, "readonly"},
+		{`store { kv { replicas: 7 } }`, "replicas 7"},
+		{`store { kv { history: 2 } }`, "history 2"},
+		{`store { kv { bucket: 5 } }`, "bucket"},
+		{`store { kv { color: "red" } }`, "color"},
+	} {
+		if _, err := ParseConfig([]byte(tc.conf)); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: %v, want an error about %q", tc.conf, err, tc.want)
+		}
+	}
+}
