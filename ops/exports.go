@@ -3,6 +3,7 @@ package ops
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/nats-io/jwt/v2"
@@ -113,4 +114,28 @@ func SignActivation(ks keystore.KeyStore, a Activation) (string, error) {
 		return "", fmt.Errorf("sign activation: %w", err)
 	}
 	return token, nil
+}
+
+// ParseResponseType reads a service export's response type: Singleton, Stream or Chunked, in any
+// case.
+func ParseResponseType(v string) (jwt.ResponseType, error) {
+	for _, rt := range []jwt.ResponseType{jwt.ResponseTypeSingleton, jwt.ResponseTypeStream, jwt.ResponseTypeChunked} {
+		if strings.EqualFold(v, string(rt)) {
+			return rt, nil
+		}
+	}
+	return "", fmt.Errorf("response type %q: use Singleton, Stream or Chunked", v)
+}
+
+// ParseSampling reads a service export's latency sampling: a percentage 1-100 ("50" or "50%")
+// or "headers" (sample the requests that carry tracing headers).
+func ParseSampling(v string) (jwt.SamplingRate, error) {
+	if strings.EqualFold(v, "headers") {
+		return jwt.Headers, nil
+	}
+	n, err := strconv.Atoi(strings.TrimSuffix(v, "%"))
+	if err != nil || n < 1 || n > 100 {
+		return 0, fmt.Errorf("sampling %q: use a percentage from 1 to 100, or 'headers'", v)
+	}
+	return jwt.SamplingRate(n), nil
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/signet-dev/signet/internal/cli/kv"
 	"github.com/signet-dev/signet/internal/cli/serve"
 	"github.com/signet-dev/signet/internal/cli/signing"
+	"github.com/signet-dev/signet/internal/cli/speccmd"
 	"github.com/signet-dev/signet/internal/cli/sync"
 	"github.com/signet-dev/signet/internal/cli/tool"
 	"github.com/signet-dev/signet/internal/cli/version"
@@ -49,6 +50,7 @@ func registerCommands(f *cmdutil.Factory, root *cobra.Command, verbs map[string]
 	root.AddCommand(serve.NewCmdServe(f), expirations.NewCmdExpirations(f))
 	root.AddCommand(kv.NewCmdKV(f))
 	fileimport.Register(f, root)
+	speccmd.Register(f, root)
 	dev.Register(f, root, verbs)
 	version.Register(f, root)
 	// Last: nsc's commands that signet leaves out go under the groups made above.

@@ -291,8 +291,11 @@ type Locked struct {
 
 // LockOperator opens the current operator's store and the keystore, takes the store's lock and
 // reads the operator; the caller defers Unlock.
-func (f *Factory) LockOperator() (*Locked, error) {
-	s, err := f.Operator("")
+func (f *Factory) LockOperator() (*Locked, error) { return f.LockNamedOperator("") }
+
+// LockNamedOperator is LockOperator for the named operator ("" is the current one).
+func (f *Factory) LockNamedOperator(name string) (*Locked, error) {
+	s, err := f.Operator(name)
 	if err != nil {
 		return nil, err
 	}

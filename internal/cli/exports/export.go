@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -15,6 +14,7 @@ import (
 	"github.com/signet-dev/signet/internal/cli/cmdutil"
 	"github.com/signet-dev/signet/internal/cli/compat"
 	"github.com/signet-dev/signet/internal/shellquote"
+	"github.com/signet-dev/signet/ops"
 	"github.com/signet-dev/signet/store"
 )
 
@@ -278,9 +278,9 @@ func (o *ExportOptions) apply(e *jwt.Export) error {
 		e.TokenReq = o.Private
 	}
 	if set["response-type"] {
-		rt, err := parseResponseType(o.ResponseType)
+		rt, err := ops.ParseResponseType(o.ResponseType)
 		if err != nil {
-			return err
+			return fmt.Errorf("--response-type: %w", err)
 		}
 		e.ResponseType = rt
 	}
@@ -336,31 +336,11 @@ func (o *ExportOptions) applyLatency(e *jwt.Export) error {
 		e.Latency.Results = jwt.Subject(o.Latency)
 	}
 	if set["sampling"] {
-		rate, err := parseSampling(o.Sampling)
+		rate, err := ops.ParseSampling(o.Sampling)
 		if err != nil {
-			return err
+			return fmt.Errorf("--sampling: %w", err)
 		}
 		e.Latency.Sampling = rate
 	}
 	return nil
-}
-
-func parseResponseType(v string) (jwt.ResponseType, error) {
-	for _, rt := range []jwt.ResponseType{jwt.ResponseTypeSingleton, jwt.ResponseTypeStream, jwt.ResponseTypeChunked} {
-		if strings.EqualFold(v, string(rt)) {
-			return rt, nil
-		}
-	}
-	return "", fmt.Errorf("--response-type %q: use Singleton, Stream or Chunked", v)
-}
-
-func parseSampling(v string) (jwt.SamplingRate, error) {
-	if strings.EqualFold(v, "headers") {
-		return jwt.Headers, nil
-	}
-	n, err := strconv.Atoi(strings.TrimSuffix(v, "%"))
-	if err != nil || n < 1 || n > 100 {
-		return 0, fmt.Errorf("--sampling %q: use a percentage from 1 to 100, or 'headers'", v)
-	}
-	return jwt.SamplingRate(n), nil
 }
