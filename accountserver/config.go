@@ -102,6 +102,9 @@ type KVConfig struct {
 	// OpenWait is how long the server waits at start for the bucket's servers to be ready;
 	// default one minute. Not a configuration file key.
 	OpenWait time.Duration
+	// FailFast: connect once and do not wait for the bucket (commands, not replicas). Not a
+	// configuration file key.
+	FailFast bool
 }
 
 // NATSConfig is the nats { } block: the system-account connection for notifications and the

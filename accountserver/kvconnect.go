@@ -33,6 +33,11 @@ func OpenKVStore(cfg Config, logger *slog.Logger) (*Server, error) {
 		return nil, ErrNoKVStore
 	}
 	cfg.Backend = nil
+	// A command is not a replica waiting out a cluster restart: it says at once that the
+	// bucket cannot be reached.
+	kc := *cfg.Store.KV
+	kc.FailFast = true
+	cfg.Store.KV = &kc
 	return New(cfg, logger)
 }
 

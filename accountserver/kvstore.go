@@ -50,7 +50,9 @@ func (s *Server) openKV(kc KVConfig) error {
 	}
 	// The bucket's servers may be starting too (a whole cluster restarted): the connection
 	// retries, and the bucket is waited for up to kvOpenWait.
-	opts = append(opts, nats.RetryOnFailedConnect(true))
+	if !kc.FailFast {
+		opts = append(opts, nats.RetryOnFailedConnect(true))
+	}
 	nc, err := nats.Connect(strings.Join(servers, ","), opts...)
 	if err != nil {
 		return fmt.Errorf("store kv: connect to %s: %w", redactURLs(servers), err)
@@ -84,7 +86,7 @@ func (s *Server) openKV(kc KVConfig) error {
 		if err == nil {
 			break
 		}
-		if !kvNotReady(err) || time.Now().After(deadline) {
+		if kc.FailFast || !kvNotReady(err) || time.Now().After(deadline) {
 			if last := nc.LastError(); last != nil && !errors.Is(err, last) {
 				err = fmt.Errorf("%w (last connection error: %v)", err, last)
 			}
