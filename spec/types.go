@@ -31,7 +31,7 @@ type Account struct {
 	Expires string `json:"expires,omitempty" yaml:"expires,omitempty" jsonschema:"description=yyyy-mm-dd or RFC 3339 time"`
 
 	Limits    *Limits    `json:"limits,omitempty" yaml:"limits,omitempty"`
-	JetStream *JetStream `json:"jetstream,omitempty" yaml:"jetstream,omitempty" jsonschema:"description=JetStream limits: the global ones, or tiers (R1, R3...); absent means JetStream is off"`
+	JetStream *JetStream `json:"jetstream,omitempty" yaml:"jetstream,omitempty" jsonschema:"description=JetStream limits: the global ones or tiers (R1 R3...); absent means JetStream is off"`
 
 	Exports  []Export             `json:"exports,omitempty" yaml:"exports,omitempty"`
 	Imports  []Import             `json:"imports,omitempty" yaml:"imports,omitempty"`
@@ -47,7 +47,7 @@ type Account struct {
 	// ManageUsers: users of the account that the file does not list are deleted by apply
 	// --prune (and reported by plan). Without it they are left alone (unmanaged).
 	ManageUsers bool             `json:"manage_users,omitempty" yaml:"manage_users,omitempty" jsonschema:"description=users missing from the file are deleted by apply --prune (default: left alone)"`
-	Users       map[string]*User `json:"users,omitempty" yaml:"users,omitempty" jsonschema:"description=users that belong in the file, by name"`
+	Users       map[string]*User `json:"users,omitempty" yaml:"users,omitempty" jsonschema:"description=users that belong in the file by name"`
 }
 
 // Limits are the account's connection and message limits. An absent value is the default:
@@ -56,7 +56,7 @@ type Limits struct {
 	Conns           *int64 `json:"conns,omitempty" yaml:"conns,omitempty" jsonschema:"description=max client connections (-1 unlimited)"`
 	LeafConns       *int64 `json:"leaf_conns,omitempty" yaml:"leaf_conns,omitempty" jsonschema:"description=max leaf node connections (-1 unlimited)"`
 	Subs            *int64 `json:"subs,omitempty" yaml:"subs,omitempty" jsonschema:"description=max subscriptions (-1 unlimited)"`
-	Payload         *Size  `json:"payload,omitempty" yaml:"payload,omitempty" jsonschema:"description=max message payload (bytes or 1MB, 512KiB...; -1 unlimited)"`
+	Payload         *Size  `json:"payload,omitempty" yaml:"payload,omitempty" jsonschema:"description=max message payload (bytes or 1MB or 512KiB...; -1 unlimited)"`
 	Data            *Size  `json:"data,omitempty" yaml:"data,omitempty" jsonschema:"description=max data in flight (bytes or units; -1 unlimited)"`
 	Imports         *int64 `json:"imports,omitempty" yaml:"imports,omitempty" jsonschema:"description=max imports (-1 unlimited)"`
 	Exports         *int64 `json:"exports,omitempty" yaml:"exports,omitempty" jsonschema:"description=max exports (-1 unlimited)"`
@@ -81,7 +81,7 @@ type JetStreamLimits struct {
 // never both.
 type JetStream struct {
 	JetStreamLimits `yaml:",inline"`
-	Tiers           map[string]*JetStreamLimits `json:"tiers,omitempty" yaml:"tiers,omitempty" jsonschema:"description=limits per tier: R1, R3..."`
+	Tiers           map[string]*JetStreamLimits `json:"tiers,omitempty" yaml:"tiers,omitempty" jsonschema:"description=limits per tier: R1 R3..."`
 }
 
 // Export is a stream or service the account offers other accounts.
@@ -179,7 +179,7 @@ type Scope struct {
 type User struct {
 	// SigningKey is the role of the scoped signing key that signs the user; empty: the
 	// account's usual signer (an unscoped signing key, else the account key).
-	SigningKey string   `json:"signing_key,omitempty" yaml:"signing_key,omitempty" jsonschema:"description=role of the scoped signing key that signs the user (default: an unscoped signing key, else the account key)"`
+	SigningKey string   `json:"signing_key,omitempty" yaml:"signing_key,omitempty" jsonschema:"description=role of the scoped signing key that signs the user (default: an unscoped signing key or else the account key)"`
 	Tags       []string `json:"tags,omitempty" yaml:"tags,omitempty"`
 	Expires    string   `json:"expires,omitempty" yaml:"expires,omitempty" jsonschema:"description=yyyy-mm-dd or RFC 3339 time"`
 	UserLimits `yaml:",inline"`
