@@ -1,0 +1,107 @@
+package speccmd_test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/signet-dev/signet/internal/cli"
+	"github.com/signet-dev/signet/internal/cli/clitest"
+	"github.com/signet-dev/signet/internal/natstest"
+	"github.com/signet-dev/signet/keystore"
+)
+
+const servedSpec = `system_account: SYS
+accounts:
+  SYS: {}
+  A:
+    exports:
+      - {subject: help, type: service}
+    users:
+      svc: {}
+  B:
+    limits: {conns: 5}
+    imports:
+      - {account: A, subject: help, local_subject: a.help}
+    users:
+      client: {}
+      client2: {}
+`
+
+// TestAppliedSpecIsServedByFullResolver: a spec applied to an operator whose account server URL
+// is a full-resolver nats-server reaches the server through apply's own push: a user of the
+// importing account gets answers from the exporting account's service, and a connection limit
+// lowered in the file is enforced once applied again.
+func TestAppliedSpecIsServedByFullResolver(t *testing.T) {
+	t.Parallel()
+	e := clitest.New(t, cli.NewRootCmd)
+	e.MustRun("add", "operator", "P", "--sys")
+	s := openStore(t, e, "P")
+	tr, _ := natstest.FromStore(t, s)
+	srv := natstest.StartFull(t, tr)
+	e.MustRun("edit", "operator", "--account-jwt-server-url", srv.ClientURL(), "--auto-push")
+
+	file := filepath.Join(e.Home, "auth.yaml")
+	if err := os.WriteFile(file, []byte(servedSpec), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := e.MustRunStatus("apply", "-f", file)
+	for _, a := range []string{"A", "B"} {
+		if !strings.Contains(out, `pushed account "`+a+`"`) {
+			t.Fatalf("apply did not push %s:\n%s", a, out)
+		}
+	}
+	dial := func(account, user string) (*nats.Conn, error) {
+		creds := keystore.KeyStore{Dir: e.KeysDir()}.CredsPath("P", account, user)
+		nc, err := nats.Connect(srv.ClientURL(), nats.UserCredentials(creds), nats.NoReconnect())
+		if err == nil {
+			t.Cleanup(nc.Close)
+		}
+		return nc, err
+	}
+	svc, err := dial("A", "svc")
+	if err != nil {
+		t.Fatalf("the exporting account's user cannot connect: %v", err)
+	}
+	if _, err := svc.Subscribe("help", func(m *nats.Msg) { _ = m.Respond([]byte("helped " + string(m.Data))) }); err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	client, err := dial("B", "client")
+	if err != nil {
+		t.Fatalf("the importing account's user cannot connect: %v", err)
+	}
+	reply, err := client.Request("a.help", []byte("B"), 5*time.Second)
+	if err != nil {
+		t.Fatalf("request on the imported service: %v", err)
+	}
+	if string(reply.Data) != "helped B" {
+		t.Fatalf("reply %q", reply.Data)
+	}
+
+	// One connection at most for B: client holds it, client2 is refused.
+	if err := os.WriteFile(file, []byte(strings.Replace(servedSpec, "conns: 5", "conns: 1", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out = e.MustRunStatus("apply", "-f", file)
+	if !strings.Contains(out, `pushed account "B"`) || strings.Contains(out, `pushed account "A"`) {
+		t.Fatalf("apply of a limit of B pushed something else than B:\n%s", out)
+	}
+	nc, err := dial("B", "client2")
+	if err == nil {
+		nc.Close()
+		t.Fatal("a second connection of B was accepted after conns: 1 was applied")
+	}
+	if !strings.Contains(strings.ToLower(err.Error()), "maximum account active connections exceeded") {
+		t.Fatalf("second connection refused with %v, want the server's connection limit", err)
+	}
+	if _, err := client.Request("a.help", []byte("B"), 5*time.Second); err != nil {
+		t.Fatalf("the connection within the limit lost the service: %v", err)
+	}
+}
