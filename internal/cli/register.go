@@ -6,6 +6,7 @@ import (
 	"github.com/signet-dev/signet/internal/cli/cmdutil"
 	"github.com/signet-dev/signet/internal/cli/compat"
 	"github.com/signet-dev/signet/internal/cli/dev"
+	"github.com/signet-dev/signet/internal/cli/drift"
 	"github.com/signet-dev/signet/internal/cli/entity"
 	"github.com/signet-dev/signet/internal/cli/expirations"
 	"github.com/signet-dev/signet/internal/cli/exports"
@@ -49,6 +50,7 @@ func registerCommands(f *cmdutil.Factory, root *cobra.Command, verbs map[string]
 	tool.Register(f, root, verbs)
 	root.AddCommand(serve.NewCmdServe(f), expirations.NewCmdExpirations(f))
 	root.AddCommand(kv.NewCmdKV(f))
+	root.AddCommand(drift.NewCmdDrift(f))
 	fileimport.Register(f, root)
 	speccmd.Register(f, root)
 	dev.Register(f, root, verbs)
