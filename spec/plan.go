@@ -2,6 +2,7 @@ package spec
 
 import (
 	"bytes"
+	"maps"
 	"encoding/json"
 	"fmt"
 	"sort"
@@ -143,18 +144,16 @@ func MakePlan(s *store.Store, l *Loaded, o Options) (*Plan, error) {
 	}
 	prob := &problems{l: l}
 	before := map[string]*Account{}
+	oldKeys := map[string]*jwt.AccountClaims{}
 	// First every account's own fields and keys, then the imports, which look at the exporters'
 	// new exports.
 	for _, name := range sortedKeys(sp.Accounts) {
 		st := steps[name]
 		if !st.create {
+			// What the store holds, projected, and the keys its users were signed with; the
+			// claims themselves are changed in place from here on.
 			before[name] = accountOf(st.claims, byPub).canonical()
-			// A fresh copy to change; the projection above is of the store's claims.
-			fresh, _, err := s.Account(name)
-			if err != nil {
-				return nil, err
-			}
-			st.claims = fresh
+			oldKeys[name] = &jwt.AccountClaims{Account: jwt.Account{SigningKeys: maps.Clone(st.claims.SigningKeys)}}
 		}
 		if err := st.buildOwn(sp.Accounts[name]); err != nil {
 			return nil, err
@@ -200,7 +199,7 @@ func MakePlan(s *store.Store, l *Loaded, o Options) (*Plan, error) {
 			p.Changes = append(p.Changes, EntityChange{Kind: "account", Action: Change, Name: name, Fields: fields})
 			p.accounts = append(p.accounts, st)
 		}
-		if err := p.planUsers(s, a, st, current[name]); err != nil {
+		if err := p.planUsers(s, a, st, oldKeys[name]); err != nil {
 			return nil, err
 		}
 	}
@@ -376,7 +375,9 @@ func tokenGood(token string, im *jwt.Import, importer string, exporter *jwt.Acco
 	return act.Subject == importer && act.ImportType == im.Type && im.Subject.IsContainedIn(act.ImportSubject)
 }
 
-func (p *Plan) planUsers(s *store.Store, a *Account, st *accountStep, currentAC *jwt.AccountClaims) error {
+// planUsers plans the users of one account; oldKeys holds the signing keys the store's account
+// has (the users' signers), st.claims the account as the file wants it.
+func (p *Plan) planUsers(s *store.Store, a *Account, st *accountStep, oldKeys *jwt.AccountClaims) error {
 	listed := map[string]bool{}
 	for _, un := range sortedKeys(a.Users) {
 		listed[un] = true
@@ -399,7 +400,7 @@ func (p *Plan) planUsers(s *store.Store, a *Account, st *accountStep, currentAC 
 		if err != nil {
 			return err
 		}
-		before := userOf(uc, currentAC).canonical()
+		before := userOf(uc, oldKeys).canonical()
 		fields := diff(before, want)
 		// A user whose signer is no longer a key of the account must be signed again.
 		if uc.Issuer != st.claims.Subject && !st.claims.SigningKeys.Contains(uc.Issuer) {
