@@ -467,3 +467,60 @@ func TestCheckURLResolverReportsWhatItRuns(t *testing.T) {
 		t.Errorf("URL-resolver server source: %+v, want resolver %q and no error", rep.Sources[0], drift.ResolverLoaded)
 	}
 }
+
+// TestCheckAttributesDifferingJWTs: two full resolvers hold different JWTs for one account (a
+// file written into one server's directory behind its back). A lookup answer does not name its
+// server, so while the account is loaded nowhere each server's entry is ambiguous; once a user
+// of the account connects to S1, S1's accountz tells its JWT and S0's follows by elimination.
+func TestCheckAttributesDifferingJWTs(t *testing.T) {
+	t.Parallel()
+	op := natstest.NewOperator(t, "O")
+	servers := natstest.StartCluster(t, 2, op.Trust())
+	c, err := remote.Dial(servers[0].ClientURL(), op.SysUserOption())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	akp, err := nkeys.CreateAccount()
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, _ := akp.PublicKey()
+	sign := signer{t, op.KP}
+	v1 := sign.sign(a, "A")
+	pushAll(t, c, op.SysJWT, v1)
+	nextSecond(t, v1)
+	v2 := sign.sign(a, "A", func(ac *jwt.AccountClaims) { ac.Limits.Conn = 3 })
+	if err := os.WriteFile(filepath.Join(servers[1].Dir, a+".jwt"), []byte(v2), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	check := func() *drift.Report {
+		t.Helper()
+		rep, err := drift.Check(context.Background(), drift.Options{
+			Operator: opClaims(t, op), Expected: map[string]string{op.SysPub: op.SysJWT, a: v1},
+			Servers: []string{servers[0].ClientURL()}, NATSOptions: []nats.Option{op.SysUserOption()},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rep
+	}
+	rep := check()
+	for _, src := range []string{"S0", "S1"} {
+		e := find(t, rep, "A", src)
+		if e.Status != drift.Ambiguous || !strings.Contains(e.Detail, "2 different JWTs") {
+			t.Errorf("A at %s before it is loaded: %q (%s), want ambiguous between 2 JWTs", src, e.Status, e.Detail)
+		}
+	}
+
+	ujwt, useed := op.User(t, akp, "u")
+	nc, err := nats.Connect(servers[1].ClientURL(), nats.UserJWTAndSeed(ujwt, string(useed)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	rep = check()
+	if got := statuses(rep); got["A @ S0"] != drift.InSync || got["A @ S1"] != drift.Newer {
+		t.Errorf("A once loaded on S1: S0 %q, S1 %q; want in-sync and newer", got["A @ S0"], got["A @ S1"])
+	}
+}
