@@ -2,9 +2,9 @@ package spec
 
 import (
 	"bytes"
-	"maps"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"sort"
 	"strings"
 	"time"
