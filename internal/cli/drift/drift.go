@@ -73,27 +73,45 @@ type jsonReport struct {
 // Run checks drift and prints the report; the error is an *cmdutil.ExitError for drift and
 // unreadable sources.
 func Run(ctx context.Context, f *cmdutil.Factory, o *Options) error {
-	if ctx == nil {
-		ctx = context.Background()
-	}
 	s, err := f.Operator("")
 	if err != nil {
 		return err
 	}
-	oc, _, err := s.Operator()
+	expected, names, err := StoreJWTs(s, nil)
 	if err != nil {
 		return err
 	}
-	expected, names, err := storeJWTs(s)
+	rep, err := Check(ctx, f, s, o, expected, names)
 	if err != nil {
 		return err
+	}
+	if o.JSON {
+		if err := cmdutil.PrintJSON(f.IO.Out, jsonReport{Clean: rep.Clean(), Report: rep}); err != nil {
+			return err
+		}
+	} else {
+		PrintReport(f, rep)
+	}
+	return ExitFor(rep)
+}
+
+// Check asks the sources o names (else the operator's service URLs and account server) what
+// they hold and compares it with expected (account public key -> JWT; names for the report):
+// what `signet drift` and `signet plan --servers` share.
+func Check(ctx context.Context, f *cmdutil.Factory, s *store.Store, o *Options, expected, names map[string]string) (*driftcheck.Report, error) {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	oc, _, err := s.Operator()
+	if err != nil {
+		return nil, err
 	}
 	servers, accountServer := o.Servers, o.AccountServer
 	if len(servers) == 0 && accountServer == "" {
 		servers, accountServer = defaults(oc)
 	}
 	if len(servers) == 0 && accountServer == "" {
-		return fmt.Errorf("operator %q has no account server URL or service URLs: pass --servers nats://... or --account-server http://...", oc.Name)
+		return nil, fmt.Errorf("operator %q has no account server URL or service URLs: pass --servers nats://... or --account-server http://...", oc.Name)
 	}
 	opts := driftcheck.Options{
 		Operator: oc, Expected: expected, Names: names,
@@ -106,29 +124,19 @@ func Run(ctx context.Context, f *cmdutil.Factory, o *Options) error {
 		} else {
 			ks, err := f.KeyStore()
 			if err != nil {
-				return err
+				return nil, err
 			}
 			if opts.NATSOptions, err = sync.SystemConn(s, ks, oc, ""); err != nil {
-				return fmt.Errorf("%w (or pass --creds FILE of a system account user)", err)
+				return nil, fmt.Errorf("%w (or pass --creds FILE of a system account user)", err)
 			}
 		}
 	}
-	rep, err := driftcheck.Check(ctx, opts)
-	if err != nil {
-		return err
-	}
-	if o.JSON {
-		if err := cmdutil.PrintJSON(f.IO.Out, jsonReport{Clean: rep.Clean(), Report: rep}); err != nil {
-			return err
-		}
-	} else {
-		printReport(f, rep)
-	}
-	return exitFor(rep)
+	return driftcheck.Check(ctx, opts)
 }
 
-// exitFor maps a report to the command's exit status.
-func exitFor(rep *driftcheck.Report) error {
+// ExitFor maps a report to the command's exit status: 1 when a source could not be read, 2 for
+// drift, nil when clean.
+func ExitFor(rep *driftcheck.Report) error {
 	for _, src := range rep.Sources {
 		if src.Error != "" {
 			return &cmdutil.ExitError{Code: ExitError}
@@ -154,14 +162,18 @@ func defaults(oc *jwt.OperatorClaims) ([]string, string) {
 	return servers, ""
 }
 
-// storeJWTs reads every account of the store: public key -> JWT and public key -> name.
-func storeJWTs(s *store.Store) (map[string]string, map[string]string, error) {
+// StoreJWTs reads the accounts of the store (only those named in only, when it is not nil):
+// public key -> JWT and public key -> name.
+func StoreJWTs(s *store.Store, only map[string]bool) (map[string]string, map[string]string, error) {
 	accounts, err := s.Accounts()
 	if err != nil {
 		return nil, nil, err
 	}
 	tokens, names := map[string]string{}, map[string]string{}
 	for _, name := range accounts {
+		if only != nil && !only[name] {
+			continue
+		}
 		ac, tok, err := s.Account(name)
 		if err != nil {
 			return nil, nil, fmt.Errorf("load account %q: %w", name, err)
@@ -171,7 +183,8 @@ func storeJWTs(s *store.Store) (map[string]string, map[string]string, error) {
 	return tokens, names, nil
 }
 
-func printReport(f *cmdutil.Factory, rep *driftcheck.Report) {
+// PrintReport prints a drift report: warnings for unreadable sources, a table of what differs.
+func PrintReport(f *cmdutil.Factory, rep *driftcheck.Report) {
 	for _, src := range rep.Sources {
 		if src.Error != "" {
 			f.IO.Warn("%s %s could not be read: %s", src.Kind, src.Name, src.Error)

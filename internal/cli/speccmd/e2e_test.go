@@ -1,6 +1,7 @@
 package speccmd_test
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -103,5 +104,94 @@ func TestAppliedSpecIsServedByFullResolver(t *testing.T) {
 	}
 	if _, err := client.Request("a.help", []byte("B"), 5*time.Second); err != nil {
 		t.Fatalf("the connection within the limit lost the service: %v", err)
+	}
+}
+
+// TestPlanWithServersFindsDriftMadeBehindSignetsBack: after an apply, plan --servers finds
+// nothing to do and no drift (exit 0); once a newer JWT of an account in the file is pushed to
+// the server by another tool (signed by the operator, not in the store), plan reports that
+// account as newer on that server and exits 2, with nothing to apply.
+func TestPlanWithServersFindsDriftMadeBehindSignetsBack(t *testing.T) {
+	t.Parallel()
+	e := clitest.New(t, cli.NewRootCmd)
+	e.MustRun("add", "operator", "P", "--sys")
+	s := openStore(t, e, "P")
+	tr, _ := natstest.FromStore(t, s)
+	srv := natstest.StartFull(t, tr)
+	e.MustRun("edit", "operator", "--account-jwt-server-url", srv.ClientURL(), "--auto-push")
+	file := filepath.Join(e.Home, "auth.yaml")
+	if err := os.WriteFile(file, []byte(servedSpec), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	e.MustRunStatus("apply", "-f", file)
+
+	if r := e.Run("plan", "-f", file, "--servers", srv.ClientURL()); r.Error != nil {
+		t.Fatalf("plan --servers right after apply: %v\n%s%s", r.Error, r.Out, r.Err)
+	}
+
+	// Another tool pushes a newer B (conns 7) straight to the server.
+	oc, _, err := s.Operator()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ks := keystore.KeyStore{Dir: e.KeysDir()}
+	signer, err := ks.Get(oc.Subject)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ac, _, err := s.Account("B")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ac.Limits.Conn = 7
+	ac.IssuedAt = 0
+	time.Sleep(1100 * time.Millisecond) // a later iat than the stored one
+	tok, err := ac.Encode(signer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sysCreds := ks.CredsPath("P", "SYS", "sys")
+	sys, err := nats.Connect(srv.ClientURL(), nats.UserCredentials(sysCreds))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sys.Close()
+	if _, err := sys.Request("$SYS.REQ.CLAIMS.UPDATE", []byte(tok), 5*time.Second); err != nil {
+		t.Fatal(err)
+	}
+
+	r := e.Run("plan", "-f", file, "--servers", srv.ClientURL(), "--json")
+	if code := exitCode(r.Error); code != 2 {
+		t.Fatalf("plan --servers with drift: exit %d (%v), want 2\n%s%s", code, r.Error, r.Out, r.Err)
+	}
+	var got struct {
+		Changes []json.RawMessage `json:"changes"`
+		Drift   struct {
+			Entries []struct {
+				Name   string `json:"name"`
+				Status string `json:"status"`
+				Source string `json:"source"`
+			} `json:"entries"`
+		} `json:"drift"`
+	}
+	if err := json.Unmarshal([]byte(r.Out), &got); err != nil {
+		t.Fatalf("plan --json: %v\n%s", err, r.Out)
+	}
+	found := false
+	for _, en := range got.Drift.Entries {
+		switch {
+		case en.Name == "B" && en.Status == "newer":
+			found = true
+		case en.Status != "in-sync":
+			t.Errorf("unexpected drift entry %+v", en)
+		}
+	}
+	if !found {
+		t.Fatalf("B pushed behind signet's back is not reported newer: %+v", got.Drift.Entries)
+	}
+	for _, c := range got.Changes {
+		if !strings.Contains(string(c), `"unchanged"`) && !strings.Contains(string(c), `"unmanaged"`) {
+			t.Errorf("plan wants a change although only the server drifted: %s", c)
+		}
 	}
 }

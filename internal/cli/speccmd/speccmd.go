@@ -4,6 +4,7 @@
 package speccmd
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -13,7 +14,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	driftcheck "github.com/signet-dev/signet/drift"
 	"github.com/signet-dev/signet/internal/cli/cmdutil"
+	"github.com/signet-dev/signet/internal/cli/drift"
 	"github.com/signet-dev/signet/internal/plural"
 	"github.com/signet-dev/signet/spec"
 	"github.com/signet-dev/signet/store"
@@ -99,6 +102,10 @@ type PlanOptions struct {
 	Operator string
 	Prune    bool
 	JSON     bool
+	// Drift (plan only): also ask the servers what they hold (drift.Options: --servers,
+	// --account-server, --creds); DriftDefault asks the operator's own URLs.
+	Drift        drift.Options
+	DriftDefault bool
 }
 
 func (o *PlanOptions) addFlags(cmd *cobra.Command) {
@@ -107,6 +114,21 @@ func (o *PlanOptions) addFlags(cmd *cobra.Command) {
 	fs.StringVar(&o.Operator, "operator", "", "operator to compare with (default the current one)")
 	fs.BoolVar(&o.Prune, "prune", false, "delete accounts the file does not list (and users missing from accounts with manage_users)")
 	fs.BoolVar(&o.JSON, "json", false, "print the plan as JSON")
+}
+
+// addDriftFlags adds plan's flags for comparing the store with what the servers hold.
+func (o *PlanOptions) addDriftFlags(cmd *cobra.Command) {
+	fs := cmd.Flags()
+	fs.StringSliceVar(&o.Drift.Servers, "servers", nil, "also compare with what these nats-servers hold (drift)")
+	fs.StringVar(&o.Drift.AccountServer, "account-server", "", "also compare with what this account server holds (drift)")
+	fs.StringVar(&o.Drift.Creds, "creds", "", "creds file of a system account user for --servers (default: a short-lived system user signed from the keystore)")
+	fs.BoolVar(&o.DriftDefault, "drift", false, "also compare with what the operator's service URLs and account server hold")
+	fs.DurationVar(&o.Drift.Timeout, "drift-timeout", driftcheck.DefaultTimeout, "how long to wait for servers that have not answered")
+}
+
+// wantsDrift reports whether the servers are to be asked too.
+func (o *PlanOptions) wantsDrift() bool {
+	return o.DriftDefault || len(o.Drift.Servers) > 0 || o.Drift.AccountServer != ""
 }
 
 // load reads the spec files, refusing a bad one before the store is opened.
@@ -121,18 +143,27 @@ func NewCmdPlan(f *cmdutil.Factory) *cobra.Command {
 		Long: `Show, per account and user, what apply would create, change (field by field: store -> file)
 or delete (with --prune). Nothing is signed or written.
 
-Exit status: 0 nothing to do, 2 changes pending, 1 error (for CI).`,
+With --servers, --account-server or --drift it also asks the resolvers what they hold and
+reports what differs from the store for the accounts the file names (missing, older, newer,
+different, untrusted) and accounts the file does not know (unknown): drift made behind signet's
+back. See signet drift for every account of the store.
+
+Exit status: 0 nothing to do, 2 changes pending or drift found, 1 error or a server that could
+not be read (for CI).`,
 		Example: `  signet plan -f auth.yaml
-  signet plan -f base.yaml -f prod.yaml --operator prod --json`,
+  signet plan -f base.yaml -f prod.yaml --operator prod --json
+  signet plan -f auth.yaml --servers nats://n1:4222,nats://n2:4222`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error { return RunPlan(f, o) },
+		RunE: func(cmd *cobra.Command, args []string) error { return RunPlan(cmd.Context(), f, o) },
 	}
 	o.addFlags(cmd)
+	o.addDriftFlags(cmd)
 	return cmd
 }
 
-// RunPlan prints the plan; a plan with changes ends with exit status 2.
-func RunPlan(f *cmdutil.Factory, o *PlanOptions) error {
+// RunPlan prints the plan (and, when asked, the drift); a plan with changes or drift ends with
+// exit status 2, a server that could not be read with 1.
+func RunPlan(ctx context.Context, f *cmdutil.Factory, o *PlanOptions) error {
 	l, err := o.load()
 	if err != nil {
 		return err
@@ -145,13 +176,47 @@ func RunPlan(f *cmdutil.Factory, o *PlanOptions) error {
 	if err != nil {
 		return err
 	}
-	if err := printPlan(f.IO.Out, p, o.JSON); err != nil {
-		return err
+	var rep *driftcheck.Report
+	if o.wantsDrift() {
+		known := map[string]bool{}
+		for name := range l.Spec.Accounts {
+			known[name] = true
+		}
+		expected, names, err := drift.StoreJWTs(s, known)
+		if err != nil {
+			return err
+		}
+		if rep, err = drift.Check(ctx, f, s, &o.Drift, expected, names); err != nil {
+			return err
+		}
+	}
+	if o.JSON {
+		if err := cmdutil.PrintJSON(f.IO.Out, planJSON{Plan: p, Drift: rep}); err != nil {
+			return err
+		}
+	} else {
+		if err := printPlan(f.IO.Out, p, false); err != nil {
+			return err
+		}
+		if rep != nil {
+			drift.PrintReport(f, rep)
+		}
+	}
+	if rep != nil {
+		if err := drift.ExitFor(rep); err != nil {
+			return err
+		}
 	}
 	if p.Pending() {
 		return &cmdutil.ExitError{Code: 2}
 	}
 	return nil
+}
+
+// planJSON is what plan --json prints: the plan, and the drift when the servers were asked.
+type planJSON struct {
+	*spec.Plan
+	Drift *driftcheck.Report `json:"drift,omitempty"`
 }
 
 // NewCmdApply builds `apply`.
