@@ -14,6 +14,7 @@ import (
 	"github.com/signet-dev/signet/internal/cli/clitest"
 	"github.com/signet-dev/signet/internal/natstest"
 	"github.com/signet-dev/signet/keystore"
+	"github.com/signet-dev/signet/store"
 )
 
 const servedSpec = `system_account: SYS
@@ -33,23 +34,30 @@ accounts:
       client2: {}
 `
 
-// TestAppliedSpecIsServedByFullResolver: a spec applied to an operator whose account server URL
-// is a full-resolver nats-server reaches the server through apply's own push: a user of the
-// importing account gets answers from the exporting account's service, and a connection limit
-// lowered in the file is enforced once applied again.
-func TestAppliedSpecIsServedByFullResolver(t *testing.T) {
-	t.Parallel()
+// servedOperator is an operator P (with SYS) whose account server URL is a full-resolver
+// nats-server, auto-push on, and servedSpec written to a file.
+func servedOperator(t *testing.T) (*clitest.Env, *store.Store, *natstest.Server, string) {
+	t.Helper()
 	e := clitest.New(t, cli.NewRootCmd)
 	e.MustRun("add", "operator", "P", "--sys")
 	s := openStore(t, e, "P")
 	tr, _ := natstest.FromStore(t, s)
 	srv := natstest.StartFull(t, tr)
 	e.MustRun("edit", "operator", "--account-jwt-server-url", srv.ClientURL(), "--auto-push")
-
 	file := filepath.Join(e.Home, "auth.yaml")
 	if err := os.WriteFile(file, []byte(servedSpec), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	return e, s, srv, file
+}
+
+// TestAppliedSpecIsServedByFullResolver: a spec applied to an operator whose account server URL
+// is a full-resolver nats-server reaches the server through apply's own push: a user of the
+// importing account gets answers from the exporting account's service, and a connection limit
+// lowered in the file is enforced once applied again.
+func TestAppliedSpecIsServedByFullResolver(t *testing.T) {
+	t.Parallel()
+	e, _, srv, file := servedOperator(t)
 	out := e.MustRunStatus("apply", "-f", file)
 	for _, a := range []string{"A", "B"} {
 		if !strings.Contains(out, `pushed account "`+a+`"`) {
@@ -113,16 +121,7 @@ func TestAppliedSpecIsServedByFullResolver(t *testing.T) {
 // account as newer on that server and exits 2, with nothing to apply.
 func TestPlanWithServersFindsDriftMadeBehindSignetsBack(t *testing.T) {
 	t.Parallel()
-	e := clitest.New(t, cli.NewRootCmd)
-	e.MustRun("add", "operator", "P", "--sys")
-	s := openStore(t, e, "P")
-	tr, _ := natstest.FromStore(t, s)
-	srv := natstest.StartFull(t, tr)
-	e.MustRun("edit", "operator", "--account-jwt-server-url", srv.ClientURL(), "--auto-push")
-	file := filepath.Join(e.Home, "auth.yaml")
-	if err := os.WriteFile(file, []byte(servedSpec), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	e, s, srv, file := servedOperator(t)
 	e.MustRunStatus("apply", "-f", file)
 
 	if r := e.Run("plan", "-f", file, "--servers", srv.ClientURL()); r.Error != nil {
