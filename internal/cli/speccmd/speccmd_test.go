@@ -272,3 +272,32 @@ func TestBadSpecChangesNothing(t *testing.T) {
 		sameFiles(t, c.name, before, clitest.Snapshot(t, e.StoresDir(), e.KeysDir()))
 	}
 }
+
+// TestApplyKeepsRevocations: an account re-signed by apply (a limit changed in the file) keeps
+// the users revoked before, although revocations are not part of the spec: a revoked user
+// stays revoked.
+func TestApplyKeepsRevocations(t *testing.T) {
+	t.Parallel()
+	e := clitest.New(t, cli.NewRootCmd)
+	e.MustRun("add", "operator", "O", "--sys")
+	e.MustRun("add", "account", "A")
+	e.MustRun("add", "user", "-a", "A", "u")
+	e.MustRun("revocations", "add-user", "-a", "A", "-n", "u")
+	s := openStore(t, e, "O")
+	uc, _, err := s.User("A", "u")
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(e.Home, "auth.yaml")
+	if err := os.WriteFile(file, []byte("system_account: SYS\naccounts:\n  SYS: {}\n  A:\n    limits: {conns: 3}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	e.MustRunStatus("apply", "-f", file)
+	ac := account(t, s, "A")
+	if ac.Limits.Conn != 3 {
+		t.Fatalf("apply did not set conns: %d", ac.Limits.Conn)
+	}
+	if !ac.IsClaimRevoked(uc) {
+		t.Fatalf("apply dropped the revocation of u: %v", ac.Revocations)
+	}
+}
