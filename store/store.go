@@ -56,6 +56,8 @@ type Info struct {
 // Stores is the folder that holds one store per operator.
 type Stores struct {
 	Dir string
+	// Hook, when set, is given to every store opened or created through Stores.
+	Hook Hook
 }
 
 // Operators lists the operator stores by name, sorted.
@@ -83,7 +85,12 @@ func (s Stores) Open(name string) (*Store, error) {
 	if err := ValidateName(name); err != nil {
 		return nil, fmt.Errorf("operator name: %w", err)
 	}
-	return OpenDir(filepath.Join(s.Dir, name))
+	st, err := OpenDir(filepath.Join(s.Dir, name))
+	if err != nil {
+		return nil, err
+	}
+	st.Hook = s.Hook
+	return st, nil
 }
 
 // OpenDir opens the operator store rooted at dir.
@@ -143,13 +150,19 @@ func (s Stores) Create(name, token string, managed bool) (*Store, error) {
 		}
 		return nil, fmt.Errorf("create operator store %q: %w", final, err)
 	}
-	return &Store{Dir: final, Info: info}, nil
+	st := &Store{Dir: final, Info: info, Hook: s.Hook}
+	if err := st.changed(Change{Kind: KindOperator, Name: name, After: token}); err != nil {
+		return st, err
+	}
+	return st, nil
 }
 
 // Store is one operator's store.
 type Store struct {
 	Dir  string
 	Info Info
+	// Hook, when set, is told of every JWT written or deleted (see Hook).
+	Hook Hook
 }
 
 // Name is the operator's name.
@@ -224,7 +237,11 @@ func (s *Store) Operator() (*jwt.OperatorClaims, string, error) {
 
 // SaveOperator replaces the operator JWT.
 func (s *Store) SaveOperator(token string) error {
-	return WriteFileAtomic(s.OperatorPath(), []byte(token), 0o644, 0o755)
+	before := s.before(s.OperatorPath())
+	if err := WriteFileAtomic(s.OperatorPath(), []byte(token), 0o644, 0o755); err != nil {
+		return err
+	}
+	return s.changed(Change{Kind: KindOperator, Name: s.Info.Name, Before: before, After: token})
 }
 
 // AccountDir is the folder of the named account.
@@ -298,10 +315,14 @@ func (s *Store) SaveAccount(name, token string) error {
 	if err := os.MkdirAll(filepath.Join(s.AccountDir(name), usersDir), 0o755); err != nil {
 		return fmt.Errorf("create account folder: %w", err)
 	}
+	prev := s.before(s.AccountPath(name))
 	if err := WriteFileAtomic(s.AccountPath(name), []byte(token), 0o644, 0o755); err != nil {
 		return err
 	}
-	return s.index(sub, name)
+	if err := s.index(sub, name); err != nil {
+		return err
+	}
+	return s.changed(Change{Kind: KindAccount, Account: name, Name: name, Before: prev, After: token})
 }
 
 // DeleteAccount removes the named account with all its users.
@@ -309,7 +330,8 @@ func (s *Store) DeleteAccount(name string) error {
 	if !s.HasAccount(name) {
 		return fmt.Errorf("account %q: %w", name, ErrNotFound)
 	}
-	sub, _ := PeekSubject(mustRead(s.AccountPath(name)))
+	prev := mustRead(s.AccountPath(name))
+	sub, _ := PeekSubject(prev)
 	// Move the folder aside first so the account vanishes in one step.
 	tmp := filepath.Join(s.Dir, signetDir, "deleted-"+name)
 	_ = os.RemoveAll(tmp)
@@ -323,7 +345,10 @@ func (s *Store) DeleteAccount(name string) error {
 		s.unindex(sub)
 	}
 	_ = os.Remove(s.usersJournalPath(name))
-	return os.RemoveAll(tmp)
+	if err := os.RemoveAll(tmp); err != nil {
+		return err
+	}
+	return s.changed(Change{Kind: KindAccount, Account: name, Name: name, Before: strings.TrimSpace(prev)})
 }
 
 // FindAccount resolves an account by name or public key and returns its name.
@@ -522,11 +547,15 @@ func (s *Store) SaveUser(account, name, token string) error {
 		return fmt.Errorf("save user %q: %w", name, err)
 	}
 	before := s.usersStamp(account)
+	prev := s.before(s.UserPath(account, name))
 	if err := WriteFileAtomic(s.UserPath(account, name), []byte(token), 0o644, 0o755); err != nil {
 		return err
 	}
 	s.journalUserChange(account, before, "+"+name+" "+sub)
-	return s.index(sub, account+"/"+name)
+	if err := s.index(sub, account+"/"+name); err != nil {
+		return err
+	}
+	return s.changed(Change{Kind: KindUser, Account: account, Name: name, Before: prev, After: token})
 }
 
 // DeleteUser removes a user's JWT.
@@ -535,7 +564,8 @@ func (s *Store) DeleteUser(account, name string) error {
 		return fmt.Errorf("user %q in account %q: %w", name, account, ErrNotFound)
 	}
 	p := s.UserPath(account, name)
-	sub, _ := PeekSubject(mustRead(p))
+	prev := mustRead(p)
+	sub, _ := PeekSubject(prev)
 	before := s.usersStamp(account)
 	if err := os.Remove(p); err != nil {
 		return fmt.Errorf("delete user %q: %w", name, err)
@@ -544,7 +574,7 @@ func (s *Store) DeleteUser(account, name string) error {
 	if sub != "" {
 		s.unindex(sub)
 	}
-	return nil
+	return s.changed(Change{Kind: KindUser, Account: account, Name: name, Before: strings.TrimSpace(prev)})
 }
 
 // FindUser resolves a user of an account by name or public key and returns its name.

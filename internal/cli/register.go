@@ -12,6 +12,7 @@ import (
 	"github.com/signet-dev/signet/internal/cli/exports"
 	"github.com/signet-dev/signet/internal/cli/fileimport"
 	"github.com/signet-dev/signet/internal/cli/generate"
+	"github.com/signet-dev/signet/internal/cli/history"
 	"github.com/signet-dev/signet/internal/cli/inspect"
 	"github.com/signet-dev/signet/internal/cli/kv"
 	"github.com/signet-dev/signet/internal/cli/serve"
@@ -51,6 +52,7 @@ func registerCommands(f *cmdutil.Factory, root *cobra.Command, verbs map[string]
 	root.AddCommand(serve.NewCmdServe(f), expirations.NewCmdExpirations(f))
 	root.AddCommand(kv.NewCmdKV(f))
 	root.AddCommand(drift.NewCmdDrift(f))
+	root.AddCommand(history.NewCmdHistory(f))
 	fileimport.Register(f, root)
 	speccmd.Register(f, root)
 	dev.Register(f, root, verbs)

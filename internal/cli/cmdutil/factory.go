@@ -15,6 +15,7 @@ import (
 
 	"github.com/nats-io/jwt/v2"
 
+	"github.com/signet-dev/signet/history"
 	"github.com/signet-dev/signet/keystore"
 	"github.com/signet-dev/signet/redact"
 	"github.com/signet-dev/signet/store"
@@ -58,6 +59,19 @@ type Factory struct {
 	// released): it pushes the account to the operator's account server for managed operators
 	// and for operators that carry an account server URL. The push command wires it.
 	OnAccountSaved func(f *Factory, s *store.Store, account string) error
+	// Who is recorded in the operator's history as the author of every change; empty means
+	// the OS user.
+	Who string
+}
+
+// storeHook is the hook every store a command opens carries: each JWT written or deleted is
+// appended to the operator's history (package history).
+func (f *Factory) storeHook() store.Hook {
+	who := f.Who
+	if who == "" {
+		who = history.OSUser()
+	}
+	return history.Recorder{Who: who, Now: f.Now}
 }
 
 // AccountSaved runs the OnAccountSaved hook, if any.
@@ -124,7 +138,7 @@ func (f *Factory) Stores() (store.Stores, error) {
 	if err != nil {
 		return store.Stores{}, err
 	}
-	return store.Stores{Dir: d.StoresDir}, nil
+	return store.Stores{Dir: d.StoresDir, Hook: f.storeHook()}, nil
 }
 
 // Select records the current operator and account in nsc.json (unless NSC_CWD_ONLY is set).
@@ -159,7 +173,7 @@ func (f *Factory) Operator(name string) (*store.Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	stores := store.Stores{Dir: d.StoresDir}
+	stores := store.Stores{Dir: d.StoresDir, Hook: f.storeHook()}
 	if name != "" {
 		s, err := stores.Open(name)
 		if errors.Is(err, store.ErrNotFound) {
@@ -200,6 +214,7 @@ func (f *Factory) cwdStore() *store.Store {
 	for dir := wd; ; {
 		if _, err := os.Stat(filepath.Join(dir, ".nsc")); err == nil {
 			if s, err := store.OpenDir(dir); err == nil {
+				s.Hook = f.storeHook()
 				return s
 			}
 			return nil
