@@ -5,6 +5,7 @@ import (
 
 	"github.com/signet-dev/signet/internal/cli/cmdutil"
 	"github.com/signet-dev/signet/internal/cli/compat"
+	"github.com/signet-dev/signet/internal/cli/console"
 	"github.com/signet-dev/signet/internal/cli/dev"
 	"github.com/signet-dev/signet/internal/cli/drift"
 	"github.com/signet-dev/signet/internal/cli/entity"
@@ -53,6 +54,7 @@ func registerCommands(f *cmdutil.Factory, root *cobra.Command, verbs map[string]
 	root.AddCommand(kv.NewCmdKV(f))
 	root.AddCommand(drift.NewCmdDrift(f))
 	root.AddCommand(history.NewCmdHistory(f))
+	root.AddCommand(console.NewCmdConsole(f))
 	fileimport.Register(f, root)
 	speccmd.Register(f, root)
 	dev.Register(f, root, verbs)
