@@ -317,6 +317,7 @@ func TestRevocationPostedToAReplicaThatDiesAfterAnsweringStillCutsTheUser(t *tes
 
 	akp, pub, tok := op.Account(t, "A")
 	mustPost(t, a.Server, pub, tok)
+	waitFor(t, 5*time.Second, "c to serve the account", func() bool { got, _ := c.store.Get(pub); return got == tok })
 	ujwt, useed := op.User(t, akp, "u")
 	closed := watchUser(t, ns, ujwt, useed)
 
