@@ -19,6 +19,7 @@ import (
 	"github.com/signet-dev/signet/internal/cli/entity"
 	"github.com/signet-dev/signet/jwtstore"
 	"github.com/signet-dev/signet/keystore"
+	"github.com/signet-dev/signet/ops"
 	"github.com/signet-dev/signet/store"
 )
 
@@ -79,7 +80,7 @@ func ensureKVAccount(f *cmdutil.Factory, s *store.Store, ks keystore.KeyStore) (
 		return "", "", fmt.Errorf("account %s holds the accounts bucket of signet dev --ha but has JetStream disabled: enable it with `signet edit account %s --js-enable 0`", KVAccount, KVAccount)
 	}
 	if !s.HasUser(KVAccount, KVUser) {
-		if _, err := entity.CreateUser(q, s, ks, KVAccount, KVUser, "", nil); err != nil {
+		if _, err := ops.Held(s, ks).AddUser(ops.AddUserRequest{Account: KVAccount, Name: KVUser}); err != nil {
 			return "", "", err
 		}
 	}

@@ -21,6 +21,7 @@ import (
 	"github.com/signet-dev/signet/internal/cli/entity"
 	"github.com/signet-dev/signet/internal/shellquote"
 	"github.com/signet-dev/signet/keystore"
+	"github.com/signet-dev/signet/ops"
 	"github.com/signet-dev/signet/redact"
 	"github.com/signet-dev/signet/remote"
 	"github.com/signet-dev/signet/store"
@@ -322,7 +323,7 @@ func ensureDemo(f *cmdutil.Factory, s *store.Store, ks keystore.KeyStore) error 
 		}
 	}
 	if !s.HasUser(DemoAccount, DemoUser) {
-		if _, err := entity.CreateUser(q, s, ks, DemoAccount, DemoUser, "", nil); err != nil {
+		if _, err := ops.Held(s, ks).AddUser(ops.AddUserRequest{Account: DemoAccount, Name: DemoUser}); err != nil {
 			return err
 		}
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/signet-dev/signet/internal/cli/cmdutil"
 	"github.com/signet-dev/signet/internal/cli/flags"
 	"github.com/signet-dev/signet/keystore"
+	"github.com/signet-dev/signet/ops"
 )
 
 // AccountOptions are the inputs of `add account` and `edit account`.
@@ -90,7 +91,7 @@ func (o *AccountOptions) addFlags(cmd *cobra.Command) {
 	fs.StringVar(&o.InfoURL, "info-url", "", "link to more information")
 	fs.StringSliceVar(&o.SigningKeys, "sk", nil, "add a signing key: public key, seed file, or 'generate'")
 	fs.StringSliceVar(&o.RmSK, "rm-sk", nil, "remove a signing key")
-	o.Common.AddFlags(fs)
+	flags.AddHeaderFlags(fs, &o.Common)
 	flags.AddAccountLimitFlags(fs, &o.Limits)
 	flags.AddDefaultPermFlags(fs, &o.DefaultPerm)
 	fs.StringVar(&o.Trace.Subject, "trace-context-subject", "", "subject where nats-server sends the traces of messages with a sampled W3C traceparent header (\"\" turns tracing off)")
@@ -233,7 +234,7 @@ func (o *UserOptions) addFlags(cmd *cobra.Command) {
 	fs.StringVarP(&o.Name, "name", "n", "", "user name")
 	fs.StringVarP(&o.Account, "account", "a", "", "account name or public key")
 	fs.StringVarP(&o.Signer, "private-key", "K", "", "account key to sign with: role name, public key, seed, or seed file")
-	o.Common.AddFlags(fs)
+	flags.AddHeaderFlags(fs, &o.Common)
 	flags.AddUserPermFlags(fs, &o.Perms)
 }
 
@@ -256,30 +257,34 @@ func RunAddUser(f *cmdutil.Factory, o *UserOptions) error {
 	if err != nil {
 		return err
 	}
-	s, ks, account := t.Store, t.KeyStore, t.Account
-	unlock, err := s.Lock()
-	if err != nil {
-		return err
-	}
-	defer unlock()
-	var msgs []string
-	given, err := givenKey(ks, o.PublicKey)
-	if err != nil {
-		return err
-	}
-	_, err = createUser(f, s, ks, account, o.Name, o.Signer, given, func(uc *jwt.UserClaims) error {
-		if err := o.Common.ApplyGeneric(&uc.GenericFields, &uc.ClaimsData, f.Now()); err != nil {
-			return err
-		}
-		m, err := o.Perms.Apply(&uc.UserPermissionLimits)
-		msgs = m
-		return err
+	res, err := ops.AddUser(t.Store, t.KeyStore, ops.AddUserRequest{
+		Account:     t.Account,
+		Name:        o.Name,
+		Signer:      o.Signer,
+		PublicKey:   o.PublicKey,
+		Header:      o.Common,
+		Permissions: o.Perms,
+		Now:         f.Now(),
 	})
 	if err != nil {
 		return err
 	}
-	for _, m := range msgs {
+	reportUser(f, res)
+	return nil
+}
+
+// reportUser prints the status lines of a new user.
+func reportUser(f *cmdutil.Factory, res *ops.AddUserResult) {
+	if res.KeyGenerated {
+		f.IO.OK("generated and stored user key %q", res.PublicKey)
+	}
+	if res.CredsPath != "" {
+		f.IO.OK("generated user creds file %q", res.CredsPath)
+	} else {
+		f.IO.OK("skipped generating creds file - the keystore does not hold the user's seed")
+	}
+	f.IO.OK("added user %q to account %q", res.Name, res.Account)
+	for _, m := range res.Changes {
 		f.IO.OK("%s", m)
 	}
-	return nil
 }

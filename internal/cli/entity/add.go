@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/signet-dev/signet/internal/cli/cmdutil"
+	"github.com/signet-dev/signet/internal/cli/flags"
 	"github.com/signet-dev/signet/keystore"
 	"github.com/signet-dev/signet/ops"
 	"github.com/signet-dev/signet/store"
@@ -45,7 +46,7 @@ func NewCmdAddOperator(f *cmdutil.Factory, runF func(*AddOperatorOptions) error)
 	fs.BoolVarP(&o.Sys, "sys", "s", false, "also create a system account SYS with a user sys")
 	fs.BoolVar(&o.GenerateSK, "generate-signing-key", false, "also generate a signing key")
 	fs.StringVarP(&o.Signer, "private-key", "K", "", "the operator's key (seed or seed file) instead of a new one")
-	o.Common.AddFlags(fs)
+	flags.AddHeaderFlags(fs, &o.Common)
 	o.OperatorFlags.AddFlags(fs, false)
 	cmdutil.NameArg(cmd, &o.Name, cmdutil.KindNew, "name")
 	return cmd
@@ -199,9 +200,11 @@ func CreateSystemAccount(f *cmdutil.Factory, s *store.Store, ks keystore.KeyStor
 		return err
 	}
 	f.IO.OK("set system account %q", apub)
-	if _, err := CreateUser(f, s, ks, "SYS", "sys", "", nil); err != nil {
+	res, err := ops.Held(s, ks).AddUser(ops.AddUserRequest{Account: "SYS", Name: "sys"})
+	if err != nil {
 		return err
 	}
+	reportUser(f, res)
 	return nil
 }
 
@@ -272,77 +275,4 @@ func createAccount(f *cmdutil.Factory, s *store.Store, ks keystore.KeyStore, nam
 	}
 	f.IO.OK("added account %q", name)
 	return akp, nil
-}
-
-// CreateUser makes a new user key pair and JWT signed by the account (or the key chosen by
-// signer; a scoped key makes the user scoped), stores the key, JWT and creds. The caller holds
-// the lock.
-func CreateUser(f *cmdutil.Factory, s *store.Store, ks keystore.KeyStore, account, name, signer string, mutate func(*jwt.UserClaims) error) (nkeys.KeyPair, error) {
-	return createUser(f, s, ks, account, name, signer, nil, mutate)
-}
-
-// createUser is CreateUser; given, when set, is the user's key (nsc's --public-key): it is not
-// stored, and the creds file is written only when the keystore holds its seed.
-func createUser(f *cmdutil.Factory, s *store.Store, ks keystore.KeyStore, account, name, signer string, given nkeys.KeyPair, mutate func(*jwt.UserClaims) error) (nkeys.KeyPair, error) {
-	if err := store.ValidateName(name); err != nil {
-		return nil, fmt.Errorf("user name: %w", err)
-	}
-	if s.HasUser(account, name) {
-		return nil, fmt.Errorf("user %q already exists in account %q", name, account)
-	}
-	oc, _, err := s.Operator()
-	if err != nil {
-		return nil, err
-	}
-	ac, _, err := s.Account(account)
-	if err != nil {
-		return nil, err
-	}
-	ukp := given
-	if ukp == nil {
-		if ukp, err = nkeys.CreateUser(); err != nil {
-			return nil, fmt.Errorf("create user key: %w", err)
-		}
-	}
-	upub, _ := ukp.PublicKey()
-	if !nkeys.IsValidPublicUserKey(upub) {
-		return nil, fmt.Errorf("--public-key: %s is not a user key", upub)
-	}
-	uc := jwt.NewUserClaims(upub)
-	uc.Name = name
-	if mutate != nil {
-		if err := mutate(uc); err != nil {
-			return nil, err
-		}
-	}
-	token, err := ops.SignUser(ks, account, ac, uc, signer, oc.StrictSigningKeyUsage)
-	if err != nil {
-		return nil, err
-	}
-	var seed []byte
-	if given == nil {
-		if _, err := ks.Store(ukp); err != nil {
-			return nil, err
-		}
-		seed, _ = ukp.Seed()
-	} else if kp, err := ks.Get(upub); err == nil {
-		seed, _ = kp.Seed()
-	}
-	if err := s.SaveUser(account, name, token); err != nil {
-		return nil, err
-	}
-	if given == nil {
-		f.IO.OK("generated and stored user key %q", upub)
-	}
-	if seed != nil {
-		credsPath, err := ks.WriteCreds(s.Name(), account, name, token, seed)
-		if err != nil {
-			return nil, err
-		}
-		f.IO.OK("generated user creds file %q", credsPath)
-	} else {
-		f.IO.OK("skipped generating creds file - the keystore does not hold the user's seed")
-	}
-	f.IO.OK("added user %q to account %q", name, account)
-	return ukp, nil
 }

@@ -5,75 +5,18 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/nats-io/jwt/v2"
 	"github.com/nats-io/nkeys"
 	"github.com/spf13/pflag"
 
-	"github.com/signet-dev/signet/authz"
 	"github.com/signet-dev/signet/keystore"
+	"github.com/signet-dev/signet/ops"
 )
 
-// CommonOptions are the flags every entity has: validity window and tags.
-type CommonOptions struct {
-	Start  string
-	Expiry string
-	Tags   []string
-	RmTags []string
-}
-
-// AddFlags binds the common flags.
-func (o *CommonOptions) AddFlags(fs *pflag.FlagSet) {
-	fs.StringVar(&o.Start, "start", "", "valid from: 0 (now), yyyy-mm-dd, RFC3339, or a duration like 1d")
-	fs.StringVar(&o.Expiry, "expiry", "", "valid until: 0 (never), yyyy-mm-dd, RFC3339, or a duration like 30d")
-	fs.StringSliceVar(&o.Tags, "tag", nil, "add tags (key:value or word; repeat or comma separate)")
-	fs.StringSliceVar(&o.RmTags, "rm-tag", nil, "remove tags")
-}
-
-// Changed reports whether any common flag was given.
-func (o *CommonOptions) Changed() bool {
-	return o.Start != "" || o.Expiry != "" || len(o.Tags) > 0 || len(o.RmTags) > 0
-}
-
-// ApplyGeneric validates and applies the common flags to a claim's header fields.
-func (o *CommonOptions) ApplyGeneric(g *jwt.GenericFields, cd *jwt.ClaimsData, now time.Time) error {
-	var start, exp int64
-	var err error
-	if o.Start != "" {
-		if start, err = authz.ParseStart(o.Start, now); err != nil {
-			return fmt.Errorf("--start: %w", err)
-		}
-	}
-	if o.Expiry != "" {
-		if exp, err = authz.ParseExpiry(o.Expiry, now); err != nil {
-			return fmt.Errorf("--expiry: %w", err)
-		}
-	}
-	add, err := authz.ParseTags(o.Tags)
-	if err != nil {
-		return fmt.Errorf("--tag: %w", err)
-	}
-	rm, err := authz.ParseTags(o.RmTags)
-	if err != nil {
-		return fmt.Errorf("--rm-tag: %w", err)
-	}
-	if o.Start != "" {
-		cd.NotBefore = start
-	}
-	if o.Expiry != "" {
-		cd.Expires = exp
-	}
-	for _, t := range add {
-		if !slices.Contains(g.Tags, t) {
-			g.Tags = append(g.Tags, t)
-		}
-	}
-	for _, t := range rm {
-		g.Tags = slices.DeleteFunc(g.Tags, func(x string) bool { return strings.EqualFold(x, t) })
-	}
-	return nil
-}
+// CommonOptions are the flags every entity has: validity window and tags (bound with
+// flags.AddHeaderFlags).
+type CommonOptions = ops.Header
 
 // OperatorEditOptions are the operator-only flags shared by add and edit.
 type OperatorEditOptions struct {

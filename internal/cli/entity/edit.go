@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/signet-dev/signet/internal/cli/cmdutil"
+	"github.com/signet-dev/signet/internal/cli/flags"
 	"github.com/signet-dev/signet/keystore"
 	"github.com/signet-dev/signet/ops"
 	"github.com/signet-dev/signet/store"
@@ -98,7 +99,7 @@ func NewCmdEditOperator(f *cmdutil.Factory) *cobra.Command {
 		RunE:  func(cmd *cobra.Command, args []string) error { return RunEditOperator(f, o) },
 	}
 	fs := cmd.Flags()
-	o.Common.AddFlags(fs)
+	flags.AddHeaderFlags(fs, &o.Common)
 	o.Operator.AddFlags(fs, true)
 	fs.StringSliceVar(&o.Operator.RmSigningKeys, "rm-sk", nil, "remove a signing key")
 	fs.StringSliceVar(&o.Operator.RmServiceURLs, "rm-service-url", nil, "remove an operator service URL")

@@ -26,57 +26,48 @@ type AccountEdit struct {
 	Done func(name string) string
 }
 
-// Run performs the edit.
+// Run performs the edit through ops.UpdateAccount.
 func (e AccountEdit) Run(f *cmdutil.Factory) error {
 	t, err := f.Target(e.Account)
 	if err != nil {
 		return err
 	}
-	s, ks, name := t.Store, t.KeyStore, t.Account
-	unlock, err := s.Lock()
+	l, err := ops.Lock(t.Store, t.KeyStore)
 	if err != nil {
 		return err
 	}
-	defer unlock()
-	oc, _, err := s.Operator()
-	if err != nil {
-		return err
-	}
-	ac, _, err := s.Account(name)
-	if err != nil {
-		return err
-	}
-	msgs, err := e.Mutate(s, ks, name, ac)
-	if err != nil {
-		return err
-	}
-	var warnings []string
-	if e.Check != nil {
-		if warnings, err = e.Check(name, ac); err != nil {
+	defer l.Unlock()
+	var msgs, warnings []string
+	u := ops.AccountUpdate{
+		Account: t.Account,
+		Signer:  e.Signer,
+		Change: func(name string, ac *jwt.AccountClaims) error {
+			var err error
+			if msgs, err = e.Mutate(l.Store, l.KeyStore, name, ac); err != nil {
+				return err
+			}
+			if e.Check != nil {
+				warnings, err = e.Check(name, ac)
+			}
 			return err
-		}
-	}
-	token, err := ops.SignAccount(s, ks, oc, ac, nil, e.Signer)
-	if err != nil {
-		return err
+		},
 	}
 	if e.BeforeSave != nil {
-		if err := e.BeforeSave(ks); err != nil {
-			return err
-		}
+		u.BeforeSave = func() error { return e.BeforeSave(l.KeyStore) }
 	}
-	if err := s.SaveAccount(name, token); err != nil {
+	res, err := l.UpdateAccount(u)
+	if err != nil {
 		return err
 	}
 	for _, w := range warnings {
-		f.IO.Warn("account %q: %s", name, w)
+		f.IO.Warn("account %q: %s", res.Name, w)
 	}
 	for _, m := range msgs {
 		f.IO.OK("%s", m)
 	}
 	if e.Done != nil {
-		f.IO.OK("%s", e.Done(name))
+		f.IO.OK("%s", e.Done(res.Name))
 	}
-	unlock()
-	return f.AccountSaved(s, name)
+	l.Unlock()
+	return f.AccountSaved(t.Store, res.Name)
 }

@@ -10,8 +10,17 @@ import (
 
 	"github.com/signet-dev/signet/authz"
 	"github.com/signet-dev/signet/internal/cli/compat"
+	"github.com/signet-dev/signet/ops"
 	"github.com/spf13/pflag"
 )
+
+// AddHeaderFlags binds the flags every entity has: its validity window and tags.
+func AddHeaderFlags(fs *pflag.FlagSet, h *ops.Header) {
+	fs.StringVar(&h.Start, "start", "", "valid from: 0 (now), yyyy-mm-dd, RFC3339, or a duration like 1d")
+	fs.StringVar(&h.Expiry, "expiry", "", "valid until: 0 (never), yyyy-mm-dd, RFC3339, or a duration like 30d")
+	fs.StringSliceVar(&h.Tags, "tag", nil, "add tags (key:value or word; repeat or comma separate)")
+	fs.StringSliceVar(&h.RmTags, "rm-tag", nil, "remove tags")
+}
 
 // sizeValue keeps the text of a size flag after checking that authz.ParseSize accepts it.
 type sizeValue struct{ p *string }

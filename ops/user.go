@@ -1,0 +1,134 @@
+package ops
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/nats-io/jwt/v2"
+	"github.com/nats-io/nkeys"
+
+	"github.com/signet-dev/signet/authz"
+	"github.com/signet-dev/signet/keystore"
+	"github.com/signet-dev/signet/store"
+)
+
+// AddUserRequest describes a new user.
+type AddUserRequest struct {
+	Account string // the account's name or public key
+	Name    string
+	// Signer picks the account key that signs (role name, public key, seed or seed file); ""
+	// lets Signer choose. A scoped signing key makes the user scoped.
+	Signer string
+	// PublicKey, when set, is the user's key (public key, seed or seed file) instead of a new
+	// one: it is not stored, and creds are written only when the keystore holds its seed.
+	PublicKey   string
+	Header      Header
+	Permissions authz.UserPermOptions // permissions and limits; a scoped signer refuses them
+	Now         time.Time             // the clock for Header's relative times; zero is now
+}
+
+// AddUserResult is the user as stored.
+type AddUserResult struct {
+	Account   string // the account's name
+	Name      string
+	PublicKey string
+	JWT       string
+	// CredsPath is the creds file written, "" when the keystore does not hold the user's seed.
+	CredsPath string
+	// KeyGenerated: a new key was generated and stored (no PublicKey in the request).
+	KeyGenerated bool
+	// Changes are the permission and limit changes, as status lines ("added pub "a.>"").
+	Changes []string
+}
+
+// AddUser creates a user: a new key (or the given one), a JWT signed by the key Signer
+// chooses, the JWT in the store and the creds file. It takes the store's lock; nothing is
+// written when a check fails.
+func AddUser(s *store.Store, ks keystore.KeyStore, req AddUserRequest) (*AddUserResult, error) {
+	return withLock(s, ks, func(l *Locked) (*AddUserResult, error) { return l.AddUser(req) })
+}
+
+// AddUser is AddUser within the caller's locked step.
+func (l *Locked) AddUser(req AddUserRequest) (*AddUserResult, error) {
+	s, ks := l.Store, l.KeyStore
+	if req.Name == "" {
+		return nil, fmt.Errorf("user name is required")
+	}
+	if err := store.ValidateName(req.Name); err != nil {
+		return nil, fmt.Errorf("user name: %w", err)
+	}
+	account, err := s.FindAccount(req.Account)
+	if err != nil {
+		return nil, err
+	}
+	if s.HasUser(account, req.Name) {
+		return nil, fmt.Errorf("user %q already exists in account %q", req.Name, account)
+	}
+	given, err := givenKey(ks, req.PublicKey)
+	if err != nil {
+		return nil, err
+	}
+	oc, _, err := s.Operator()
+	if err != nil {
+		return nil, err
+	}
+	ac, _, err := s.Account(account)
+	if err != nil {
+		return nil, err
+	}
+	ukp := given
+	if ukp == nil {
+		if ukp, err = nkeys.CreateUser(); err != nil {
+			return nil, fmt.Errorf("create user key: %w", err)
+		}
+	}
+	upub, _ := ukp.PublicKey()
+	if !nkeys.IsValidPublicUserKey(upub) {
+		return nil, fmt.Errorf("--public-key: %s is not a user key", upub)
+	}
+	uc := jwt.NewUserClaims(upub)
+	uc.Name = req.Name
+	if err := req.Header.ApplyGeneric(&uc.GenericFields, &uc.ClaimsData, now(req.Now)); err != nil {
+		return nil, err
+	}
+	changes, err := req.Permissions.Apply(&uc.UserPermissionLimits)
+	if err != nil {
+		return nil, err
+	}
+	token, err := SignUser(ks, account, ac, uc, req.Signer, oc.StrictSigningKeyUsage)
+	if err != nil {
+		return nil, err
+	}
+	var seed []byte
+	if given == nil {
+		if _, err := ks.Store(ukp); err != nil {
+			return nil, err
+		}
+		seed, _ = ukp.Seed()
+	} else if kp, err := ks.Get(upub); err == nil {
+		seed, _ = kp.Seed()
+	}
+	if err := s.SaveUser(account, req.Name, token); err != nil {
+		return nil, err
+	}
+	res := &AddUserResult{Account: account, Name: req.Name, PublicKey: upub, JWT: token, KeyGenerated: given == nil, Changes: changes}
+	if seed != nil {
+		if res.CredsPath, err = ks.WriteCreds(s.Name(), account, req.Name, token, seed); err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+// givenKey resolves a request's PublicKey (an entity's own key instead of a new one): nil when
+// it is not given.
+func givenKey(ks keystore.KeyStore, v string) (nkeys.KeyPair, error) {
+	if v == "" {
+		return nil, nil
+	}
+	kp, err := ks.ResolveKey(v)
+	if err != nil {
+		return nil, fmt.Errorf("--public-key: %w", err)
+	}
+	return kp, nil
+}
