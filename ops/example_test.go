@@ -3,7 +3,9 @@ package ops_test
 import (
 	"fmt"
 	"os"
+	"time"
 
+	"github.com/nats-io/jwt/v2"
 	"github.com/nats-io/nkeys"
 
 	"github.com/signet-dev/signet/authz"
@@ -30,4 +32,24 @@ func ExampleAddUser() {
 	// Output:
 	// orders in A true true
 	// [added pub "orders.>"]
+}
+
+// Revoke a user: the account stops accepting the user's JWTs issued at or before the time.
+func ExampleRevokeUser() {
+	fx, done := exampleFixture()
+	defer done()
+	if _, err := ops.AddUser(fx.s, fx.ks, ops.AddUserRequest{Account: "A", Name: "leaver"}); err != nil {
+		fmt.Println(err)
+		return
+	}
+	at := time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
+	res, err := ops.RevokeUser(fx.s, fx.ks, ops.RevokeUserRequest{Account: "A", Users: []string{"leaver"}, At: at})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	ac, _ := jwt.DecodeAccountClaims(res.JWT)
+	fmt.Println(res.Name, len(ac.Revocations), time.Unix(res.Revocations[0].At, 0).UTC())
+	// Output:
+	// A 1 2030-01-02 03:04:05 +0000 UTC
 }

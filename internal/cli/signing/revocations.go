@@ -16,33 +16,37 @@ import (
 	"github.com/signet-dev/signet/authz"
 	"github.com/signet-dev/signet/internal/cli/cmdutil"
 	"github.com/signet-dev/signet/keystore"
+	"github.com/signet-dev/signet/ops"
 	"github.com/signet-dev/signet/store"
 )
 
-// RevokeUsers revokes the given user keys in the account (as of now) and re-signs it with the
-// operator key chosen by signer (used by `delete user --revoke`). It takes the store lock itself.
+// RevokeUsers revokes the given user keys in the account (as of now) through ops.RevokeUser
+// (used by `delete user --revoke`).
 func RevokeUsers(f *cmdutil.Factory, account string, userPubs []string, signer string) error {
 	if len(userPubs) == 0 {
 		return nil
 	}
-	for _, p := range userPubs {
-		if p != jwt.All && !nkeys.IsValidPublicUserKey(p) {
-			return fmt.Errorf("revoke: %q is not a user public key", p)
-		}
+	return revokeUsers(f, ops.RevokeUser, ops.RevokeUserRequest{Account: account, Keys: userPubs, At: f.Now(), Signer: signer},
+		func(r ops.UserRevocation) string { return fmt.Sprintf("revoked user %q", r.PublicKey) })
+}
+
+// revokeUsers runs op (ops.RevokeUser or ops.ClearUserRevocation) on the account req names (or
+// the current one), prints a line per revocation and pushes the account when the operator
+// wants it.
+func revokeUsers(f *cmdutil.Factory, op func(*store.Store, keystore.KeyStore, ops.RevokeUserRequest) (*ops.RevokeUserResult, error), req ops.RevokeUserRequest, line func(ops.UserRevocation) string) error {
+	t, err := f.Target(req.Account)
+	if err != nil {
+		return err
 	}
-	at := f.Now()
-	return accountEdit{
-		account: account,
-		signer:  signer,
-		mutate: func(_ *store.Store, _ keystore.KeyStore, _ string, ac *jwt.AccountClaims) ([]string, error) {
-			var msgs []string
-			for _, p := range userPubs {
-				ac.RevokeAt(p, at)
-				msgs = append(msgs, fmt.Sprintf("revoked user %q", p))
-			}
-			return msgs, nil
-		},
-	}.run(f)
+	req.Account = t.Account
+	res, err := op(t.Store, t.KeyStore, req)
+	if err != nil {
+		return err
+	}
+	for _, r := range res.Revocations {
+		f.IO.OK("%s", line(r))
+	}
+	return f.AccountSaved(t.Store, res.Name)
 }
 
 // newCmdRevocations builds `revocations` and its sub-commands.
@@ -98,77 +102,22 @@ func newCmdRevokeUser(f *cmdutil.Factory, add bool) *cobra.Command {
 	return cmd
 }
 
-// userKeys resolves -n and -u to user public keys ('*' allowed).
-func (o *UserRevocationOptions) userKeys(s *store.Store, account string) ([]string, error) {
-	if len(o.Names) == 0 && len(o.Keys) == 0 {
-		return nil, errors.New("give the user: -n NAME, -u PUBLIC_KEY, or -u '*' for every user")
-	}
-	var out []string
-	for _, n := range o.Names {
-		name, err := s.FindUser(account, n)
-		if err != nil {
-			return nil, fmt.Errorf("-n: %w", err)
-		}
-		uc, _, err := s.User(account, name)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, uc.Subject)
-	}
-	for _, k := range o.Keys {
-		if k != jwt.All && !nkeys.IsValidPublicUserKey(k) {
-			return nil, fmt.Errorf("-u %q: not a user public key (U...) or '*'", k)
-		}
-		out = append(out, k)
-	}
-	return out, nil
-}
-
 // RunAddUserRevocation revokes users.
 func RunAddUserRevocation(f *cmdutil.Factory, o *UserRevocationOptions) error {
 	at, err := parseAt(o.At, f.Now())
 	if err != nil {
 		return err
 	}
-	return accountEdit{
-		account: o.Account,
-		signer:  o.Signer,
-		mutate: func(s *store.Store, _ keystore.KeyStore, name string, ac *jwt.AccountClaims) ([]string, error) {
-			pubs, err := o.userKeys(s, name)
-			if err != nil {
-				return nil, err
-			}
-			var msgs []string
-			for _, p := range pubs {
-				ac.RevokeAt(p, at)
-				msgs = append(msgs, fmt.Sprintf("revoked user %q (JWTs issued at or before %s)", p, cmdutil.FormatUnix(ac.Revocations[p])))
-			}
-			return msgs, nil
-		},
-	}.run(f)
+	return revokeUsers(f, ops.RevokeUser, ops.RevokeUserRequest{Account: o.Account, Users: o.Names, Keys: o.Keys, At: at, Signer: o.Signer},
+		func(r ops.UserRevocation) string {
+			return fmt.Sprintf("revoked user %q (JWTs issued at or before %s)", r.PublicKey, cmdutil.FormatUnix(r.At))
+		})
 }
 
 // RunDeleteUserRevocation removes user revocations.
 func RunDeleteUserRevocation(f *cmdutil.Factory, o *UserRevocationOptions) error {
-	return accountEdit{
-		account: o.Account,
-		signer:  o.Signer,
-		mutate: func(s *store.Store, _ keystore.KeyStore, name string, ac *jwt.AccountClaims) ([]string, error) {
-			pubs, err := o.userKeys(s, name)
-			if err != nil {
-				return nil, err
-			}
-			var msgs []string
-			for _, p := range pubs {
-				if _, ok := ac.Revocations[p]; !ok {
-					return nil, fmt.Errorf("user %q is not revoked in account %q", p, name)
-				}
-				ac.ClearRevocation(p)
-				msgs = append(msgs, fmt.Sprintf("deleted revocation of user %q", p))
-			}
-			return msgs, nil
-		},
-	}.run(f)
+	return revokeUsers(f, ops.ClearUserRevocation, ops.RevokeUserRequest{Account: o.Account, Users: o.Names, Keys: o.Keys, Signer: o.Signer},
+		func(r ops.UserRevocation) string { return fmt.Sprintf("deleted revocation of user %q", r.PublicKey) })
 }
 
 // revocationRow is one revocation as listed.
