@@ -18,6 +18,7 @@ import (
 
 	"github.com/signet-dev/signet/devstack"
 	"github.com/signet-dev/signet/internal/cli/cmdutil"
+	consolecmd "github.com/signet-dev/signet/internal/cli/console"
 	"github.com/signet-dev/signet/internal/cli/entity"
 	"github.com/signet-dev/signet/internal/shellquote"
 	"github.com/signet-dev/signet/keystore"
@@ -221,14 +222,20 @@ func Run(ctx context.Context, f *cmdutil.Factory, o *Options) error {
 	if err := pushAll(ctx, f, s, accountServer); err != nil {
 		return err
 	}
+	web, err := consolecmd.Start(f, s, "127.0.0.1", 0, false)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = web.Stop(context.Background()) }()
 	if h, ok := stack.(*devstack.HAStack); ok {
 		interactive := controllable(f.IO.In)
+		fmt.Fprintf(f.IO.Out, "signet dev: web console at %s\n", web.URL)
 		printHABanner(f, s, ks, h, created, interactive)
 		if interactive {
 			go control(ctx, f.IO.In, f.IO, h)
 		}
 	} else {
-		printBanner(f, s, ks, stack.(single).Stack, created)
+		printBanner(f, s, ks, stack.(single).Stack, created, web.URL)
 	}
 	<-ctx.Done()
 	fmt.Fprintln(f.IO.Out, "signet dev: stopping")
@@ -412,7 +419,7 @@ func pushAll(ctx context.Context, f *cmdutil.Factory, s *store.Store, url string
 	return nil
 }
 
-func printBanner(f *cmdutil.Factory, s *store.Store, ks keystore.KeyStore, stack *devstack.Stack, created bool) {
+func printBanner(f *cmdutil.Factory, s *store.Store, ks keystore.KeyStore, stack *devstack.Stack, created bool, consoleURL string) {
 	w := f.IO.Out
 	verb := "reusing"
 	if created {
@@ -422,6 +429,7 @@ func printBanner(f *cmdutil.Factory, s *store.Store, ks keystore.KeyStore, stack
 	fmt.Fprintf(w, "  NATS URL:        %s\n", stack.ClientURL())
 	fmt.Fprintf(w, "  Account server:  %s\n", stack.AccountServerURL())
 	fmt.Fprintf(w, "  Demo user creds: %s\n", ks.CredsPath(s.Name(), DemoAccount, DemoUser))
+	fmt.Fprintf(w, "  Web console:     %s\n", consoleURL)
 	fmt.Fprintln(w, "Try, in another terminal:")
 	fmt.Fprintf(w, "  signet tool sub -a %s hello\n", DemoAccount)
 	fmt.Fprintf(w, "  signet tool pub -a %s hello world\n", DemoAccount)
