@@ -108,16 +108,11 @@ func (c *Console) revoke(w http.ResponseWriter, r *http.Request) {
 	}
 	sess := sessionOf(r)
 	s := c.storeFor(sess)
-	uc, _, err := s.User(account, user)
-	if err != nil {
-		c.fail(w, http.StatusNotFound, err)
+	if !s.HasUser(account, user) {
+		c.fail(w, http.StatusNotFound, fmt.Errorf("account %q has no user %q", account, user))
 		return
 	}
-	at := c.o.Now()
-	_, err = ops.UpdateAccount(s, c.o.KeyStore, ops.AccountUpdate{Account: account, Change: func(_ string, ac *jwt.AccountClaims) error {
-		ac.RevokeAt(uc.Subject, at)
-		return nil
-	}})
+	_, err := ops.RevokeUser(s, c.o.KeyStore, ops.RevokeUserRequest{Account: account, Users: []string{user}, At: c.o.Now()})
 	if err != nil {
 		c.fail(w, http.StatusInternalServerError, fmt.Errorf("revoke user %q: %w", user, err))
 		return
