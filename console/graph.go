@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"github.com/nats-io/jwt/v2"
+
+	"github.com/signet-dev/signet/internal/plural"
 )
 
 // The trust graph is drawn on the server as SVG: operator → its keys → accounts (in columns of
@@ -222,7 +224,7 @@ func operatorGraph(oc *jwt.OperatorClaims, rows []accountRow) graphData {
 	}
 	for _, r := range accts {
 		p := pos[r.Name]
-		sub := fmt.Sprintf("%d users · %d keys", r.Users, len(r.Claims.SigningKeys))
+		sub := plural.N(r.Users, "user") + " · " + plural.N(len(r.Claims.SigningKeys), "key")
 		g.node(p[0], p[1], "", r.Name, sub, "/graph?account="+url.QueryEscape(r.Name), color[r.Claims.Issuer])
 	}
 	d := graphData{SVG: g.html(), Accounts: len(accts), Flows: len(keys)}
@@ -302,14 +304,14 @@ func (c *Console) accountGraph(oc *jwt.OperatorClaims, rows []accountRow, name s
 		g.node(kX, y, "", title, short(k), "", palette[i%len(palette)])
 		if note == "" && perKey[k] > 0 {
 			g.edge(kX+boxW, y+boxH/2, uX, y+boxH/2, "edge", palette[i%len(palette)])
-			g.node(uX, y, "", fmt.Sprintf("%d users", perKey[k]), "signed by this key", "/accounts/"+url.PathEscape(name)+"#users", palette[i%len(palette)])
+			g.node(uX, y, "", plural.N(perKey[k], "user"), "signed by this key", "/accounts/"+url.PathEscape(name)+"#users", palette[i%len(palette)])
 		}
 	}
 	if note != "" {
 		g.edge(kX+boxW, acY+boxH/2, uX, acY+boxH/2, "edge", "")
-		g.node(uX, acY, "", fmt.Sprintf("%d users", len(users)), "all keys", "/accounts/"+url.PathEscape(name)+"#users", "")
+		g.node(uX, acY, "", plural.N(len(users), "user"), "all keys", "/accounts/"+url.PathEscape(name)+"#users", "")
 	}
-	g.node(acX, acY, "focus", name, fmt.Sprintf("%d users · %d exports · %d imports", len(users), len(ac.Exports), len(ac.Imports)), "/accounts/"+url.PathEscape(name), "")
+	g.node(acX, acY, "focus", name, plural.N(len(users), "user")+" · "+plural.N(len(ac.Exports), "export")+" · "+plural.N(len(ac.Imports), "import"), "/accounts/"+url.PathEscape(name), "")
 	// flows: exporters above-left of the account, importers below-right, in a band under the tree
 	bandY := g.h
 	n := max(len(in), len(out))
