@@ -1,7 +1,12 @@
 package ops
 
 import (
+	"errors"
+	"fmt"
+	"time"
+
 	"github.com/nats-io/jwt/v2"
+	"github.com/nats-io/nkeys"
 
 	"github.com/signet-dev/signet/keystore"
 	"github.com/signet-dev/signet/store"
@@ -65,4 +70,80 @@ func (l *Locked) UpdateAccount(u AccountUpdate) (*AccountResult, error) {
 		return nil, err
 	}
 	return &AccountResult{Name: name, PublicKey: ac.Subject, JWT: token}, nil
+}
+
+// AddAccountRequest describes a new account.
+type AddAccountRequest struct {
+	Name   string
+	Signer string // operator key (-K): public key, seed or seed file; "" lets Signer choose
+	// PublicKey, when set, is the account's key (public key, seed or seed file) instead of a new
+	// one; it is not stored.
+	PublicKey string
+	AccountSettings
+	Now time.Time // the clock for Header's relative times; zero is now
+}
+
+// AddAccountResult is the account as stored.
+type AddAccountResult struct {
+	AccountResult
+	KeyGenerated bool     // a new account key was generated and stored
+	Changes      []string // what the settings set, as status lines
+}
+
+// AddAccount creates an account: a new key (or the given one), its settings, a JWT signed by
+// the operator key Signer chooses (self-signed for a managed operator, whose account server
+// signs it), the keys and the JWT stored. It takes the store's lock; nothing is written when a
+// check fails.
+func AddAccount(s *store.Store, ks keystore.KeyStore, req AddAccountRequest) (*AddAccountResult, error) {
+	return withLock(s, ks, func(l *Locked) (*AddAccountResult, error) { return l.AddAccount(req) })
+}
+
+// AddAccount is AddAccount within the caller's locked step.
+func (l *Locked) AddAccount(req AddAccountRequest) (*AddAccountResult, error) {
+	s, ks := l.Store, l.KeyStore
+	if req.Name == "" {
+		return nil, errors.New("account name is required")
+	}
+	if err := store.ValidateName(req.Name); err != nil {
+		return nil, fmt.Errorf("account name: %w", err)
+	}
+	if s.HasAccount(req.Name) {
+		return nil, fmt.Errorf("account %q already exists in operator %q", req.Name, s.Name())
+	}
+	akp, apub, given, err := entityKey(ks, req.PublicKey, "an account", nkeys.CreateAccount, nkeys.IsValidPublicAccountKey)
+	if err != nil {
+		return nil, err
+	}
+	oc, _, err := s.Operator()
+	if err != nil {
+		return nil, err
+	}
+	ac := jwt.NewAccountClaims(apub)
+	ac.Name = req.Name
+	changes, keys, err := req.apply(ks, ac, now(req.Now))
+	if err != nil {
+		return nil, err
+	}
+	selfKP := akp // a managed operator's account is self-signed, with a seed only
+	if _, err := akp.Seed(); err != nil {
+		selfKP = nil
+	}
+	token, err := SignAccount(s, ks, oc, ac, selfKP, req.Signer)
+	if err != nil {
+		return nil, err
+	}
+	if !given {
+		keys = append([]nkeys.KeyPair{akp}, keys...)
+	}
+	if err := storeKeys(ks, keys); err != nil {
+		return nil, err
+	}
+	if err := s.SaveAccount(req.Name, token); err != nil {
+		return nil, err
+	}
+	return &AddAccountResult{
+		AccountResult: AccountResult{Name: req.Name, PublicKey: apub, JWT: token},
+		KeyGenerated:  !given,
+		Changes:       changes,
+	}, nil
 }

@@ -53,3 +53,45 @@ func ExampleRevokeUser() {
 	// Output:
 	// A 1 2030-01-02 03:04:05 +0000 UTC
 }
+
+// Limit an account: ten connections, 1 MiB payloads, and JetStream for replicated (R3) streams.
+func ExampleEditAccount() {
+	fx, done := exampleFixture()
+	defer done()
+	r3 := 3
+	res, err := ops.EditAccount(fx.s, fx.ks, ops.EditAccountRequest{
+		Account: "A",
+		AccountSettings: ops.AccountSettings{
+			Limits: authz.AccountLimitOptions{Conns: "10", Payload: "1MiB", JSEnable: &r3},
+		},
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for _, c := range res.Changes {
+		fmt.Println(c)
+	}
+	// Output:
+	// changed max connections to 10
+	// changed max payload size to 1048576
+	// enabled tier limit R3
+}
+
+// A new account with a signing key of its own.
+func ExampleAddAccount() {
+	fx, done := exampleFixture()
+	defer done()
+	res, err := ops.AddAccount(fx.s, fx.ks, ops.AddAccountRequest{
+		Name:            "billing",
+		AccountSettings: ops.AccountSettings{SigningKeys: []string{"generate"}},
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	ac, _ := jwt.DecodeAccountClaims(res.JWT)
+	fmt.Println(res.Name, res.KeyGenerated, len(ac.SigningKeys))
+	// Output:
+	// billing true 1
+}

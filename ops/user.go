@@ -64,7 +64,7 @@ func (l *Locked) AddUser(req AddUserRequest) (*AddUserResult, error) {
 	if s.HasUser(account, req.Name) {
 		return nil, fmt.Errorf("user %q already exists in account %q", req.Name, account)
 	}
-	given, err := givenKey(ks, req.PublicKey)
+	ukp, upub, given, err := entityKey(ks, req.PublicKey, "a user", nkeys.CreateUser, nkeys.IsValidPublicUserKey)
 	if err != nil {
 		return nil, err
 	}
@@ -75,16 +75,6 @@ func (l *Locked) AddUser(req AddUserRequest) (*AddUserResult, error) {
 	ac, _, err := s.Account(account)
 	if err != nil {
 		return nil, err
-	}
-	ukp := given
-	if ukp == nil {
-		if ukp, err = nkeys.CreateUser(); err != nil {
-			return nil, fmt.Errorf("create user key: %w", err)
-		}
-	}
-	upub, _ := ukp.PublicKey()
-	if !nkeys.IsValidPublicUserKey(upub) {
-		return nil, fmt.Errorf("--public-key: %s is not a user key", upub)
 	}
 	uc := jwt.NewUserClaims(upub)
 	uc.Name = req.Name
@@ -100,7 +90,7 @@ func (l *Locked) AddUser(req AddUserRequest) (*AddUserResult, error) {
 		return nil, err
 	}
 	var seed []byte
-	if given == nil {
+	if !given {
 		if _, err := ks.Store(ukp); err != nil {
 			return nil, err
 		}
@@ -111,7 +101,7 @@ func (l *Locked) AddUser(req AddUserRequest) (*AddUserResult, error) {
 	if err := s.SaveUser(account, req.Name, token); err != nil {
 		return nil, err
 	}
-	res := &AddUserResult{Account: account, Name: req.Name, PublicKey: upub, JWT: token, KeyGenerated: given == nil, Changes: changes}
+	res := &AddUserResult{Account: account, Name: req.Name, PublicKey: upub, JWT: token, KeyGenerated: !given, Changes: changes}
 	if seed != nil {
 		if res.CredsPath, err = ks.WriteCreds(s.Name(), account, req.Name, token, seed); err != nil {
 			return nil, err
@@ -120,15 +110,21 @@ func (l *Locked) AddUser(req AddUserRequest) (*AddUserResult, error) {
 	return res, nil
 }
 
-// givenKey resolves a request's PublicKey (an entity's own key instead of a new one): nil when
-// it is not given.
-func givenKey(ks keystore.KeyStore, v string) (nkeys.KeyPair, error) {
-	if v == "" {
-		return nil, nil
+// entityKey is a new entity's key: publicKey (a request's PublicKey: public key, seed or seed
+// file) when given, else a new key from create. kind names the entity with its article ("a
+// user"); valid checks the key's kind.
+func entityKey(ks keystore.KeyStore, publicKey, kind string, create func() (nkeys.KeyPair, error), valid func(string) bool) (kp nkeys.KeyPair, pub string, given bool, err error) {
+	if publicKey != "" {
+		if kp, err = ks.ResolveKey(publicKey); err != nil {
+			return nil, "", false, fmt.Errorf("--public-key: %w", err)
+		}
+		given = true
+	} else if kp, err = create(); err != nil {
+		return nil, "", false, fmt.Errorf("create %s key: %w", kind, err)
 	}
-	kp, err := ks.ResolveKey(v)
-	if err != nil {
-		return nil, fmt.Errorf("--public-key: %w", err)
+	pub, _ = kp.PublicKey()
+	if !valid(pub) {
+		return nil, "", false, fmt.Errorf("--public-key: %s is not %s key", pub, kind)
 	}
-	return kp, nil
+	return kp, pub, given, nil
 }

@@ -10,13 +10,10 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/nats-io/jwt/v2"
 	"golang.org/x/term"
 
-	"github.com/signet-dev/signet/authz"
 	"github.com/signet-dev/signet/devstack"
 	"github.com/signet-dev/signet/internal/cli/cmdutil"
-	"github.com/signet-dev/signet/internal/cli/entity"
 	"github.com/signet-dev/signet/jwtstore"
 	"github.com/signet-dev/signet/keystore"
 	"github.com/signet-dev/signet/ops"
@@ -32,7 +29,7 @@ const (
 
 // startHA makes sure the KV account exists and runs the HA stack.
 func startHA(f *cmdutil.Factory, s *store.Store, ks keystore.KeyStore, opJWT, sysJWT, sysCreds, dir, host string, natsPorts, httpPorts []int, logger *slog.Logger) (*devstack.HAStack, error) {
-	kvJWT, kvCreds, err := ensureKVAccount(f, s, ks)
+	kvJWT, kvCreds, err := ensureKVAccount(s, ks)
 	if err != nil {
 		return nil, err
 	}
@@ -55,20 +52,17 @@ func startHA(f *cmdutil.Factory, s *store.Store, ks keystore.KeyStore, opJWT, sy
 
 // ensureKVAccount adds the account SIGNET_KV with JetStream enabled (global tier, unlimited)
 // and its user signet when missing, and returns the account's JWT and the user's creds file.
-func ensureKVAccount(f *cmdutil.Factory, s *store.Store, ks keystore.KeyStore) (string, string, error) {
-	unlock, err := s.Lock()
+func ensureKVAccount(s *store.Store, ks keystore.KeyStore) (string, string, error) {
+	l, err := ops.Lock(s, ks)
 	if err != nil {
 		return "", "", err
 	}
-	defer unlock()
-	q := quiet(f)
+	defer l.Unlock()
 	if !s.HasAccount(KVAccount) {
 		global := 0
-		enableJS := func(ac *jwt.AccountClaims) error {
-			_, err := (&authz.AccountLimitOptions{JSEnable: &global}).Apply(ac)
-			return err
-		}
-		if _, err := entity.CreateAccount(q, s, ks, KVAccount, "", enableJS); err != nil {
+		req := ops.AddAccountRequest{Name: KVAccount}
+		req.Limits.JSEnable = &global
+		if _, err := l.AddAccount(req); err != nil {
 			return "", "", err
 		}
 	}
@@ -80,7 +74,7 @@ func ensureKVAccount(f *cmdutil.Factory, s *store.Store, ks keystore.KeyStore) (
 		return "", "", fmt.Errorf("account %s holds the accounts bucket of signet dev --ha but has JetStream disabled: enable it with `signet edit account %s --js-enable 0`", KVAccount, KVAccount)
 	}
 	if !s.HasUser(KVAccount, KVUser) {
-		if _, err := ops.Held(s, ks).AddUser(ops.AddUserRequest{Account: KVAccount, Name: KVUser}); err != nil {
+		if _, err := l.AddUser(ops.AddUserRequest{Account: KVAccount, Name: KVUser}); err != nil {
 			return "", "", err
 		}
 	}

@@ -295,7 +295,7 @@ func ensureOperator(f *cmdutil.Factory, stores store.Stores, ks keystore.KeyStor
 		if s.Info.Managed {
 			return nil, false, fmt.Errorf("operator %q is managed (its key is held elsewhere): signet dev needs a local operator; pass --operator NAME", name)
 		}
-		if err := ensureDemo(f, s, ks); err != nil {
+		if err := ensureDemo(s, ks); err != nil {
 			return nil, false, err
 		}
 		return s, false, nil
@@ -309,28 +309,27 @@ func ensureOperator(f *cmdutil.Factory, stores store.Stores, ks keystore.KeyStor
 	if err != nil {
 		return nil, false, err
 	}
-	if err := ensureDemo(f, s, ks); err != nil {
+	if err := ensureDemo(s, ks); err != nil {
 		return nil, false, err
 	}
 	return s, true, nil
 }
 
 // ensureDemo adds account APP (signed by the operator's signing key) and its user demo if missing.
-func ensureDemo(f *cmdutil.Factory, s *store.Store, ks keystore.KeyStore) error {
-	unlock, err := s.Lock()
+func ensureDemo(s *store.Store, ks keystore.KeyStore) error {
+	l, err := ops.Lock(s, ks)
 	if err != nil {
 		return err
 	}
-	defer unlock()
-	q := quiet(f)
+	defer l.Unlock()
 	if !s.HasAccount(DemoAccount) {
 		// No -K: the signer rule picks the operator's signing key.
-		if _, err := entity.CreateAccount(q, s, ks, DemoAccount, "", nil); err != nil {
+		if _, err := l.AddAccount(ops.AddAccountRequest{Name: DemoAccount}); err != nil {
 			return err
 		}
 	}
 	if !s.HasUser(DemoAccount, DemoUser) {
-		if _, err := ops.Held(s, ks).AddUser(ops.AddUserRequest{Account: DemoAccount, Name: DemoUser}); err != nil {
+		if _, err := l.AddUser(ops.AddUserRequest{Account: DemoAccount, Name: DemoUser}); err != nil {
 			return err
 		}
 	}

@@ -163,44 +163,42 @@ func operatorKey(ks keystore.KeyStore, spec string) (nkeys.KeyPair, error) {
 
 // CreateSystemAccount adds account SYS with user sys and makes it the operator's system account.
 func CreateSystemAccount(f *cmdutil.Factory, s *store.Store, ks keystore.KeyStore) error {
-	unlock, err := s.Lock()
+	l, err := ops.Lock(s, ks)
 	if err != nil {
 		return err
 	}
-	defer unlock()
+	defer l.Unlock()
 	oc, _, err := s.Operator()
 	if err != nil {
 		return err
 	}
 	// An operator with signing keys may come to require them; nats-server then accepts only
 	// users signed by an account signing key, so SYS gets one for its user sys (as nsc does).
-	var sysSK nkeys.KeyPair
-	var withSK func(*jwt.AccountClaims) error
+	req := ops.AddAccountRequest{Name: "SYS"}
+	var sysSK string
 	if len(oc.SigningKeys) > 0 {
-		if sysSK, err = nkeys.CreateAccount(); err != nil {
+		kp, err := nkeys.CreateAccount()
+		if err != nil {
 			return fmt.Errorf("create system account signing key: %w", err)
 		}
-		if _, err := ks.Store(sysSK); err != nil {
-			return err
-		}
-		pub, _ := sysSK.PublicKey()
-		withSK = func(ac *jwt.AccountClaims) error { ac.SigningKeys.Add(pub); return nil }
+		seed, _ := kp.Seed()
+		sysSK, _ = kp.PublicKey()
+		req.SigningKeys = []string{string(seed)} // stored with the account
 	}
-	akp, err := CreateAccount(f, s, ks, "SYS", "", withSK)
+	acc, err := l.AddAccount(req)
 	if err != nil {
 		return err
 	}
-	if sysSK != nil {
-		pub, _ := sysSK.PublicKey()
-		f.IO.OK("generated and stored account signing key %q", pub)
+	reportAccount(f, acc)
+	if sysSK != "" {
+		f.IO.OK("generated and stored account signing key %q", sysSK)
 	}
-	apub, _ := akp.PublicKey()
-	oc.SystemAccount = apub
+	oc.SystemAccount = acc.PublicKey
 	if err := SaveOperatorClaims(s, ks, oc); err != nil {
 		return err
 	}
-	f.IO.OK("set system account %q", apub)
-	res, err := ops.Held(s, ks).AddUser(ops.AddUserRequest{Account: "SYS", Name: "sys"})
+	f.IO.OK("set system account %q", acc.PublicKey)
+	res, err := l.AddUser(ops.AddUserRequest{Account: "SYS", Name: "sys"})
 	if err != nil {
 		return err
 	}
@@ -215,64 +213,4 @@ func SaveOperatorClaims(s *store.Store, ks keystore.KeyStore, oc *jwt.OperatorCl
 		return err
 	}
 	return s.SaveOperator(token)
-}
-
-// CreateAccount makes a new account key pair and account JWT signed by the operator (or the
-// key chosen by signer), stores both, and returns the key pair. The caller holds the lock.
-// mutate, if set, edits the claims before signing.
-func CreateAccount(f *cmdutil.Factory, s *store.Store, ks keystore.KeyStore, name, signer string, mutate func(*jwt.AccountClaims) error) (nkeys.KeyPair, error) {
-	return createAccount(f, s, ks, name, signer, nil, mutate)
-}
-
-// createAccount is CreateAccount; given, when set, is the account's key (nsc's --public-key): it
-// is not stored, and only its public key is needed.
-func createAccount(f *cmdutil.Factory, s *store.Store, ks keystore.KeyStore, name, signer string, given nkeys.KeyPair, mutate func(*jwt.AccountClaims) error) (nkeys.KeyPair, error) {
-	if err := store.ValidateName(name); err != nil {
-		return nil, fmt.Errorf("account name: %w", err)
-	}
-	if s.HasAccount(name) {
-		return nil, fmt.Errorf("account %q already exists in operator %q", name, s.Name())
-	}
-	oc, _, err := s.Operator()
-	if err != nil {
-		return nil, err
-	}
-	akp := given
-	if akp == nil {
-		if akp, err = nkeys.CreateAccount(); err != nil {
-			return nil, fmt.Errorf("create account key: %w", err)
-		}
-	}
-	apub, _ := akp.PublicKey()
-	if !nkeys.IsValidPublicAccountKey(apub) {
-		return nil, fmt.Errorf("--public-key: %s is not an account key", apub)
-	}
-	ac := jwt.NewAccountClaims(apub)
-	ac.Name = name
-	if mutate != nil {
-		if err := mutate(ac); err != nil {
-			return nil, err
-		}
-	}
-	selfKP := akp // a managed operator's account is self-signed, with a seed only
-	if _, err := akp.Seed(); err != nil {
-		selfKP = nil
-	}
-	token, err := ops.SignAccount(s, ks, oc, ac, selfKP, signer)
-	if err != nil {
-		return nil, err
-	}
-	if given == nil {
-		if _, err := ks.Store(akp); err != nil {
-			return nil, err
-		}
-	}
-	if err := s.SaveAccount(name, token); err != nil {
-		return nil, err
-	}
-	if given == nil {
-		f.IO.OK("generated and stored account key %q", apub)
-	}
-	f.IO.OK("added account %q", name)
-	return akp, nil
 }

@@ -28,57 +28,6 @@ func storeKeys(ks keystore.KeyStore, keys []pendingKey) error {
 	return nil
 }
 
-// applyAccountSigningKeys adds (--sk: public key, seed, seed file, or "generate") and removes
-// (--rm-sk) account signing keys.
-func applyAccountSigningKeys(ks keystore.KeyStore, ac *jwt.AccountClaims, add, rm []string) ([]string, []pendingKey, error) {
-	var msgs []string
-	var keys []pendingKey
-	var pubs []string
-	for _, v := range add {
-		if v == "generate" {
-			kp, err := nkeys.CreateAccount()
-			if err != nil {
-				return nil, nil, fmt.Errorf("generate signing key: %w", err)
-			}
-			keys = append(keys, kp)
-			p, _ := kp.PublicKey()
-			pubs = append(pubs, p)
-			continue
-		}
-		kp, err := ks.ResolveKey(v)
-		if err != nil {
-			return nil, nil, fmt.Errorf("--sk: %w", err)
-		}
-		p, _ := kp.PublicKey()
-		if !nkeys.IsValidPublicAccountKey(p) {
-			return nil, nil, fmt.Errorf("--sk: %s is not an account key", p)
-		}
-		if p == ac.Subject {
-			return nil, nil, fmt.Errorf("--sk: %s is the account's own identity key", p)
-		}
-		if _, err := kp.Seed(); err == nil && !ks.Has(p) {
-			keys = append(keys, kp)
-		}
-		pubs = append(pubs, p)
-	}
-	for _, p := range rm {
-		if _, ok := ac.SigningKeys[p]; !ok {
-			return nil, nil, fmt.Errorf("--rm-sk: %s is not a signing key of account %q", p, ac.Name)
-		}
-	}
-	for _, p := range pubs {
-		if _, ok := ac.SigningKeys[p]; !ok {
-			ac.SigningKeys.Add(p)
-			msgs = append(msgs, fmt.Sprintf("added signing key %q", p))
-		}
-	}
-	for _, p := range rm {
-		delete(ac.SigningKeys, p)
-		msgs = append(msgs, fmt.Sprintf("removed signing key %q", p))
-	}
-	return msgs, keys, nil
-}
-
 // EditOperatorOptions are the inputs of `edit operator`.
 type EditOperatorOptions struct {
 	Common   CommonOptions
@@ -222,26 +171,27 @@ func NewCmdEditAccount(f *cmdutil.Factory) *cobra.Command {
 	return cmd
 }
 
-// RunEditAccount edits an account and re-signs it.
+// RunEditAccount edits an account through ops.EditAccount.
 func RunEditAccount(f *cmdutil.Factory, o *AccountOptions) error {
-	var keys []pendingKey
-	return AccountEdit{
-		Account: o.Name,
-		Signer:  o.Signer,
-		Mutate: func(_ *store.Store, _ keystore.KeyStore, _ string, ac *jwt.AccountClaims) ([]string, error) {
-			msgs, k, err := o.apply(f, ac)
-			if err != nil {
-				return nil, err
-			}
-			if len(msgs) == 0 && !o.Common.Changed() && o.Signer == "" && !o.ResignAnyway {
-				return nil, errors.New("nothing to edit: give at least one flag (see `signet edit account --help`)")
-			}
-			keys = k
-			return msgs, nil
-		},
-		BeforeSave: func(ks keystore.KeyStore) error { return storeKeys(ks, keys) },
-		Done:       func(name string) string { return fmt.Sprintf("edited account %q", name) },
-	}.Run(f)
+	t, err := f.Target(o.Name)
+	if err != nil {
+		return err
+	}
+	res, err := ops.EditAccount(t.Store, t.KeyStore, ops.EditAccountRequest{
+		Account:         t.Account,
+		Signer:          o.Signer,
+		AccountSettings: o.AccountSettings,
+		ResignAnyway:    o.ResignAnyway,
+		Now:             f.Now(),
+	})
+	if err != nil {
+		return err
+	}
+	for _, m := range res.Changes {
+		f.IO.OK("%s", m)
+	}
+	f.IO.OK("edited account %q", res.Name)
+	return f.AccountSaved(t.Store, res.Name)
 }
 
 // NewCmdEditUser builds `edit user`.

@@ -1,0 +1,230 @@
+package ops
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/nats-io/jwt/v2"
+	"github.com/nats-io/nkeys"
+
+	"github.com/signet-dev/signet/authz"
+	"github.com/signet-dev/signet/keystore"
+	"github.com/signet-dev/signet/store"
+)
+
+// AccountSettings are what adding or editing an account sets in its claims. The zero value
+// changes nothing.
+type AccountSettings struct {
+	Header Header
+	// Limits are the account's limits: connections, subscriptions, payload, data, leaf nodes,
+	// imports, exports, and JetStream, global or per tier.
+	Limits      authz.AccountLimitOptions
+	Description string // "" leaves it
+	InfoURL     string // "" leaves it
+	// SigningKeys adds signing keys: a public key, seed or seed file, or "generate" for a new
+	// one (stored in the keystore with the account).
+	SigningKeys        []string
+	RmSigningKeys      []string
+	DefaultPermissions authz.UserPermOptions // the permissions of users that carry none
+	Trace              Trace
+}
+
+// Trace is the account's message trace context (jwt.AccountClaims.Trace): where nats-server
+// sends the traces of messages that carry a sampled W3C traceparent header, and the percentage
+// it samples.
+type Trace struct {
+	Subject     string
+	SubjectSet  bool // Subject is to be set ("" turns tracing off)
+	Sampling    int  // 1-100; 0 means 100
+	SamplingSet bool
+}
+
+// Apply sets the trace context on ac and returns the status lines.
+func (o *Trace) Apply(ac *jwt.AccountClaims) ([]string, error) {
+	var msgs []string
+	if o.SubjectSet && o.Subject != "" {
+		if err := authz.ValidateSubject(o.Subject, false); err != nil {
+			return nil, fmt.Errorf("--trace-context-subject %q: %w (traces are published there, so no wildcards)", o.Subject, err)
+		}
+	}
+	if o.SamplingSet {
+		if o.Sampling < 0 || o.Sampling > 100 {
+			return nil, fmt.Errorf("--trace-context-sampling %d: use a percentage from 1 to 100 (0 means 100)", o.Sampling)
+		}
+		if o.SubjectSet && o.Subject == "" {
+			return nil, errors.New("--trace-context-sampling cannot be set while --trace-context-subject \"\" turns tracing off")
+		}
+		if !o.SubjectSet && (ac.Trace == nil || ac.Trace.Destination == "") {
+			return nil, fmt.Errorf("--trace-context-sampling needs a subject for the traces: account %q has none, add --trace-context-subject SUBJECT", ac.Name)
+		}
+	}
+	if o.SubjectSet {
+		if o.Subject == "" {
+			ac.Trace = nil
+			msgs = append(msgs, "disabled trace context")
+		} else {
+			if ac.Trace == nil {
+				ac.Trace = &jwt.MsgTrace{}
+			}
+			ac.Trace.Destination = jwt.Subject(o.Subject)
+			msgs = append(msgs, fmt.Sprintf("changed trace context subject to %q", o.Subject))
+		}
+	}
+	if o.SamplingSet {
+		ac.Trace.Sampling = o.Sampling
+		if o.Sampling == 0 {
+			ac.Trace.Sampling = 100
+		}
+		msgs = append(msgs, fmt.Sprintf("changed trace context sampling to %d%%", ac.Trace.Sampling))
+	}
+	return msgs, nil
+}
+
+// apply applies the settings to ac and returns the status lines and the keys it generated or
+// was given with their seeds (to be stored once the account is signed).
+func (a *AccountSettings) apply(ks keystore.KeyStore, ac *jwt.AccountClaims, now time.Time) ([]string, []nkeys.KeyPair, error) {
+	if err := a.Header.ApplyGeneric(&ac.GenericFields, &ac.ClaimsData, now); err != nil {
+		return nil, nil, err
+	}
+	msgs, keys, err := applyAccountSigningKeys(ks, ac, a.SigningKeys, a.RmSigningKeys)
+	if err != nil {
+		return nil, nil, err
+	}
+	lm, err := a.Limits.Apply(ac)
+	if err != nil {
+		return nil, nil, err
+	}
+	msgs = append(msgs, lm...)
+	if a.DefaultPermissions.HasPermissionChanges() {
+		pm, err := a.DefaultPermissions.ApplyPermissions(&ac.DefaultPermissions)
+		if err != nil {
+			return nil, nil, err
+		}
+		msgs = append(msgs, pm...)
+	}
+	tm, err := a.Trace.Apply(ac)
+	if err != nil {
+		return nil, nil, err
+	}
+	msgs = append(msgs, tm...)
+	if a.Description != "" {
+		ac.Description = a.Description
+		msgs = append(msgs, fmt.Sprintf("set description to %q", a.Description))
+	}
+	if a.InfoURL != "" {
+		ac.InfoURL = a.InfoURL
+		msgs = append(msgs, fmt.Sprintf("set info url to %q", a.InfoURL))
+	}
+	return msgs, keys, nil
+}
+
+// applyAccountSigningKeys adds (public key, seed, seed file, or "generate") and removes account
+// signing keys.
+func applyAccountSigningKeys(ks keystore.KeyStore, ac *jwt.AccountClaims, add, rm []string) ([]string, []nkeys.KeyPair, error) {
+	var msgs []string
+	var keys []nkeys.KeyPair
+	var pubs []string
+	for _, v := range add {
+		if v == "generate" {
+			kp, err := nkeys.CreateAccount()
+			if err != nil {
+				return nil, nil, fmt.Errorf("generate signing key: %w", err)
+			}
+			keys = append(keys, kp)
+			p, _ := kp.PublicKey()
+			pubs = append(pubs, p)
+			continue
+		}
+		kp, err := ks.ResolveKey(v)
+		if err != nil {
+			return nil, nil, fmt.Errorf("--sk: %w", err)
+		}
+		p, _ := kp.PublicKey()
+		if !nkeys.IsValidPublicAccountKey(p) {
+			return nil, nil, fmt.Errorf("--sk: %s is not an account key", p)
+		}
+		if p == ac.Subject {
+			return nil, nil, fmt.Errorf("--sk: %s is the account's own identity key", p)
+		}
+		if _, err := kp.Seed(); err == nil && !ks.Has(p) {
+			keys = append(keys, kp)
+		}
+		pubs = append(pubs, p)
+	}
+	for _, p := range rm {
+		if _, ok := ac.SigningKeys[p]; !ok {
+			return nil, nil, fmt.Errorf("--rm-sk: %s is not a signing key of account %q", p, ac.Name)
+		}
+	}
+	for _, p := range pubs {
+		if _, ok := ac.SigningKeys[p]; !ok {
+			ac.SigningKeys.Add(p)
+			msgs = append(msgs, fmt.Sprintf("added signing key %q", p))
+		}
+	}
+	for _, p := range rm {
+		delete(ac.SigningKeys, p)
+		msgs = append(msgs, fmt.Sprintf("removed signing key %q", p))
+	}
+	return msgs, keys, nil
+}
+
+// storeKeys puts keys in the keystore.
+func storeKeys(ks keystore.KeyStore, keys []nkeys.KeyPair) error {
+	for _, k := range keys {
+		if _, err := ks.Store(k); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// EditAccountRequest is a change to an account's settings.
+type EditAccountRequest struct {
+	Account string // the account's name or public key
+	Signer  string // operator key (-K); "" lets Signer choose
+	AccountSettings
+	// ResignAnyway re-signs an account the settings leave unchanged (nsc counts --js-enable -1
+	// as an edit); without it, a request that changes nothing is an error.
+	ResignAnyway bool
+	Now          time.Time // the clock for Header's relative times; zero is now
+}
+
+// EditAccountResult is the account as saved, with the changes as status lines.
+type EditAccountResult struct {
+	AccountResult
+	Changes []string
+}
+
+// EditAccount changes an account's limits (JetStream tiers included), signing keys, default
+// permissions, trace context, description and validity, and re-signs it through
+// UpdateAccount. It takes the store's lock; bad input is an error that changes nothing.
+func EditAccount(s *store.Store, ks keystore.KeyStore, req EditAccountRequest) (*EditAccountResult, error) {
+	return withLock(s, ks, func(l *Locked) (*EditAccountResult, error) { return l.EditAccount(req) })
+}
+
+// EditAccount is EditAccount within the caller's locked step.
+func (l *Locked) EditAccount(req EditAccountRequest) (*EditAccountResult, error) {
+	var msgs []string
+	var keys []nkeys.KeyPair
+	acc, err := l.UpdateAccount(AccountUpdate{
+		Account: req.Account,
+		Signer:  req.Signer,
+		Change: func(_ string, ac *jwt.AccountClaims) error {
+			var err error
+			if msgs, keys, err = req.apply(l.KeyStore, ac, now(req.Now)); err != nil {
+				return err
+			}
+			if len(msgs) == 0 && !req.Header.Changed() && req.Signer == "" && !req.ResignAnyway {
+				return errors.New("nothing to edit: give at least one flag (see `signet edit account --help`)")
+			}
+			return nil
+		},
+		BeforeSave: func() error { return storeKeys(l.KeyStore, keys) },
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &EditAccountResult{AccountResult: *acc, Changes: msgs}, nil
+}
