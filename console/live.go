@@ -211,3 +211,44 @@ func (l *live) connections(ctx context.Context, account string) ([]Conn, error) 
 	}
 	return out, nil
 }
+
+// JSUse is an account's JetStream use across the servers: its streams and the bytes they hold
+// (each stream counted once, by its leader).
+type JSUse struct {
+	Streams int
+	Bytes   uint64
+}
+
+// jetStreamUse asks every server for its JetStream details ($SYS.REQ.SERVER.PING.JSZ, streams
+// reported by their leaders only) and sums them per account.
+func (l *live) jetStreamUse(ctx context.Context) (map[string]JSUse, error) {
+	answers, err := l.ask(ctx, "$SYS.REQ.SERVER.PING.JSZ", map[string]any{"accounts": true, "streams": true, "stream_leader_only": true})
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]JSUse{}
+	for _, a := range answers {
+		var jsz struct {
+			Accounts []struct {
+				ID      string `json:"id"` // the public key ("name" is the JWT's name)
+				Streams []struct {
+					State struct {
+						Bytes uint64 `json:"bytes"`
+					} `json:"state"`
+				} `json:"stream_detail"`
+			} `json:"account_details"`
+		}
+		if json.Unmarshal(a.Data, &jsz) != nil {
+			continue
+		}
+		for _, acc := range jsz.Accounts {
+			u := out[acc.ID]
+			for _, st := range acc.Streams {
+				u.Streams++
+				u.Bytes += st.State.Bytes
+			}
+			out[acc.ID] = u
+		}
+	}
+	return out, nil
+}

@@ -18,6 +18,7 @@ import (
 	"github.com/signet-dev/signet/authz"
 	"github.com/signet-dev/signet/drift"
 	"github.com/signet-dev/signet/history"
+	"github.com/signet-dev/signet/internal/plural"
 )
 
 // Page sizes: the account list and an account's users are paged so that a page costs what it
@@ -167,7 +168,12 @@ type accountsData struct {
 	Live      bool
 	LiveError string
 	Conns     map[string]int
-	Signers   map[string]string // account signer key -> label
+	// JS is each account's JetStream use (live), by public key.
+	JS map[string]JSUse
+	// Drift is each account's worst status at the servers, by public key (when they were asked).
+	Drift      map[string]drift.Status
+	DriftError string
+	Signers    map[string]string // account signer key -> label
 }
 
 // pager is the paging of a list.
@@ -224,11 +230,38 @@ func (c *Console) accountsPage(w http.ResponseWriter, r *http.Request) {
 		d.Conns, _, err = c.live.accountConns(r.Context())
 		if err != nil {
 			d.LiveError = err.Error()
+		} else if d.JS, err = c.live.jetStreamUse(r.Context()); err != nil {
+			d.LiveError = err.Error()
 		}
 	}
 	oc, _, _ := c.o.Store.Operator()
 	d.Signers = operatorSigners(oc)
+	if oc != nil {
+		names := make([]string, 0, len(d.Rows))
+		for _, row := range d.Rows {
+			names = append(names, row.Name)
+		}
+		if rep, asked, err := c.drift(r.Context(), oc, names); asked {
+			if err != nil {
+				d.DriftError = err.Error()
+			} else {
+				d.Drift = worstByAccount(rep)
+			}
+		}
+	}
 	c.render(w, r, "accounts", "Accounts", "accounts", d)
+}
+
+// worstByAccount is, per account of a drift report, the status that needs the most attention
+// over its sources (in-sync only when every source holds the store's JWT).
+func worstByAccount(rep *drift.Report) map[string]drift.Status {
+	out := map[string]drift.Status{}
+	for _, e := range rep.Entries {
+		if cur, ok := out[e.Account]; !ok || cur == drift.InSync {
+			out[e.Account] = e.Status
+		}
+	}
+	return out
 }
 
 // operatorSigners labels the operator's keys: its identity key and its signing keys.
@@ -660,5 +693,14 @@ var funcs = template.FuncMap{
 		return m[k]
 	},
 	"jsEnabled": func(ac *jwt.AccountClaims) bool { return ac != nil && ac.Limits.IsJSEnabled() },
-	"graph":     func(s template.HTML) template.HTML { return s },
+	"jsUse": func(m map[string]JSUse, k string) *JSUse {
+		if u, ok := m[k]; ok {
+			return &u
+		}
+		return nil
+	},
+	"driftOf": func(m map[string]drift.Status, k string) drift.Status { return m[k] },
+	"plural":  plural.N,
+	"u64":     func(n uint64) int64 { return int64(n) },
+	"graph":   func(s template.HTML) template.HTML { return s },
 }
