@@ -1,8 +1,15 @@
 // Package ops holds the operations every signet front end shares: the CLI, signet dev, signet
-// serve's signing mode, and later auth as code and the console. It prints nothing, parses no
-// flags and never reaches for the network; it works on the store, the keystore and jwt/v2
-// claims.
+// serve's signing mode, auth as code and the console. It prints nothing and parses no flags;
+// it works on the store, the keystore and jwt/v2 claims, and reaches the network only in the
+// operations that are about it (Push), never as a side effect of a change.
 //
-// It starts with the one rule that decides which key signs an entity (Signer), and the
-// signing of accounts and users that every command goes through.
+// Each operation takes the store, the keystore and a typed request, does the whole job
+// (validation, the signer chosen by Signer, the iat rule, the writes) and returns a typed
+// result: AddUser, RevokeUser, ClearUserRevocation, AddAccount, EditAccount, UpdateAccount,
+// Push. The function of that name takes the store's lock for its duration; the method of the
+// same name on Locked runs inside a locked step the caller holds (Lock, Held), so that several
+// operations compose under one lock. A failed check leaves the store and keystore as they were.
+//
+// Beneath them is the one rule that decides which key signs an entity (Signer), and the
+// signing of operators, accounts and users that every change goes through.
 package ops

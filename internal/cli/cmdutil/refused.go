@@ -1,26 +1,16 @@
 package cmdutil
 
 import (
-	"errors"
 	"fmt"
 	"net"
 	"net/url"
 	"strings"
-	"syscall"
+
+	"github.com/signet-dev/signet/ops"
 )
 
-// Refused reports whether err means that nothing listens at the address tried (the connection
-// was refused), as opposed to a server that answered and said no.
-func Refused(err error) bool {
-	if err == nil {
-		return false
-	}
-	// The texts cover errors that lost their errno on the way (nats.go's) and Windows, whose
-	// WSAECONNREFUSED is not syscall.ECONNREFUSED.
-	msg := err.Error()
-	return errors.Is(err, syscall.ECONNREFUSED) || strings.Contains(msg, "connection refused") ||
-		strings.Contains(msg, "actively refused")
-}
+// Refused reports whether err means that nothing listens at the address tried (ops.Refused).
+func Refused(err error) bool { return ops.Refused(err) }
 
 // RefusedHint says what to do when nothing listens at rawURL: on this machine, where signet dev
 // listens, start `signet dev`; elsewhere, check the server and the URL.

@@ -9,10 +9,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/nats-io/jwt/v2"
-
 	"github.com/signet-dev/signet/internal/cli/cmdutil"
 	"github.com/signet-dev/signet/internal/shellquote"
+	"github.com/signet-dev/signet/keystore"
+	"github.com/signet-dev/signet/ops"
 	"github.com/signet-dev/signet/remote"
 	"github.com/signet-dev/signet/store"
 )
@@ -48,18 +48,22 @@ func AutoPush(f *cmdutil.Factory, s *store.Store, account string) error {
 		}
 		return nil
 	}
-	tok, err := s.AccountJWT(account)
+	ks, err := f.KeyStore()
 	if err != nil {
 		return err
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	u := oc.AccountServerURL
-	if isNATSURL(u) {
-		return autoPushNATS(ctx, f, s, oc, account, u, tok)
+	if ops.IsNATSURL(u) {
+		return autoPushNATS(ctx, f, s, ks, account, u)
 	}
-	res, err := remote.PushHTTP(ctx, f.HTTP, u, tok)
+	rep, err := ops.Push(ctx, s, ks, ops.PushRequest{Account: account, URL: u, HTTP: f.HTTP})
 	if err != nil {
+		return err
+	}
+	res := rep.HTTP[0]
+	if err := res.Err; err != nil {
 		var he *remote.HTTPError
 		if !s.Info.Managed && !errors.As(err, &he) && unreachable(err) {
 			if cmdutil.Refused(err) {
@@ -79,11 +83,7 @@ func AutoPush(f *cmdutil.Factory, s *store.Store, account string) error {
 	if !s.Info.Managed {
 		return nil
 	}
-	ac, _, err := s.Account(account)
-	if err != nil {
-		return err
-	}
-	signed, err := remote.PullHTTP(ctx, f.HTTP, u, ac.Subject)
+	signed, err := remote.PullHTTP(ctx, f.HTTP, u, res.Account)
 	if err != nil {
 		return fmt.Errorf("pull the signed account %q from %s: %w; run `signet pull -a %s` later", account, u, cmdutil.WithRefusedHint(err, u), shellquote.Quote(account))
 	}
@@ -99,32 +99,25 @@ func AutoPush(f *cmdutil.Factory, s *store.Store, account string) error {
 	return nil
 }
 
-func autoPushNATS(ctx context.Context, f *cmdutil.Factory, s *store.Store, oc *jwt.OperatorClaims, account, u, tok string) error {
-	ks, err := f.KeyStore()
-	if err != nil {
-		return err
-	}
-	opts, err := SystemConn(s, ks, oc, "")
-	if err != nil {
+// autoPushNATS pushes the account to the nats-servers at u through ops.Push; servers that
+// cannot be reached are a warning.
+func autoPushNATS(ctx context.Context, f *cmdutil.Factory, s *store.Store, ks keystore.KeyStore, account, u string) error {
+	rep, err := ops.Push(ctx, s, ks, ops.PushRequest{Account: account, URL: u, Dial: ops.ResolverDial{Timeout: 3 * time.Second}})
+	var ce *ops.ConnectError
+	switch {
+	case errors.As(err, &ce) && ce.Login:
 		f.IO.Warn("account %q was saved but not pushed to %s: %v", account, u, err)
 		return nil
-	}
-	c, err := remote.Dial(u, opts...)
-	if err != nil {
-		if cmdutil.Refused(err) {
-			f.IO.Warn("account %q was saved but not pushed: %s; then run `signet push -a %s`", account, cmdutil.RefusedHint(u), shellquote.Quote(account))
-			return nil
-		}
+	case errors.As(err, &ce) && cmdutil.Refused(err):
+		f.IO.Warn("account %q was saved but not pushed: %s; then run `signet push -a %s`", account, cmdutil.RefusedHint(u), shellquote.Quote(account))
+		return nil
+	case errors.As(err, &ce):
 		f.IO.Warn("%s is not reachable; account %q was saved but not pushed (run `signet push -a %s` later)", u, account, shellquote.Quote(account))
 		return nil
-	}
-	defer c.Close()
-	sum, err := c.PushAll(ctx, []string{tok}, remote.PushOptions{Timeout: 3 * time.Second})
-	if err != nil {
+	case err != nil:
 		return fmt.Errorf("push account %q to %s: %w", account, u, err)
-	}
-	if !sum.OK() {
-		return fmt.Errorf("push account %q to %s: not every server accepted it: %+v", account, u, sum)
+	case rep.Failed:
+		return fmt.Errorf("push account %q to %s: not every server accepted it: %+v", account, u, *rep.NATS)
 	}
 	f.IO.OK("pushed account %q to %s", account, u)
 	return nil

@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 
 	"github.com/nats-io/jwt/v2"
 	"github.com/spf13/cobra"
 
 	"github.com/signet-dev/signet/internal/cli/cmdutil"
+	"github.com/signet-dev/signet/ops"
 	"github.com/signet-dev/signet/remote"
 	"github.com/signet-dev/signet/store"
 )
@@ -56,7 +58,7 @@ func RunPull(ctx context.Context, f *cmdutil.Factory, o *PullOptions) error {
 	if err != nil {
 		return err
 	}
-	u, err := targetURL(oc, o.URL)
+	u, err := ops.ServerURL(oc, o.URL)
 	if err != nil {
 		return err
 	}
@@ -76,7 +78,7 @@ func RunPull(ctx context.Context, f *cmdutil.Factory, o *PullOptions) error {
 			return cmdutil.WithRefusedHint(err, u)
 		}
 		fetched = map[string]string{ac.Subject: tok}
-	case isNATSURL(u):
+	case ops.IsNATSURL(u):
 		ks, err := f.KeyStore()
 		if err != nil {
 			return err
@@ -106,7 +108,7 @@ func RunPull(ctx context.Context, f *cmdutil.Factory, o *PullOptions) error {
 		return err
 	}
 	var failed bool
-	for _, pub := range sortedKeys(fetched) {
+	for _, pub := range slices.Sorted(maps.Keys(fetched)) {
 		name, status, err := saveTrusted(s, oc, fetched[pub], o.OverwriteNewer, known)
 		switch {
 		case err != nil:
@@ -127,7 +129,7 @@ func RunPull(ctx context.Context, f *cmdutil.Factory, o *PullOptions) error {
 }
 
 func pullOne(ctx context.Context, f *cmdutil.Factory, s *store.Store, oc *jwt.OperatorClaims, u, pub string, o *PullOptions) (string, error) {
-	if !isNATSURL(u) {
+	if !ops.IsNATSURL(u) {
 		return remote.PullHTTP(ctx, f.HTTP, u, pub)
 	}
 	ks, err := f.KeyStore()
