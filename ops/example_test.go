@@ -95,3 +95,49 @@ func ExampleAddAccount() {
 	// Output:
 	// billing true 1
 }
+
+// Give a user a subscribe permission and an expiry: the user is re-signed and its creds rewritten.
+func ExampleEditUser() {
+	fx, done := exampleFixture()
+	defer done()
+	if _, err := ops.AddUser(fx.s, fx.ks, ops.AddUserRequest{Account: "A", Name: "reports"}); err != nil {
+		fmt.Println(err)
+		return
+	}
+	res, err := ops.EditUser(fx.s, fx.ks, ops.EditUserRequest{
+		Account:     "A",
+		User:        "reports",
+		Header:      ops.Header{Expiry: "2031-01-01"},
+		Permissions: authz.UserPermOptions{AllowSub: []string{"reports.>"}},
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	uc, _ := jwt.DecodeUserClaims(res.JWT)
+	fmt.Println(res.Name, time.Unix(uc.Expires, 0).UTC().Format(time.DateOnly), res.CredsPath != "")
+	fmt.Println(res.Changes)
+	// Output:
+	// reports 2031-01-01 true
+	// [added sub "reports.>"]
+}
+
+// Delete a user: it is revoked first (the account is re-signed, to be pushed), then removed
+// with its creds and key.
+func ExampleDeleteUser() {
+	fx, done := exampleFixture()
+	defer done()
+	u, err := ops.AddUser(fx.s, fx.ks, ops.AddUserRequest{Account: "A", Name: "leaver"})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	res, err := ops.DeleteUser(fx.s, fx.ks, ops.DeleteUserRequest{Account: "A", Users: []string{"leaver"}, Revoke: true, RmCreds: true, RmKey: true})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(res.Deleted[0].Name, res.Revoked.Revocations[0].PublicKey == u.PublicKey, fx.s.HasUser("A", "leaver"), fx.ks.Has(u.PublicKey))
+	// Output:
+	// leaver true false false
+}

@@ -4,6 +4,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/nats-io/jwt/v2"
@@ -119,6 +120,28 @@ func (fx *fixture) unchanged(t *testing.T, what string, before map[string]string
 			t.Errorf("%s: removed %s", what, p)
 		}
 	}
+}
+
+// refuses runs op, which must fail with an error containing want and leave every file of the
+// store and keystore as it was.
+func (fx *fixture) refuses(t *testing.T, what, want string, op func() error) {
+	t.Helper()
+	before := fx.snapshot(t)
+	if err := op(); err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("%s: got %v, want an error with %q", what, err, want)
+	}
+	fx.unchanged(t, what, before)
+}
+
+// withUser adds user U to account A; it returns a key of another account, a signer A refuses.
+func (fx *fixture) withUser(t *testing.T) (foreignAccount string) {
+	t.Helper()
+	if _, err := ops.AddUser(fx.s, fx.ks, ops.AddUserRequest{Account: "A", Name: "U"}); err != nil {
+		t.Fatal(err)
+	}
+	acc, _ := nkeys.CreateAccount()
+	pub, _ := acc.PublicKey()
+	return pub
 }
 
 // account is the stored claims of an account of the fixture.

@@ -1,6 +1,7 @@
 package ops
 
 import (
+	"errors"
 	"fmt"
 	"time"
 
@@ -27,18 +28,24 @@ type AddUserRequest struct {
 	Now         time.Time             // the clock for Header's relative times; zero is now
 }
 
-// AddUserResult is the user as stored.
-type AddUserResult struct {
+// UserResult is a user as stored.
+type UserResult struct {
 	Account   string // the account's name
 	Name      string
 	PublicKey string
 	JWT       string
-	// CredsPath is the creds file written, "" when the keystore does not hold the user's seed.
+	// CredsPath is the creds file written, "" when the keystore does not hold the user's seed
+	// (an edit also leaves it "" when the file could not be written: the JWT is saved anyway).
 	CredsPath string
-	// KeyGenerated: a new key was generated and stored (no PublicKey in the request).
-	KeyGenerated bool
 	// Changes are the permission and limit changes, as status lines ("added pub "a.>"").
 	Changes []string
+}
+
+// AddUserResult is the new user as stored.
+type AddUserResult struct {
+	UserResult
+	// KeyGenerated: a new key was generated and stored (no PublicKey in the request).
+	KeyGenerated bool
 }
 
 // AddUser creates a user: a new key (or the given one), a JWT signed by the key Signer
@@ -68,11 +75,7 @@ func (l *Locked) AddUser(req AddUserRequest) (*AddUserResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	oc, _, err := s.Operator()
-	if err != nil {
-		return nil, err
-	}
-	ac, _, err := s.Account(account)
+	oc, ac, err := issuers(s, account)
 	if err != nil {
 		return nil, err
 	}
@@ -101,13 +104,26 @@ func (l *Locked) AddUser(req AddUserRequest) (*AddUserResult, error) {
 	if err := s.SaveUser(account, req.Name, token); err != nil {
 		return nil, err
 	}
-	res := &AddUserResult{Account: account, Name: req.Name, PublicKey: upub, JWT: token, KeyGenerated: !given, Changes: changes}
+	res := &AddUserResult{UserResult: UserResult{Account: account, Name: req.Name, PublicKey: upub, JWT: token, Changes: changes}, KeyGenerated: !given}
 	if seed != nil {
 		if res.CredsPath, err = ks.WriteCreds(s.Name(), account, req.Name, token, seed); err != nil {
 			return nil, err
 		}
 	}
 	return res, nil
+}
+
+// issuers are the stored claims of the operator and of an account, which sign the account's users.
+func issuers(s *store.Store, account string) (*jwt.OperatorClaims, *jwt.AccountClaims, error) {
+	oc, _, err := s.Operator()
+	if err != nil {
+		return nil, nil, err
+	}
+	ac, _, err := s.Account(account)
+	if err != nil {
+		return nil, nil, err
+	}
+	return oc, ac, nil
 }
 
 // entityKey is a new entity's key: publicKey (a request's PublicKey: public key, seed or seed
@@ -127,4 +143,176 @@ func entityKey(ks keystore.KeyStore, publicKey, kind string, create func() (nkey
 		return nil, "", false, fmt.Errorf("--public-key: %s is not %s key", pub, kind)
 	}
 	return kp, pub, given, nil
+}
+
+// EditUserRequest is a change to a stored user.
+type EditUserRequest struct {
+	Account string // the account's name or public key
+	User    string // the user's name or public key
+	// Signer picks the account key that re-signs (role name, public key, seed or seed file); ""
+	// keeps the key that signed the user when it may still sign (Signer's rule). A signer alone,
+	// with nothing else to change, re-signs the user.
+	Signer      string
+	Header      Header
+	Permissions authz.UserPermOptions // permissions and limits; a scoped user refuses them without Signer
+	Now         time.Time             // the clock for Header's relative times; zero is now
+}
+
+// EditUser changes a user's validity, tags, permissions and limits, re-signs it with the key
+// Signer chooses and rewrites its creds when the keystore holds its seed. A user signed by a
+// scoped signing key takes its permissions from the scope: changing them needs Signer (a
+// non-scoped key). It takes the store's lock; nothing is written when a check fails, and an
+// edit that changes nothing is an error.
+func EditUser(s *store.Store, ks keystore.KeyStore, req EditUserRequest) (*UserResult, error) {
+	return withLock(s, ks, func(l *Locked) (*UserResult, error) { return l.EditUser(req) })
+}
+
+// EditUser is EditUser within the caller's locked step.
+func (l *Locked) EditUser(req EditUserRequest) (*UserResult, error) {
+	s, ks := l.Store, l.KeyStore
+	if req.User == "" {
+		return nil, fmt.Errorf("user name is required")
+	}
+	account, err := s.FindAccount(req.Account)
+	if err != nil {
+		return nil, err
+	}
+	name, err := s.FindUser(account, req.User)
+	if err != nil {
+		return nil, err
+	}
+	oc, ac, err := issuers(s, account)
+	if err != nil {
+		return nil, err
+	}
+	uc, _, err := s.User(account, name)
+	if err != nil {
+		return nil, err
+	}
+	if err := req.Header.ApplyGeneric(&uc.GenericFields, &uc.ClaimsData, now(req.Now)); err != nil {
+		return nil, err
+	}
+	scoped := isScopedUser(uc, ac) && req.Signer == ""
+	if scoped && len(req.Permissions.SetFlags()) > 0 {
+		return nil, fmt.Errorf("user %q is scoped: its permissions come from signing key %s; edit them with `signet edit signing-key`, or re-sign the user with a non-scoped key using -K", name, uc.Issuer)
+	}
+	changes, err := req.Permissions.Apply(&uc.UserPermissionLimits)
+	if err != nil {
+		return nil, err
+	}
+	if len(changes) == 0 && !req.Header.Changed() && req.Signer == "" {
+		return nil, errors.New("nothing to edit: give at least one flag (see `signet edit user --help`)")
+	}
+	if scoped {
+		uc.UserPermissionLimits = jwt.UserPermissionLimits{}
+	}
+	token, err := SignUser(ks, account, ac, uc, req.Signer, oc.StrictSigningKeyUsage)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.SaveUser(account, name, token); err != nil {
+		return nil, err
+	}
+	res := &UserResult{Account: account, Name: name, PublicKey: uc.Subject, JWT: token, Changes: changes}
+	if ukp, err := ks.Get(uc.Subject); err == nil {
+		seed, _ := ukp.Seed()
+		if p, err := ks.WriteCreds(s.Name(), account, name, token, seed); err == nil {
+			res.CredsPath = p
+		}
+	}
+	return res, nil
+}
+
+// isScopedUser reports whether a scoped signing key of its account signed the user.
+func isScopedUser(uc *jwt.UserClaims, ac *jwt.AccountClaims) bool {
+	if uc.Issuer == ac.Subject {
+		return false
+	}
+	scope, ok := ac.SigningKeys.GetScope(uc.Issuer)
+	return ok && scope != nil
+}
+
+// DeleteUserRequest names users to delete from their account.
+type DeleteUserRequest struct {
+	Account string   // the account's name or public key
+	Users   []string // the users' names or public keys
+	// Revoke revokes the users in their account (their JWTs issued until At) before deleting
+	// them, so that copies of their creds stop working once the account is pushed; the account
+	// is re-signed with the operator key Signer picks.
+	Revoke bool
+	At     time.Time // the revocation's time; zero is now
+	Signer string    // operator key that re-signs the account; "" lets Signer choose
+	// RmCreds also removes the users' creds files; RmKey their keys from the keystore.
+	RmCreds, RmKey bool
+}
+
+// DeletedUser is a user that DeleteUser removed.
+type DeletedUser struct {
+	Name      string
+	PublicKey string
+}
+
+// DeleteUserResult is what DeleteUser did.
+type DeleteUserResult struct {
+	Account string // the account's name
+	Deleted []DeletedUser
+	// Revoked is the re-signed account with the revocations made, nil without Revoke: the
+	// caller pushes the account when it is set.
+	Revoked *RevokeUserResult
+}
+
+// DeleteUser deletes users from the store, revoking them first when asked, and removes their
+// creds and keys when asked. It takes the store's lock; a user that cannot be found, or an
+// account that cannot be re-signed for the revocation, changes nothing.
+func DeleteUser(s *store.Store, ks keystore.KeyStore, req DeleteUserRequest) (*DeleteUserResult, error) {
+	return withLock(s, ks, func(l *Locked) (*DeleteUserResult, error) { return l.DeleteUser(req) })
+}
+
+// DeleteUser is DeleteUser within the caller's locked step.
+func (l *Locked) DeleteUser(req DeleteUserRequest) (*DeleteUserResult, error) {
+	s, ks := l.Store, l.KeyStore
+	if len(req.Users) == 0 {
+		return nil, errors.New("user name is required")
+	}
+	account, err := s.FindAccount(req.Account)
+	if err != nil {
+		return nil, err
+	}
+	res := &DeleteUserResult{Account: account}
+	var pubs []string
+	for _, n := range req.Users {
+		name, err := s.FindUser(account, n)
+		if err != nil {
+			return nil, err
+		}
+		uc, _, err := s.User(account, name)
+		if err != nil {
+			return nil, err
+		}
+		res.Deleted = append(res.Deleted, DeletedUser{Name: name, PublicKey: uc.Subject})
+		pubs = append(pubs, uc.Subject)
+	}
+	if req.Revoke {
+		rev, err := l.RevokeUser(RevokeUserRequest{Account: account, Keys: pubs, At: req.At, Signer: req.Signer})
+		if err != nil {
+			return nil, fmt.Errorf("revoke before delete: %w (or pass --revoke=false to delete without revoking)", err)
+		}
+		res.Revoked = rev
+	}
+	for _, u := range res.Deleted {
+		if err := s.DeleteUser(account, u.Name); err != nil {
+			return nil, err
+		}
+		if req.RmCreds {
+			if err := ks.RemoveCreds(s.Name(), account, u.Name); err != nil {
+				return nil, err
+			}
+		}
+		if req.RmKey {
+			if err := ks.Remove(u.PublicKey); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return res, nil
 }

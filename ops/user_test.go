@@ -76,22 +76,16 @@ func TestAddUserScopedBySigningKeyRole(t *testing.T) {
 		t.Errorf("user not scoped by the role's key: issuer %s", uc.Issuer)
 	}
 	// A scoped signer refuses permissions of the user's own, and nothing is written.
-	before := fx.snapshot(t)
-	_, err = ops.AddUser(fx.s, fx.ks, ops.AddUserRequest{Account: "A", Name: "T", Signer: "svc", Permissions: authz.UserPermOptions{AllowPub: []string{"x"}}})
-	if err == nil || !strings.Contains(err.Error(), "scoped signing key") {
-		t.Errorf("scoped signer with permissions: %v", err)
-	}
-	fx.unchanged(t, "scoped signer with permissions", before)
+	fx.refuses(t, "scoped signer with permissions", "scoped signing key", func() error {
+		_, err := ops.AddUser(fx.s, fx.ks, ops.AddUserRequest{Account: "A", Name: "T", Signer: "svc", Permissions: authz.UserPermOptions{AllowPub: []string{"x"}}})
+		return err
+	})
 }
 
 func TestAddUserBadInputChangesNothing(t *testing.T) {
 	t.Parallel()
 	fx := testFixture(t)
-	if _, err := ops.AddUser(fx.s, fx.ks, ops.AddUserRequest{Account: "A", Name: "U"}); err != nil {
-		t.Fatal(err)
-	}
-	acc, _ := nkeys.CreateAccount()
-	accPub, _ := acc.PublicKey()
+	accPub := fx.withUser(t)
 	for _, tc := range []struct {
 		name string
 		req  ops.AddUserRequest
@@ -106,11 +100,6 @@ func TestAddUserBadInputChangesNothing(t *testing.T) {
 		{"not a user key", ops.AddUserRequest{Account: "A", Name: "V", PublicKey: accPub}, "not a user key"},
 		{"foreign signer", ops.AddUserRequest{Account: "A", Name: "V", Signer: accPub}, "not the identity key or a signing key"},
 	} {
-		before := fx.snapshot(t)
-		_, err := ops.AddUser(fx.s, fx.ks, tc.req)
-		if err == nil || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("%s: got %v, want an error with %q", tc.name, err, tc.want)
-		}
-		fx.unchanged(t, tc.name, before)
+		fx.refuses(t, tc.name, tc.want, func() error { _, err := ops.AddUser(fx.s, fx.ks, tc.req); return err })
 	}
 }

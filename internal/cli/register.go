@@ -41,7 +41,7 @@ func registerCommands(f *cmdutil.Factory, root *cobra.Command, verbs map[string]
 	verbs["delete"].AddCommand(
 		entity.NewCmdDeleteOperator(f),
 		entity.NewCmdDeleteAccount(f),
-		entity.NewCmdDeleteUser(f, signing.RevokeUsers),
+		entity.NewCmdDeleteUser(f),
 	)
 	inspect.Register(f, root, verbs)
 	generate.Register(f, root, verbs)

@@ -9,23 +9,22 @@ import (
 
 	"github.com/signet-dev/signet/internal/cli/cmdutil"
 	"github.com/signet-dev/signet/internal/plural"
+	"github.com/signet-dev/signet/ops"
 )
 
 // DeleteUserOptions are the inputs of `delete user`.
 type DeleteUserOptions struct {
-	Names      []string
-	Account    string
-	Revoke     bool
-	RmCreds    bool
-	RmNKey     bool
-	Signer     string
-	RevokeHook func(f *cmdutil.Factory, account string, userPubs []string, signer string) error
+	Names   []string
+	Account string
+	Revoke  bool
+	RmCreds bool
+	RmNKey  bool
+	Signer  string
 }
 
-// NewCmdDeleteUser builds `delete user`. revoke, when set, revokes the users' keys in the account
-// (the revocations command provides it).
-func NewCmdDeleteUser(f *cmdutil.Factory, revoke func(f *cmdutil.Factory, account string, userPubs []string, signer string) error) *cobra.Command {
-	o := &DeleteUserOptions{RevokeHook: revoke}
+// NewCmdDeleteUser builds `delete user`.
+func NewCmdDeleteUser(f *cmdutil.Factory) *cobra.Command {
+	o := &DeleteUserOptions{}
 	cmd := &cobra.Command{
 		Use:   "user NAME...",
 		Short: "Delete users (revoking them by default)",
@@ -45,7 +44,7 @@ func NewCmdDeleteUser(f *cmdutil.Factory, revoke func(f *cmdutil.Factory, accoun
 	return cmd
 }
 
-// RunDeleteUser deletes users.
+// RunDeleteUser deletes users through ops.DeleteUser and pushes the account they were revoked in.
 func RunDeleteUser(f *cmdutil.Factory, o *DeleteUserOptions) error {
 	if len(o.Names) == 0 {
 		return errors.New("user name is required: signet delete user NAME")
@@ -54,49 +53,28 @@ func RunDeleteUser(f *cmdutil.Factory, o *DeleteUserOptions) error {
 	if err != nil {
 		return err
 	}
-	s, ks, account := t.Store, t.KeyStore, t.Account
-	type victim struct{ name, pub string }
-	var victims []victim
-	for _, n := range o.Names {
-		name, err := s.FindUser(account, n)
-		if err != nil {
-			return err
-		}
-		uc, _, err := s.User(account, name)
-		if err != nil {
-			return err
-		}
-		victims = append(victims, victim{name, uc.Subject})
-	}
-	if o.Revoke && o.RevokeHook != nil {
-		var pubs []string
-		for _, v := range victims {
-			pubs = append(pubs, v.pub)
-		}
-		if err := o.RevokeHook(f, account, pubs, o.Signer); err != nil {
-			return fmt.Errorf("revoke before delete: %w (or pass --revoke=false to delete without revoking)", err)
-		}
-	}
-	unlock, err := s.Lock()
+	res, err := ops.DeleteUser(t.Store, t.KeyStore, ops.DeleteUserRequest{
+		Account: t.Account,
+		Users:   o.Names,
+		Revoke:  o.Revoke,
+		At:      f.Now(),
+		Signer:  o.Signer,
+		RmCreds: o.RmCreds,
+		RmKey:   o.RmNKey,
+	})
 	if err != nil {
 		return err
 	}
-	defer unlock()
-	for _, v := range victims {
-		if err := s.DeleteUser(account, v.name); err != nil {
-			return err
+	if res.Revoked != nil {
+		for _, r := range res.Revoked.Revocations {
+			f.IO.OK("revoked user %q", r.PublicKey)
 		}
-		if o.RmCreds {
-			if err := ks.RemoveCreds(s.Name(), account, v.name); err != nil {
-				return err
-			}
-		}
-		if o.RmNKey {
-			if err := ks.Remove(v.pub); err != nil {
-				return err
-			}
-		}
-		f.IO.OK("deleted user %q", v.name)
+	}
+	for _, u := range res.Deleted {
+		f.IO.OK("deleted user %q", u.Name)
+	}
+	if res.Revoked != nil {
+		return f.AccountSaved(t.Store, res.Account)
 	}
 	return nil
 }

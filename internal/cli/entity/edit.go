@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/nats-io/jwt/v2"
 	"github.com/nats-io/nkeys"
 	"github.com/spf13/cobra"
 
@@ -203,7 +202,7 @@ func NewCmdEditUser(f *cmdutil.Factory) *cobra.Command {
 	return cmd
 }
 
-// RunEditUser edits a user, re-signs it and rewrites its creds when the seed is at hand.
+// RunEditUser edits a user through ops.EditUser.
 func RunEditUser(f *cmdutil.Factory, o *UserOptions) error {
 	if o.Name == "" {
 		return errors.New("user name is required: signet edit user NAME")
@@ -212,70 +211,25 @@ func RunEditUser(f *cmdutil.Factory, o *UserOptions) error {
 	if err != nil {
 		return err
 	}
-	s, ks, account := t.Store, t.KeyStore, t.Account
-	unlock, err := s.Lock()
+	res, err := ops.EditUser(t.Store, t.KeyStore, ops.EditUserRequest{
+		Account:     t.Account,
+		User:        o.Name,
+		Signer:      o.Signer,
+		Header:      o.Common,
+		Permissions: o.Perms,
+		Now:         f.Now(),
+	})
 	if err != nil {
 		return err
 	}
-	defer unlock()
-	name, err := s.FindUser(account, o.Name)
-	if err != nil {
-		return err
+	if res.CredsPath != "" {
+		f.IO.OK("generated user creds file %q", res.CredsPath)
 	}
-	oc, _, err := s.Operator()
-	if err != nil {
-		return err
-	}
-	ac, _, err := s.Account(account)
-	if err != nil {
-		return err
-	}
-	uc, _, err := s.User(account, name)
-	if err != nil {
-		return err
-	}
-	if err := o.Common.ApplyGeneric(&uc.GenericFields, &uc.ClaimsData, f.Now()); err != nil {
-		return err
-	}
-	if len(o.Perms.SetFlags()) > 0 && isScopedUser(uc, ac) && o.Signer == "" {
-		return fmt.Errorf("user %q is scoped: its permissions come from signing key %s; edit them with `signet edit signing-key`, or re-sign the user with a non-scoped key using -K", name, uc.Issuer)
-	}
-	msgs, err := o.Perms.Apply(&uc.UserPermissionLimits)
-	if err != nil {
-		return err
-	}
-	if len(msgs) == 0 && !o.Common.Changed() && o.Signer == "" {
-		return errors.New("nothing to edit: give at least one flag (see `signet edit user --help`)")
-	}
-	if isScopedUser(uc, ac) && o.Signer == "" {
-		uc.UserPermissionLimits = jwt.UserPermissionLimits{}
-	}
-	token, err := ops.SignUser(ks, account, ac, uc, o.Signer, oc.StrictSigningKeyUsage)
-	if err != nil {
-		return err
-	}
-	if err := s.SaveUser(account, name, token); err != nil {
-		return err
-	}
-	if ukp, err := ks.Get(uc.Subject); err == nil {
-		seed, _ := ukp.Seed()
-		if p, err := ks.WriteCreds(s.Name(), account, name, token, seed); err == nil {
-			f.IO.OK("generated user creds file %q", p)
-		}
-	}
-	for _, m := range msgs {
+	for _, m := range res.Changes {
 		f.IO.OK("%s", m)
 	}
-	f.IO.OK("edited user %q", name)
+	f.IO.OK("edited user %q", res.Name)
 	return nil
-}
-
-func isScopedUser(uc *jwt.UserClaims, ac *jwt.AccountClaims) bool {
-	if uc.Issuer == ac.Subject {
-		return false
-	}
-	scope, ok := ac.SigningKeys.GetScope(uc.Issuer)
-	return ok && scope != nil
 }
 
 func setAutoPush(f *cmdutil.Factory, s *store.Store, on bool) error {

@@ -20,16 +20,6 @@ import (
 	"github.com/signet-dev/signet/store"
 )
 
-// RevokeUsers revokes the given user keys in the account (as of now) through ops.RevokeUser
-// (used by `delete user --revoke`).
-func RevokeUsers(f *cmdutil.Factory, account string, userPubs []string, signer string) error {
-	if len(userPubs) == 0 {
-		return nil
-	}
-	return revokeUsers(f, ops.RevokeUser, ops.RevokeUserRequest{Account: account, Keys: userPubs, At: f.Now(), Signer: signer},
-		func(r ops.UserRevocation) string { return fmt.Sprintf("revoked user %q", r.PublicKey) })
-}
-
 // revokeUsers runs op (ops.RevokeUser or ops.ClearUserRevocation) on the account req names (or
 // the current one), prints a line per revocation and pushes the account when the operator
 // wants it.
