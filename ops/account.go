@@ -3,6 +3,7 @@ package ops
 import (
 	"errors"
 	"fmt"
+	"os"
 	"time"
 
 	"github.com/nats-io/jwt/v2"
@@ -146,4 +147,81 @@ func (l *Locked) AddAccount(req AddAccountRequest) (*AddAccountResult, error) {
 		KeyGenerated:  !given,
 		Changes:       changes,
 	}, nil
+}
+
+// DeleteAccountRequest names an account to delete from the store with its users.
+type DeleteAccountRequest struct {
+	Account string // the account's name or public key
+	// Force deletes an account of a managed operator, whose account server keeps it (it may
+	// take the account's JWT or keys to cancel a service).
+	Force bool
+	// RmKeys also removes the account's and its users' keys from the keystore, and their creds.
+	RmKeys bool
+	// RmCreds also removes the creds files of the account's users.
+	RmCreds bool
+}
+
+// DeleteAccountResult is the account DeleteAccount removed.
+type DeleteAccountResult struct {
+	Name      string
+	PublicKey string
+	// RemovedKeys are the public keys removed from the keystore (RmKeys): the account's, then
+	// its users'.
+	RemovedKeys []string
+	// Managed: the operator is managed and its account server still holds the account; nothing
+	// is pushed on delete.
+	Managed bool
+}
+
+// DeleteAccount deletes an account and its users from the store, and their keys and creds
+// when asked; it pushes nothing. It takes the store's lock; an account that cannot be found,
+// or one of a managed operator without Force, changes nothing.
+func DeleteAccount(s *store.Store, ks keystore.KeyStore, req DeleteAccountRequest) (*DeleteAccountResult, error) {
+	return withLock(s, ks, func(l *Locked) (*DeleteAccountResult, error) { return l.DeleteAccount(req) })
+}
+
+// DeleteAccount is DeleteAccount within the caller's locked step.
+func (l *Locked) DeleteAccount(req DeleteAccountRequest) (*DeleteAccountResult, error) {
+	s, ks := l.Store, l.KeyStore
+	if req.Account == "" {
+		return nil, errors.New("account name is required")
+	}
+	name, err := s.FindAccount(req.Account)
+	if err != nil {
+		return nil, err
+	}
+	if s.Info.Managed && !req.Force {
+		return nil, fmt.Errorf("operator %q is managed: its account server keeps account %q (it may take the account's JWT or keys to cancel a service): pass --force to delete it from the store", s.Name(), name)
+	}
+	ac, _, err := s.Account(name)
+	if err != nil {
+		return nil, err
+	}
+	res := &DeleteAccountResult{Name: name, PublicKey: ac.Subject, Managed: s.Info.Managed}
+	var pubs []string
+	if req.RmKeys {
+		pubs = append(pubs, ac.Subject)
+		users, err := s.ListUsers(name)
+		if err != nil {
+			return nil, err
+		}
+		for _, u := range users {
+			pubs = append(pubs, u.PublicKey)
+		}
+	}
+	if err := s.DeleteAccount(name); err != nil {
+		return nil, err
+	}
+	for _, p := range pubs {
+		if err := ks.Remove(p); err != nil {
+			return nil, err
+		}
+		res.RemovedKeys = append(res.RemovedKeys, p)
+	}
+	if req.RmKeys || req.RmCreds {
+		if err := os.RemoveAll(ks.AccountCredsDir(s.Name(), name)); err != nil {
+			return nil, fmt.Errorf("remove creds of account %q: %w", name, err)
+		}
+	}
+	return res, nil
 }

@@ -141,3 +141,21 @@ func ExampleDeleteUser() {
 	// Output:
 	// leaver true false false
 }
+
+// Delete an account with its users, their keys and creds.
+func ExampleDeleteAccount() {
+	fx, done := exampleFixture()
+	defer done()
+	if _, err := ops.AddUser(fx.s, fx.ks, ops.AddUserRequest{Account: "A", Name: "U"}); err != nil {
+		fmt.Println(err)
+		return
+	}
+	res, err := ops.DeleteAccount(fx.s, fx.ks, ops.DeleteAccountRequest{Account: "A", RmKeys: true})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(res.Name, len(res.RemovedKeys), fx.s.HasAccount("A"))
+	// Output:
+	// A 2 false
+}

@@ -113,7 +113,7 @@ func NewCmdDeleteAccount(f *cmdutil.Factory) *cobra.Command {
 	return cmd
 }
 
-// RunDeleteAccount deletes an account, its users and, when asked, their keys and creds.
+// RunDeleteAccount deletes an account through ops.DeleteAccount.
 func RunDeleteAccount(f *cmdutil.Factory, o *DeleteAccountOptions) error {
 	if o.Name == "" {
 		return errors.New("account name is required: signet delete account NAME")
@@ -122,56 +122,20 @@ func RunDeleteAccount(f *cmdutil.Factory, o *DeleteAccountOptions) error {
 	if err != nil {
 		return err
 	}
-	name, err := s.FindAccount(o.Name)
-	if err != nil {
-		return err
-	}
-	if s.Info.Managed && !o.Force {
-		return fmt.Errorf("operator %q is managed: its account server keeps account %q (it may take the account's JWT or keys to cancel a service): pass --force to delete it from the store", s.Name(), name)
-	}
 	ks, err := f.KeyStore()
 	if err != nil {
 		return err
 	}
-	unlock, err := s.Lock()
+	res, err := ops.DeleteAccount(s, ks, ops.DeleteAccountRequest{Account: o.Name, Force: o.Force, RmKeys: o.RmNKey, RmCreds: o.RmCreds})
 	if err != nil {
 		return err
 	}
-	defer unlock()
-	var pubs []string
-	if o.RmNKey {
-		ac, _, err := s.Account(name)
-		if err != nil {
-			return err
-		}
-		pubs = append(pubs, ac.Subject)
-		users, err := s.ListUsers(name)
-		if err != nil {
-			return err
-		}
-		for _, u := range users {
-			pubs = append(pubs, u.PublicKey)
-		}
-	}
-	if err := s.DeleteAccount(name); err != nil {
-		return err
-	}
-	for _, p := range pubs {
-		if err := ks.Remove(p); err != nil {
-			return err
-		}
-	}
-	if o.RmNKey || o.RmCreds {
-		if err := os.RemoveAll(ks.AccountCredsDir(s.Name(), name)); err != nil {
-			return fmt.Errorf("remove creds of account %q: %w", name, err)
-		}
-	}
-	f.IO.OK("deleted account %q", name)
+	f.IO.OK("deleted account %q", res.Name)
 	if o.RevokeSet {
 		f.IO.Warn("nsc's --revoke changes nothing in signet: delete account pushes no JWT in which to revoke the users")
 	}
-	if s.Info.Managed {
-		f.IO.Warn("account %q stays on the account server of managed operator %q: signet does not push an expired JWT on delete (nsc does)", name, s.Name())
+	if res.Managed {
+		f.IO.Warn("account %q stays on the account server of managed operator %q: signet does not push an expired JWT on delete (nsc does)", res.Name, s.Name())
 	}
 	return nil
 }
