@@ -159,3 +159,31 @@ func ExampleDeleteAccount() {
 	// Output:
 	// A 2 false
 }
+
+// A scoped signing key for services: every user it signs may subscribe under its own name
+// only; users are then added with Signer: "service".
+func ExampleEditSigningKey() {
+	fx, done := exampleFixture()
+	defer done()
+	res, err := ops.EditSigningKey(fx.s, fx.ks, ops.EditSigningKeyRequest{
+		Account:     "A",
+		Key:         "generate",
+		Role:        "service",
+		Permissions: authz.UserPermOptions{AllowSub: []string{"svc.{{name()}}.>"}},
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	u, err := ops.AddUser(fx.s, fx.ks, ops.AddUserRequest{Account: "A", Name: "billing", Signer: "service"})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	uc, _ := jwt.DecodeUserClaims(u.JWT)
+	fmt.Println(uc.Issuer == res.Key, uc.HasEmptyPermissions())
+	fmt.Println(res.Changes[1:])
+	// Output:
+	// true true
+	// [added sub "svc.{{name()}}.>"]
+}

@@ -255,7 +255,7 @@ func RunRotateAccountKey(f *cmdutil.Factory, o *RotateOptions) error {
 		return err
 	}
 	old := o.Old
-	if k := roleKey(ac, old); k != "" {
+	if k := ops.RoleKey(ac, old); k != "" {
 		old = k
 		// A run that removed the old key but stopped before clearing its journal has moved
 		// the role to the new key: the role then still names the rotation in progress.

@@ -1,19 +1,12 @@
 package signing
 
 import (
-	"errors"
-	"fmt"
-	"slices"
-
-	"github.com/nats-io/jwt/v2"
-	"github.com/nats-io/nkeys"
 	"github.com/spf13/cobra"
 
 	"github.com/signet-dev/signet/authz"
 	"github.com/signet-dev/signet/internal/cli/cmdutil"
 	"github.com/signet-dev/signet/internal/cli/flags"
-	"github.com/signet-dev/signet/keystore"
-	"github.com/signet-dev/signet/store"
+	"github.com/signet-dev/signet/ops"
 )
 
 // EditSigningKeyOptions are the inputs of `edit signing-key`.
@@ -52,127 +45,30 @@ func NewCmdEditSigningKey(f *cmdutil.Factory) *cobra.Command {
 	return cmd
 }
 
-// RunEditSigningKey adds or edits a scoped signing key of an account and re-signs the account.
+// RunEditSigningKey adds or edits a scoped signing key of an account through ops.EditSigningKey.
 func RunEditSigningKey(f *cmdutil.Factory, o *EditSigningKeyOptions) error {
-	if o.Key == "" {
-		return errors.New("--sk is required: a signing key of the account (public key, seed file or role name), or 'generate'")
-	}
-	var newKey nkeys.KeyPair // stored once the account is signed
-	var pub string
-	edit := accountEdit{account: o.Account, signer: o.Signer}
-	edit.mutate = func(s *store.Store, ks keystore.KeyStore, name string, ac *jwt.AccountClaims) ([]string, error) {
-		var msgs []string
-		changed := false // role or description; nsc reports only permission changes
-		kp, p, err := resolveScopedKey(ks, ac, o.Key)
-		if err != nil {
-			return nil, err
-		}
-		pub, newKey = p, kp
-		if !ac.SigningKeys.Contains(pub) {
-			msgs = append(msgs, fmt.Sprintf("added signing key %q", pub))
-		}
-		scope := &jwt.UserScope{}
-		if old, ok := ac.SigningKeys.GetScope(pub); ok && old != nil {
-			us, isUser := old.(*jwt.UserScope)
-			if !isUser {
-				return nil, fmt.Errorf("signing key %s has a scope of type %T that signet cannot edit", pub, old)
-			}
-			c := *us
-			scope = &c
-		} else {
-			scope = jwt.NewUserScope()
-			scope.Key = pub
-		}
-		if o.Role != "" && o.Role != scope.Role {
-			if k := roleKey(ac, o.Role); k != "" && k != pub {
-				return nil, fmt.Errorf("--role %q: signing key %s of account %q already has that role; role names are unique within an account", o.Role, k, name)
-			}
-			scope.Role = o.Role
-			changed = true
-		}
-		if o.descSet && o.Description != scope.Description {
-			scope.Description = o.Description
-			changed = true
-		}
-		pm, err := o.Perms.Apply(&scope.Template)
-		if err != nil {
-			return nil, err
-		}
-		msgs = append(msgs, pm...)
-		if len(msgs) == 0 && !changed {
-			return nil, fmt.Errorf("nothing to edit for signing key %s: give --role, --description or permission flags (see `signet edit signing-key --help`)", pub)
-		}
-		for _, w := range templateWarnings(scope.Template) {
-			f.IO.Warn("%s", w)
-		}
-		ac.SigningKeys.AddScopedSigner(scope)
-		return msgs, nil
-	}
-	edit.done = func(string) string { return fmt.Sprintf("edited signing key %q", pub) }
-	edit.beforeSave = func(ks keystore.KeyStore) error {
-		if newKey == nil {
-			return nil
-		}
-		_, err := ks.Store(newKey)
+	t, err := f.Target(o.Account)
+	if err != nil {
 		return err
 	}
-	return edit.run(f)
-}
-
-// resolveScopedKey turns --sk into an account signing key. It returns the key pair when its
-// seed is new to the keystore (generated or given as a seed), so the caller can store it.
-func resolveScopedKey(ks keystore.KeyStore, ac *jwt.AccountClaims, v string) (nkeys.KeyPair, string, error) {
-	if v == "generate" {
-		kp, err := nkeys.CreateAccount()
-		if err != nil {
-			return nil, "", fmt.Errorf("generate signing key: %w", err)
-		}
-		pub, _ := kp.PublicKey()
-		return kp, pub, nil
-	}
-	if pub := roleKey(ac, v); pub != "" {
-		return nil, pub, nil
-	}
-	kp, err := ks.ResolveKey(v)
+	res, err := ops.EditSigningKey(t.Store, t.KeyStore, ops.EditSigningKeyRequest{
+		Account:        t.Account,
+		Key:            o.Key,
+		Role:           o.Role,
+		Description:    o.Description,
+		DescriptionSet: o.descSet,
+		Permissions:    o.Perms,
+		Signer:         o.Signer,
+	})
 	if err != nil {
-		return nil, "", fmt.Errorf("--sk: %w (or give the role name of one of the account's scoped keys)", err)
+		return err
 	}
-	pub, _ := kp.PublicKey()
-	if !nkeys.IsValidPublicAccountKey(pub) {
-		return nil, "", fmt.Errorf("--sk: %s is not an account key", pub)
+	for _, w := range res.Warnings {
+		f.IO.Warn("%s", w)
 	}
-	if pub == ac.Subject {
-		return nil, "", fmt.Errorf("--sk: %s is the account's identity key; a scoped key must be a signing key", pub)
+	for _, m := range res.Changes {
+		f.IO.OK("%s", m)
 	}
-	if _, err := kp.Seed(); err == nil && !ks.Has(pub) {
-		return kp, pub, nil
-	}
-	return nil, pub, nil
-}
-
-// roleKey returns the signing key holding role in the account, or "".
-func roleKey(ac *jwt.AccountClaims, role string) string {
-	for _, k := range ac.SigningKeys.Keys() {
-		if sc, ok := ac.SigningKeys.GetScope(k); ok && sc != nil {
-			if us, ok := sc.(*jwt.UserScope); ok && us.Role == role && role != "" {
-				return k
-			}
-		}
-	}
-	return ""
-}
-
-// templateWarnings lints every subject of a scope's template.
-func templateWarnings(t jwt.UserPermissionLimits) []string {
-	var out []string
-	for _, list := range []jwt.StringList{t.Pub.Allow, t.Pub.Deny, t.Sub.Allow, t.Sub.Deny} {
-		for _, s := range list {
-			for _, w := range authz.LintTemplate(s) {
-				if !slices.Contains(out, w) {
-					out = append(out, w)
-				}
-			}
-		}
-	}
-	return out
+	f.IO.OK("edited signing key %q", res.Key)
+	return f.AccountSaved(t.Store, res.Name)
 }
