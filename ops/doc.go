@@ -6,7 +6,9 @@
 // Each operation takes the store, the keystore and a typed request, does the whole job
 // (validation, the signer chosen by Signer, the iat rule, the writes) and returns a typed
 // result: AddUser, EditUser, DeleteUser, RevokeUser, ClearUserRevocation, AddAccount,
-// DeleteAccount, EditAccount, UpdateAccount, EditSigningKey, Push. The function of that name
+// DeleteAccount, EditAccount, UpdateAccount, EditSigningKey, AddExport, EditExport,
+// DeleteExport, AddImport, DeleteImport, GenerateActivation, RevokeActivation,
+// ClearActivationRevocation, Push. The function of that name
 // takes the store's lock for its duration; the method of the same name on Locked runs inside a
 // locked step the caller holds (Lock, Held), so that several operations compose under one lock.
 // A failed check leaves the store and keystore as they were.

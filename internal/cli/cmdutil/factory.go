@@ -82,6 +82,18 @@ func (f *Factory) AccountSaved(s *store.Store, account string) error {
 	return f.OnAccountSaved(f, s, account)
 }
 
+// AccountChanged prints an operation's warnings and status lines about a saved account, then
+// runs the OnAccountSaved hook (push), which the caller runs with the store's lock released.
+func (f *Factory) AccountChanged(s *store.Store, account string, warnings, changes []string) error {
+	for _, w := range warnings {
+		f.IO.Warn("%s", w)
+	}
+	for _, m := range changes {
+		f.IO.OK("%s", m)
+	}
+	return f.AccountSaved(s, account)
+}
+
 // NewFactory builds the Factory of a real process.
 func NewFactory(in io.Reader, out, errOut io.Writer, tty bool) *Factory {
 	return &Factory{

@@ -50,14 +50,6 @@ func editAccount(f *cmdutil.Factory, t Target, change changeFunc) error {
 	}.Run(f)
 }
 
-// kindOf names an export or import type for messages.
-func kindOf(service bool) jwt.ExportType {
-	if service {
-		return jwt.Service
-	}
-	return jwt.Stream
-}
-
 // parseKind reads a --kind selector: "", "service" or "stream".
 func parseKind(v string) (jwt.ExportType, error) {
 	switch strings.ToLower(v) {
@@ -71,18 +63,17 @@ func parseKind(v string) (jwt.ExportType, error) {
 	return jwt.Unknown, fmt.Errorf("--kind %q: use service or stream", v)
 }
 
-// validSubject checks a subject with jwt/v2's rules and reports every problem in one error.
-func validSubject(flag, subject string) error {
-	if subject == "" {
-		return fmt.Errorf("%s is required", flag)
+// changed runs one ops change of the account -a names (the current account when empty), prints
+// its warnings and status lines, and then runs the account-saved hook (push) with the lock
+// released.
+func changed(f *cmdutil.Factory, account string, op func(s *store.Store, ks keystore.KeyStore, account string) (*ops.AccountChangeResult, error)) error {
+	t, err := f.Target(account)
+	if err != nil {
+		return err
 	}
-	vr := jwt.CreateValidationResults()
-	jwt.Subject(subject).Validate(vr)
-	if errs := vr.Errors(); len(errs) > 0 {
-		return fmt.Errorf("%s: %w", flag, errs[0])
+	res, err := op(t.Store, t.KeyStore, t.Account)
+	if err != nil {
+		return err
 	}
-	if strings.ContainsAny(subject, "\t\r\n\f") {
-		return fmt.Errorf("%s: subject %q contains whitespace", flag, subject)
-	}
-	return nil
+	return f.AccountChanged(t.Store, res.Name, res.Warnings, res.Changes)
 }

@@ -1,7 +1,6 @@
 package exports
 
 import (
-	"errors"
 	"fmt"
 
 	"github.com/nats-io/jwt/v2"
@@ -10,7 +9,6 @@ import (
 	"github.com/signet-dev/signet/authz"
 	"github.com/signet-dev/signet/internal/cli/cmdutil"
 	"github.com/signet-dev/signet/internal/cli/compat"
-	"github.com/signet-dev/signet/internal/shellquote"
 	"github.com/signet-dev/signet/ops"
 	"github.com/signet-dev/signet/store"
 )
@@ -56,12 +54,6 @@ to the file given with -o; hand it to the importing side for ` + "`signet add im
 
 // RunGenerateActivation signs an activation token for one import.
 func RunGenerateActivation(f *cmdutil.Factory, o *ActivationOptions) error {
-	if o.TargetAccount == "" {
-		return errors.New("--target-account is required: the account (name or public key) that will import")
-	}
-	if err := validSubject("--subject", o.Subject); err != nil {
-		return err
-	}
 	var start, expires int64
 	var err error
 	if o.Start != "" {
@@ -78,41 +70,22 @@ func RunGenerateActivation(f *cmdutil.Factory, o *ActivationOptions) error {
 	if err != nil {
 		return err
 	}
-	s, ks, name := t.Store, t.KeyStore, t.Account
-	oc, _, err := s.Operator()
-	if err != nil {
-		return err
-	}
-	ac, _, err := s.Account(name)
-	if err != nil {
-		return err
-	}
-	target, err := resolveAccount(s, "--target-account", o.TargetAccount)
-	if err != nil {
-		return err
-	}
-	if target.pub == ac.Subject {
-		return fmt.Errorf("account %q needs no activation to use its own export", name)
-	}
-	e, err := exportFor(name, ac, o.Subject, o.Service)
-	if err != nil {
-		return err
-	}
-	if !e.TokenReq {
-		f.IO.Warn("%s export %q of account %q is public: any account can import it without an activation", e.Type, e.Subject, name)
-	}
-	token, err := ops.SignActivation(ks, ops.Activation{
-		Target: target.pub, Subject: o.Subject, Export: e, Start: start, Expires: expires,
-		OperatorStrict: oc.StrictSigningKeyUsage, Signer: o.Signer, ExportingName: name, ExportingClaims: ac,
+	res, err := ops.GenerateActivation(t.Store, t.KeyStore, ops.GenerateActivationRequest{
+		Account: t.Account, Signer: o.Signer, Target: o.TargetAccount, Subject: o.Subject,
+		Service: o.Service, Start: start, Expires: expires,
 	})
 	if err != nil {
 		return err
 	}
+	for _, w := range res.Warnings {
+		f.IO.Warn("%s", w)
+	}
+	token := res.Token
 	decorated, err := jwt.DecorateJWT(token)
 	if err != nil {
 		return fmt.Errorf("decorate activation: %w", err)
 	}
-	msg := fmt.Sprintf("generated %s activation for account %s to import %q from account %q", e.Type, target.label(), o.Subject, name)
+	msg := fmt.Sprintf("generated %s activation for account %s to import %q from account %q", res.Export.Type, res.TargetLabel(), o.Subject, res.Account)
 	if o.Output == "" || o.Output == "--" { // nsc's "--" is stdout
 		// stdout carries the token alone, so that it can be piped or redirected.
 		if _, err := f.IO.Out.Write(decorated); err != nil {
@@ -127,21 +100,4 @@ func RunGenerateActivation(f *cmdutil.Factory, o *ActivationOptions) error {
 	f.IO.OK("%s", msg)
 	f.IO.OK("wrote activation token to %q", o.Output)
 	return nil
-}
-
-// exportFor finds the export that covers subject; with both kinds covering it, the stream wins
-// unless service is set.
-func exportFor(account string, ac *jwt.AccountClaims, subject string, service bool) (*jwt.Export, error) {
-	stream, svc := ops.CoveringExports(ac, subject)
-	switch {
-	case service && svc != nil:
-		return svc, nil
-	case service:
-		return nil, fmt.Errorf("account %q exports no service matching %q: add one with `signet add export -a %s -s %s --service --private`", account, subject, shellquote.Quote(account), shellquote.Quote(subject))
-	case stream != nil:
-		return stream, nil
-	case svc != nil:
-		return svc, nil
-	}
-	return nil, fmt.Errorf("account %q exports nothing matching %q: add an export with `signet add export -a %s -s %s --private`", account, subject, shellquote.Quote(account), shellquote.Quote(subject))
 }

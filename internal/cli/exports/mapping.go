@@ -13,6 +13,7 @@ import (
 	"github.com/signet-dev/signet/internal/cli/cmdutil"
 	"github.com/signet-dev/signet/internal/plural"
 	"github.com/signet-dev/signet/internal/shellquote"
+	"github.com/signet-dev/signet/ops"
 	"github.com/signet-dev/signet/store"
 )
 
@@ -52,10 +53,10 @@ func NewCmdAddMapping(f *cmdutil.Factory) *cobra.Command {
 
 // RunAddMapping adds a weighted mapping, or changes the weight of an existing from/to pair.
 func RunAddMapping(f *cmdutil.Factory, o *MappingOptions) error {
-	if err := validSubject("--from", o.From); err != nil {
+	if err := ops.CheckSubject("--from", o.From); err != nil {
 		return err
 	}
-	if err := validSubject("--to", o.To); err != nil {
+	if err := ops.CheckSubject("--to", o.To); err != nil {
 		return err
 	}
 	if err := server.ValidateMapping(o.From, o.To); err != nil {
@@ -117,7 +118,7 @@ func NewCmdDeleteMapping(f *cmdutil.Factory) *cobra.Command {
 
 // RunDeleteMapping removes a mapping's destinations.
 func RunDeleteMapping(f *cmdutil.Factory, o *MappingOptions) error {
-	if err := validSubject("--from", o.From); err != nil {
+	if err := ops.CheckSubject("--from", o.From); err != nil {
 		return err
 	}
 	return editAccount(f, o.Target, func(_ *store.Store, name string, ac *jwt.AccountClaims) ([]string, error) {

@@ -1,7 +1,8 @@
 // Package exports holds signet's commands for what accounts share: exports (streams and
 // services, public or private), imports (from a public export or an activation token),
-// activation tokens, and subject mappings. Every change re-signs the account with the operator
-// key under the store lock, after jwt/v2 validated the whole account.
+// activation tokens, and subject mappings. Exports, imports and activations are flags plus one
+// ops call (ops.AddExport, ops.AddImport, ops.GenerateActivation, ...) plus printing; mappings
+// still re-sign here, through the same jwt/v2 validation, under the store lock.
 package exports
 
 import (

@@ -1,7 +1,6 @@
 package signing
 
 import (
-	"errors"
 	"fmt"
 	"regexp"
 	"sort"
@@ -10,7 +9,6 @@ import (
 	"time"
 
 	"github.com/nats-io/jwt/v2"
-	"github.com/nats-io/nkeys"
 	"github.com/spf13/cobra"
 
 	"github.com/signet-dev/signet/authz"
@@ -223,109 +221,37 @@ func newCmdRevokeActivation(f *cmdutil.Factory, add bool) *cobra.Command {
 	return cmd
 }
 
-// target resolves -t to an account public key or '*'.
-func (o *ActivationRevocationOptions) target(s *store.Store) (string, error) {
-	switch {
-	case o.Target == "":
-		return "", errors.New("-t/--target-account is required: the importing account's public key, or '*'")
-	case o.Target == jwt.All, nkeys.IsValidPublicAccountKey(o.Target):
-		return o.Target, nil
-	}
-	name, err := s.FindAccount(o.Target)
-	if err != nil {
-		return "", fmt.Errorf("-t %q: not an account public key, '*', or an account of this operator: %w", o.Target, err)
-	}
-	ac, _, err := s.Account(name)
-	if err != nil {
-		return "", err
-	}
-	return ac.Subject, nil
-}
-
-// findExport picks the export that -s and --service name.
-func findExport(ac *jwt.AccountClaims, subject string, service bool) (*jwt.Export, error) {
-	kind := jwt.Stream
-	if service {
-		kind = jwt.Service
-	}
-	var same []*jwt.Export
-	otherKind := false
-	for _, e := range ac.Exports {
-		if e.Type != kind {
-			if string(e.Subject) == subject {
-				otherKind = true
-			}
-			continue
-		}
-		if subject == "" || string(e.Subject) == subject {
-			same = append(same, e)
-		}
-	}
-	switch {
-	case len(same) == 1:
-		return same[0], nil
-	case len(same) > 1:
-		var subs []string
-		for _, e := range same {
-			subs = append(subs, string(e.Subject))
-		}
-		return nil, fmt.Errorf("account %q has several %s exports (%s): choose one with -s", ac.Name, kind, strings.Join(subs, ", "))
-	case otherKind && service:
-		return nil, fmt.Errorf("export %q of account %q is a stream: drop --service", subject, ac.Name)
-	case otherKind:
-		return nil, fmt.Errorf("export %q of account %q is a service: add --service", subject, ac.Name)
-	case subject == "":
-		return nil, fmt.Errorf("account %q has no %s exports", ac.Name, kind)
-	}
-	return nil, fmt.Errorf("account %q has no %s export with subject %q (list them with `signet describe account`)", ac.Name, kind, subject)
-}
-
-// RunAddActivationRevocation revokes an account's activation of an export.
+// RunAddActivationRevocation revokes an account's activation of an export through
+// ops.RevokeActivation.
 func RunAddActivationRevocation(f *cmdutil.Factory, o *ActivationRevocationOptions) error {
 	at, err := parseAt(o.At, f.Now())
 	if err != nil {
 		return err
 	}
-	return o.edit(f, func(e *jwt.Export, target string) (string, error) {
-		e.RevokeAt(target, at)
-		return fmt.Sprintf("revoked activation of %q for account %q (issued at or before %s)", e.Subject, target, cmdutil.FormatUnix(e.Revocations[target])), nil
+	return o.run(f, func(s *store.Store, ks keystore.KeyStore, req ops.ActivationRevocationRequest) (*ops.AccountChangeResult, error) {
+		req.At = at
+		return ops.RevokeActivation(s, ks, req)
 	})
 }
 
-// RunDeleteActivationRevocation removes an activation revocation.
+// RunDeleteActivationRevocation removes an activation revocation through
+// ops.ClearActivationRevocation.
 func RunDeleteActivationRevocation(f *cmdutil.Factory, o *ActivationRevocationOptions) error {
-	return o.edit(f, func(e *jwt.Export, target string) (string, error) {
-		if _, ok := e.Revocations[target]; !ok {
-			return "", fmt.Errorf("activation of %q for account %q is not revoked", e.Subject, target)
-		}
-		e.ClearRevocation(target)
-		return fmt.Sprintf("deleted revocation of activation of %q for account %q", e.Subject, target), nil
-	})
+	return o.run(f, ops.ClearActivationRevocation)
 }
 
-func (o *ActivationRevocationOptions) edit(f *cmdutil.Factory, change func(e *jwt.Export, target string) (string, error)) error {
-	return accountEdit{
-		account: o.Account,
-		signer:  o.Signer,
-		mutate: func(s *store.Store, _ keystore.KeyStore, _ string, ac *jwt.AccountClaims) ([]string, error) {
-			target, err := o.target(s)
-			if err != nil {
-				return nil, err
-			}
-			e, err := findExport(ac, o.Subject, o.Service)
-			if err != nil {
-				return nil, err
-			}
-			if !e.TokenReq {
-				f.IO.Warn("export %q is public: it needs no activation, so revoking activations has no effect", e.Subject)
-			}
-			m, err := change(e, target)
-			if err != nil {
-				return nil, err
-			}
-			return []string{m}, nil
-		},
-	}.run(f)
+func (o *ActivationRevocationOptions) run(f *cmdutil.Factory, op func(*store.Store, keystore.KeyStore, ops.ActivationRevocationRequest) (*ops.AccountChangeResult, error)) error {
+	t, err := f.Target(o.Account)
+	if err != nil {
+		return err
+	}
+	res, err := op(t.Store, t.KeyStore, ops.ActivationRevocationRequest{
+		Account: t.Account, Signer: o.Signer, Target: o.Target, Subject: o.Subject, Service: o.Service,
+	})
+	if err != nil {
+		return err
+	}
+	return f.AccountChanged(t.Store, res.Name, res.Warnings, res.Changes)
 }
 
 func newCmdListActivationRevocations(f *cmdutil.Factory) *cobra.Command {
@@ -351,7 +277,7 @@ func newCmdListActivationRevocations(f *cmdutil.Factory) *cobra.Command {
 			}
 			exports := ac.Exports
 			if subject != "" || service {
-				e, err := findExport(ac, subject, service)
+				e, err := ops.RevocationExport(ac, subject, service)
 				if err != nil {
 					return err
 				}

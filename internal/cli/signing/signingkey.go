@@ -1,6 +1,8 @@
 package signing
 
 import (
+	"fmt"
+
 	"github.com/spf13/cobra"
 
 	"github.com/signet-dev/signet/authz"
@@ -63,12 +65,5 @@ func RunEditSigningKey(f *cmdutil.Factory, o *EditSigningKeyOptions) error {
 	if err != nil {
 		return err
 	}
-	for _, w := range res.Warnings {
-		f.IO.Warn("%s", w)
-	}
-	for _, m := range res.Changes {
-		f.IO.OK("%s", m)
-	}
-	f.IO.OK("edited signing key %q", res.Key)
-	return f.AccountSaved(t.Store, res.Name)
+	return f.AccountChanged(t.Store, res.Name, res.Warnings, append(res.Changes, fmt.Sprintf("edited signing key %q", res.Key)))
 }
