@@ -5,7 +5,8 @@
 //
 // Each operation takes the store, the keystore and a typed request, does the whole job
 // (validation, the signer chosen by Signer, the iat rule, the writes) and returns a typed
-// result: AddUser, EditUser, DeleteUser, RevokeUser, ClearUserRevocation, AddAccount,
+// result: AddOperator (on the stores folder: its store does not exist yet), EditOperator,
+// CreateSystemAccount, AddUser, EditUser, DeleteUser, RevokeUser, ClearUserRevocation, AddAccount,
 // DeleteAccount, EditAccount, UpdateAccount, EditSigningKey, AddExport, EditExport,
 // DeleteExport, AddImport, DeleteImport, GenerateActivation, RevokeActivation,
 // ClearActivationRevocation, Push. The function of that name

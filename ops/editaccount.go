@@ -123,34 +123,9 @@ func (a *AccountSettings) apply(ks keystore.KeyStore, ac *jwt.AccountClaims, now
 // signing keys.
 func applyAccountSigningKeys(ks keystore.KeyStore, ac *jwt.AccountClaims, add, rm []string) ([]string, []nkeys.KeyPair, error) {
 	var msgs []string
-	var keys []nkeys.KeyPair
-	var pubs []string
-	for _, v := range add {
-		if v == "generate" {
-			kp, err := nkeys.CreateAccount()
-			if err != nil {
-				return nil, nil, fmt.Errorf("generate signing key: %w", err)
-			}
-			keys = append(keys, kp)
-			p, _ := kp.PublicKey()
-			pubs = append(pubs, p)
-			continue
-		}
-		kp, err := ks.ResolveKey(v)
-		if err != nil {
-			return nil, nil, fmt.Errorf("--sk: %w", err)
-		}
-		p, _ := kp.PublicKey()
-		if !nkeys.IsValidPublicAccountKey(p) {
-			return nil, nil, fmt.Errorf("--sk: %s is not an account key", p)
-		}
-		if p == ac.Subject {
-			return nil, nil, fmt.Errorf("--sk: %s is the account's own identity key", p)
-		}
-		if _, err := kp.Seed(); err == nil && !ks.Has(p) {
-			keys = append(keys, kp)
-		}
-		pubs = append(pubs, p)
+	pubs, keys, err := resolveSigningKeys(ks, add, "an account", ac.Subject, nkeys.CreateAccount, nkeys.IsValidPublicAccountKey)
+	if err != nil {
+		return nil, nil, err
 	}
 	for _, p := range rm {
 		if _, ok := ac.SigningKeys[p]; !ok {
@@ -168,6 +143,43 @@ func applyAccountSigningKeys(ks keystore.KeyStore, ac *jwt.AccountClaims, add, r
 		msgs = append(msgs, fmt.Sprintf("removed signing key %q", p))
 	}
 	return msgs, keys, nil
+}
+
+// resolveSigningKeys resolves signing keys to add (public key, seed, seed file, or "generate"
+// for a new key from create) to their public keys, and returns the keys to store: the generated
+// ones and the seeds the keystore lacks. kind names the entity's key kind with its article ("an
+// account"); valid checks it; identity, the entity's own key, is refused.
+func resolveSigningKeys(ks keystore.KeyStore, specs []string, kind, identity string, create func() (nkeys.KeyPair, error), valid func(string) bool) ([]string, []nkeys.KeyPair, error) {
+	var pubs []string
+	var keys []nkeys.KeyPair
+	for _, v := range specs {
+		if v == "generate" {
+			kp, err := create()
+			if err != nil {
+				return nil, nil, fmt.Errorf("generate signing key: %w", err)
+			}
+			keys = append(keys, kp)
+			p, _ := kp.PublicKey()
+			pubs = append(pubs, p)
+			continue
+		}
+		kp, err := ks.ResolveKey(v)
+		if err != nil {
+			return nil, nil, fmt.Errorf("--sk: %w", err)
+		}
+		p, _ := kp.PublicKey()
+		if !valid(p) {
+			return nil, nil, fmt.Errorf("--sk: %s is not %s key", p, kind)
+		}
+		if p == identity {
+			return nil, nil, fmt.Errorf("--sk: %s is the identity key, not a signing key", p)
+		}
+		if _, err := kp.Seed(); err == nil && !ks.Has(p) {
+			keys = append(keys, kp)
+		}
+		pubs = append(pubs, p)
+	}
+	return pubs, keys, nil
 }
 
 // storeKeys puts keys in the keystore.

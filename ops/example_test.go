@@ -187,3 +187,47 @@ func ExampleEditSigningKey() {
 	// true true
 	// [added sub "svc.{{name()}}.>"]
 }
+
+// A new operator with a signing key and its system account SYS, whose user sys is signed by
+// an account signing key (so that the operator may come to require signing keys).
+func ExampleAddOperator() {
+	fx, done := exampleFixture()
+	defer done()
+	res, err := ops.AddOperator(fx.stores(), fx.ks, ops.AddOperatorRequest{
+		Name:               "staging",
+		GenerateSigningKey: true,
+		OperatorSettings:   ops.OperatorSettings{AccountServer: "http://localhost:9090/jwt/v1"},
+		System:             true,
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	oc, _ := jwt.DecodeOperatorClaims(res.JWT)
+	fmt.Println(res.Name, len(oc.SigningKeys), oc.SystemAccount == res.System.Account.PublicKey, res.System.User.Name)
+	fmt.Println(res.Changes)
+	// Output:
+	// staging 1 true sys
+	// [set account jwt server url to "http://localhost:9090/jwt/v1"]
+}
+
+// Require signing keys: the accounts the operator identity key signed are re-signed with the
+// new operator signing key, to be pushed.
+func ExampleEditOperator() {
+	fx, done := exampleFixture() // account A is signed by the operator's identity key
+	defer done()
+	res, err := ops.EditOperator(fx.s, fx.ks, ops.EditOperatorRequest{
+		OperatorSettings: ops.OperatorSettings{SigningKeys: []string{"generate"}, RequireSK: true},
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	oc, _ := jwt.DecodeOperatorClaims(res.JWT)
+	ac, _, _ := fx.s.Account("A")
+	fmt.Println(oc.StrictSigningKeyUsage, ac.Issuer == oc.SigningKeys[0], res.Resigned.Accounts[0].Name)
+	fmt.Println(res.Changes[1:])
+	// Output:
+	// true true A
+	// [strict signing key usage set to: true]
+}

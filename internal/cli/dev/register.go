@@ -357,7 +357,8 @@ func pointOperatorAt(s *store.Store, ks keystore.KeyStore, accountServer string,
 	}
 	oc.AccountServerURL = accountServer
 	oc.OperatorServiceURLs = serviceURLs
-	return entity.SaveOperatorClaims(s, ks, oc)
+	_, err = ops.SaveOperatorClaims(s, ks, oc)
+	return err
 }
 
 // systemCreds returns the creds file of a system account user, writing it from the store and

@@ -2,7 +2,6 @@ package entity
 
 import (
 	"errors"
-	"fmt"
 
 	"github.com/nats-io/nkeys"
 	"github.com/spf13/cobra"
@@ -11,7 +10,6 @@ import (
 	"github.com/signet-dev/signet/internal/cli/flags"
 	"github.com/signet-dev/signet/keystore"
 	"github.com/signet-dev/signet/ops"
-	"github.com/signet-dev/signet/store"
 )
 
 // pendingKey is a key generated or given during a command, stored only once the command's
@@ -48,7 +46,7 @@ func NewCmdEditOperator(f *cmdutil.Factory) *cobra.Command {
 	}
 	fs := cmd.Flags()
 	flags.AddHeaderFlags(fs, &o.Common)
-	o.Operator.AddFlags(fs, true)
+	addOperatorFlags(fs, &o.Operator, true)
 	fs.StringSliceVar(&o.Operator.RmSigningKeys, "rm-sk", nil, "remove a signing key")
 	fs.StringSliceVar(&o.Operator.RmServiceURLs, "rm-service-url", nil, "remove an operator service URL")
 	fs.StringVar(&o.Operator.SystemAccount, "system-account", "", "set the system account (name or public key)")
@@ -60,91 +58,48 @@ func NewCmdEditOperator(f *cmdutil.Factory) *cobra.Command {
 	return cmd
 }
 
-// RunEditOperator edits the current operator.
+// RunEditOperator edits the current operator through ops.EditOperator, then pushes the
+// accounts it re-signed.
 func RunEditOperator(f *cmdutil.Factory, o *EditOperatorOptions) error {
-	l, err := f.LockOperator()
+	s, err := f.Operator("")
 	if err != nil {
 		return err
 	}
-	defer l.Unlock()
-	s, ks, oc, unlock := l.Store, l.KeyStore, l.Operator, l.Unlock
-	if o.Operator.SystemAccount != "" && !nkeys.IsValidPublicAccountKey(o.Operator.SystemAccount) {
-		name, err := s.FindAccount(o.Operator.SystemAccount)
-		if err != nil {
-			return fmt.Errorf("--system-account: %w", err)
-		}
-		ac, _, err := s.Account(name)
-		if err != nil {
-			return err
-		}
-		o.Operator.SystemAccount = ac.Subject
-	}
-	if err := o.Common.ApplyGeneric(&oc.GenericFields, &oc.ClaimsData, f.Now()); err != nil {
-		return err
-	}
-	msgs, keys, err := o.Operator.Apply(ks, oc)
+	ks, err := f.KeyStore()
 	if err != nil {
 		return err
 	}
-	if len(msgs) == 0 && !o.Common.Changed() {
-		if o.AutoPushSet {
-			return setAutoPush(f, s, o.AutoPush)
-		}
-		return errors.New("nothing to edit: give at least one flag (see `signet edit operator --help`)")
-	}
-	// Signed before anything is written: a missing or wrong key changes nothing.
-	token, err := ops.SignOperator(ks, oc, o.Signer)
-	if err != nil {
-		return err
-	}
+	req := ops.EditOperatorRequest{Header: o.Common, OperatorSettings: o.Operator, Signer: o.Signer, Now: f.Now()}
 	if o.AutoPushSet {
-		if err := setAutoPush(f, s, o.AutoPush); err != nil {
-			return err
-		}
+		req.AutoPush = &o.AutoPush
 	}
-	var added []string // keys this edit brought into the keystore, removed again if it fails
-	for _, k := range keys {
-		if pub, _ := k.PublicKey(); !ks.Has(pub) {
-			added = append(added, pub)
-		}
-	}
-	if err := storeKeys(ks, keys); err != nil {
+	res, err := ops.EditOperator(s, ks, req)
+	if err != nil {
 		return err
 	}
-	var resign *ops.StrictResign
-	if o.Operator.RequireSK {
-		if resign, err = ops.PlanStrictResign(s, ks, oc); err != nil {
-			for _, pub := range added {
-				_ = ks.Remove(pub)
-			}
-			return err
-		}
+	if res.AutoPush != nil {
+		f.IO.OK("automatic push of operator %q set to: %t", res.Name, *res.AutoPush)
 	}
-	if err := s.SaveOperator(token); err != nil {
-		return err
+	if res.JWT == "" {
+		return nil
 	}
-	for _, m := range msgs {
+	for _, m := range res.Changes {
 		f.IO.OK("%s", m)
 	}
-	if resign != nil {
-		creds, err := resign.Save(s, ks)
-		if err != nil {
-			return fmt.Errorf("re-sign for strict signing-key usage: %w (run the command again to finish)", err)
-		}
-		for _, a := range resign.Accounts {
+	if r := res.Resigned; r != nil {
+		for _, a := range r.Accounts {
 			f.IO.OK("re-signed account %q with an operator signing key", a.Name)
 		}
-		for _, u := range resign.Users {
+		for _, u := range r.Users {
 			f.IO.OK("re-signed user %q of account %q with an account signing key", u.Name, u.Account)
 		}
-		for _, c := range creds {
+		for _, c := range res.Creds {
 			f.IO.OK("generated user creds file %q", c)
 		}
 	}
-	f.IO.OK("edited operator %q", s.Name())
-	unlock()
-	if resign != nil {
-		for _, a := range resign.Accounts {
+	f.IO.OK("edited operator %q", res.Name)
+	if r := res.Resigned; r != nil {
+		for _, a := range r.Accounts {
 			if err := f.AccountSaved(s, a.Name); err != nil {
 				return err
 			}
@@ -229,13 +184,5 @@ func RunEditUser(f *cmdutil.Factory, o *UserOptions) error {
 		f.IO.OK("%s", m)
 	}
 	f.IO.OK("edited user %q", res.Name)
-	return nil
-}
-
-func setAutoPush(f *cmdutil.Factory, s *store.Store, on bool) error {
-	if err := s.SetAutoPush(on); err != nil {
-		return err
-	}
-	f.IO.OK("automatic push of operator %q set to: %t", s.Name(), on)
 	return nil
 }

@@ -18,7 +18,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/signet-dev/signet/internal/cli/cmdutil"
-	"github.com/signet-dev/signet/internal/cli/entity"
 	"github.com/signet-dev/signet/internal/plural"
 	"github.com/signet-dev/signet/keystore"
 	"github.com/signet-dev/signet/ops"
@@ -483,7 +482,7 @@ func RunRotateOperatorKey(f *cmdutil.Factory, o *RotateOptions) error {
 	}
 	if !slices.Contains(oc.SigningKeys, j.New) {
 		oc.SigningKeys.Add(j.New)
-		if err := entity.SaveOperatorClaims(s, ks, oc); err != nil {
+		if _, err := ops.SaveOperatorClaims(s, ks, oc); err != nil {
 			return err
 		}
 		f.IO.OK("added signing key %q to operator %q", j.New, s.Name())
@@ -512,7 +511,7 @@ func RunRotateOperatorKey(f *cmdutil.Factory, o *RotateOptions) error {
 		f.IO.OK("re-issued account %q", n)
 	}
 	oc.SigningKeys = slices.DeleteFunc(oc.SigningKeys, func(k string) bool { return k == j.Old })
-	if err := entity.SaveOperatorClaims(s, ks, oc); err != nil {
+	if _, err := ops.SaveOperatorClaims(s, ks, oc); err != nil {
 		return err
 	}
 	if err := removeJournal(s, j.Old); err != nil {
