@@ -1,7 +1,7 @@
 // Package ops holds the operations every signet front end shares: the CLI, signet dev, signet
 // serve's signing mode, auth as code and the console. It prints nothing and parses no flags;
 // it works on the store, the keystore and jwt/v2 claims, and reaches the network only in the
-// operations that are about it (Push), never as a side effect of a change.
+// operations that are about it (Push, Pull), never as a side effect of a change.
 //
 // Each operation takes the store, the keystore and a typed request, does the whole job
 // (validation, the signer chosen by Signer, the iat rule, the writes) and returns a typed
@@ -9,7 +9,7 @@
 // CreateSystemAccount, AddUser, EditUser, DeleteUser, RevokeUser, ClearUserRevocation, AddAccount,
 // DeleteAccount, EditAccount, UpdateAccount, EditSigningKey, AddExport, EditExport,
 // DeleteExport, AddImport, DeleteImport, GenerateActivation, RevokeActivation,
-// ClearActivationRevocation, Push. The function of that name
+// ClearActivationRevocation, Push, Pull, SaveTrusted. The function of that name
 // takes the store's lock for its duration; the method of the same name on Locked runs inside a
 // locked step the caller holds (Lock, Held), so that several operations compose under one lock.
 // A failed check leaves the store and keystore as they were.

@@ -17,7 +17,7 @@ import (
 
 	"github.com/signet-dev/signet/console"
 	"github.com/signet-dev/signet/internal/cli/cmdutil"
-	"github.com/signet-dev/signet/internal/cli/sync"
+	"github.com/signet-dev/signet/ops"
 	"github.com/signet-dev/signet/store"
 )
 
@@ -88,13 +88,13 @@ func Start(f *cmdutil.Factory, st *store.Store, host string, port int, readOnly 
 	}
 	// Live data needs a system-account user signed from the keystore; without one the console
 	// still shows the store.
-	if _, err := sync.SystemConn(st, ks, oc, ""); err == nil {
+	if _, err := ops.SystemConn(st, ks, oc, ""); err == nil {
 		o.SystemConn = func() ([]nats.Option, error) {
 			oc, _, err := st.Operator()
 			if err != nil {
 				return nil, err
 			}
-			return sync.SystemConn(st, ks, oc, "")
+			return ops.SystemConn(st, ks, oc, "")
 		}
 	}
 	c, err := console.New(o)

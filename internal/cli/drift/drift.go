@@ -15,7 +15,7 @@ import (
 
 	driftcheck "github.com/signet-dev/signet/drift"
 	"github.com/signet-dev/signet/internal/cli/cmdutil"
-	"github.com/signet-dev/signet/internal/cli/sync"
+	"github.com/signet-dev/signet/ops"
 	"github.com/signet-dev/signet/store"
 )
 
@@ -126,7 +126,7 @@ func Check(ctx context.Context, f *cmdutil.Factory, s *store.Store, o *Options, 
 			if err != nil {
 				return nil, err
 			}
-			if opts.NATSOptions, err = sync.SystemConn(s, ks, oc, ""); err != nil {
+			if opts.NATSOptions, err = ops.SystemConn(s, ks, oc, ""); err != nil {
 				return nil, fmt.Errorf("%w (or pass --creds FILE of a system account user)", err)
 			}
 		}

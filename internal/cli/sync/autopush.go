@@ -87,12 +87,7 @@ func AutoPush(f *cmdutil.Factory, s *store.Store, account string) error {
 	if err != nil {
 		return fmt.Errorf("pull the signed account %q from %s: %w; run `signet pull -a %s` later", account, u, cmdutil.WithRefusedHint(err, u), shellquote.Quote(account))
 	}
-	unlock, err := s.Lock()
-	if err != nil {
-		return err
-	}
-	defer unlock()
-	if _, _, err := SaveTrusted(s, oc, signed, true); err != nil {
+	if _, _, err := ops.SaveTrusted(s, signed, true); err != nil {
 		return fmt.Errorf("pull the signed account %q: %w", account, err)
 	}
 	f.IO.OK("pulled account %q signed by the operator from %s", account, u)

@@ -8,8 +8,6 @@ import (
 	"sort"
 	"time"
 
-	"github.com/nats-io/jwt/v2"
-	"github.com/nats-io/nats.go"
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -18,10 +16,7 @@ import (
 	"github.com/signet-dev/signet/internal/cli/compat"
 	"github.com/signet-dev/signet/internal/cli/tool"
 	"github.com/signet-dev/signet/internal/plural"
-	"github.com/signet-dev/signet/keystore"
 	"github.com/signet-dev/signet/ops"
-	"github.com/signet-dev/signet/remote"
-	"github.com/signet-dev/signet/store"
 )
 
 // PushOptions are the inputs of `push`.
@@ -226,18 +221,4 @@ func printDiff(f *cmdutil.Factory, lines []ops.PushDiff) {
 		t.AppendRow([]any{d.Account, d.Name, d.Action})
 	}
 	cmdutil.RenderTable(f.IO.Out, t)
-}
-
-// SystemConn builds the NATS options of a system-account user (ops.SystemConn).
-func SystemConn(s *store.Store, ks keystore.KeyStore, oc *jwt.OperatorClaims, systemUser string) ([]nats.Option, error) {
-	return ops.SystemConn(s, ks, oc, systemUser)
-}
-
-// dialResolver connects to the nats-servers at u as a system-account user (ops.DialResolver).
-func dialResolver(s *store.Store, ks keystore.KeyStore, oc *jwt.OperatorClaims, u string, d DialOptions) (*remote.Client, error) {
-	rd, err := d.resolver()
-	if err != nil {
-		return nil, err
-	}
-	return ops.DialResolver(s, ks, oc, u, rd)
 }
