@@ -7,7 +7,8 @@
 // (validation, the signer chosen by Signer, the iat rule, the writes) and returns a typed
 // result: AddOperator (on the stores folder: its store does not exist yet), EditOperator,
 // CreateSystemAccount, AddUser, EditUser, DeleteUser, RevokeUser, ClearUserRevocation, AddAccount,
-// DeleteAccount, EditAccount, UpdateAccount, EditSigningKey, AddExport, EditExport,
+// DeleteAccount, EditAccount, UpdateAccount, EditSigningKey, RotateSigningKey (its journal makes
+// an interrupted rotation resumable), AddExport, EditExport,
 // DeleteExport, AddImport, DeleteImport, GenerateActivation, RevokeActivation,
 // ClearActivationRevocation, Push, Pull, SaveTrusted. The function of that name
 // takes the store's lock for its duration; the method of the same name on Locked runs inside a

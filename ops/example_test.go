@@ -231,3 +231,28 @@ func ExampleEditOperator() {
 	// true true A
 	// [strict signing key usage set to: true]
 }
+
+// Rotate account A's scoped signing key "svc": the new key takes its scope and role, and the
+// user it signed is re-signed with the new key and gets a new creds file.
+func ExampleRotateSigningKey() {
+	fx, done := exampleFixture()
+	defer done()
+	if _, err := ops.EditSigningKey(fx.s, fx.ks, ops.EditSigningKeyRequest{Account: "A", Key: "generate", Role: "svc"}); err != nil {
+		fmt.Println(err)
+		return
+	}
+	if _, err := ops.AddUser(fx.s, fx.ks, ops.AddUserRequest{Account: "A", Name: "worker", Signer: "svc"}); err != nil {
+		fmt.Println(err)
+		return
+	}
+	res, err := ops.RotateSigningKey(fx.s, fx.ks, ops.RotateSigningKeyRequest{Account: "A", Old: "svc"})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	ac, _, _ := fx.s.Account("A")
+	uc, _, _ := fx.s.User("A", "worker")
+	fmt.Println(res.Reissued[0].Name, uc.Issuer == res.New, ops.RoleKey(ac, "svc") == res.New, ac.SigningKeys.Contains(res.Old))
+	// Output:
+	// worker true true false
+}
