@@ -116,6 +116,9 @@ func OpenKV(nc *nats.Conn, opts KVOptions) (*KV, error) {
 	if opts.OutboxArea == "" {
 		opts.OutboxArea = ".outbox"
 	}
+	if !validArea(opts.OutboxArea) {
+		return nil, fmt.Errorf("kv outbox area %q: %w", opts.OutboxArea, ErrBadRecord)
+	}
 	if opts.Timeout <= 0 {
 		opts.Timeout = 10 * time.Second
 	}
