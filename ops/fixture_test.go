@@ -144,6 +144,26 @@ func (fx *fixture) withUser(t *testing.T) (foreignAccount string) {
 	return pub
 }
 
+// scopedKey adds a scoped signing key with role to account (through the library's own account
+// edit), stores its seed, and returns its public key.
+func (fx *fixture) scopedKey(t *testing.T, account, role string) string {
+	t.Helper()
+	sk, _ := nkeys.CreateAccount()
+	skPub, _ := sk.PublicKey()
+	if _, err := fx.ks.Store(sk); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ops.UpdateAccount(fx.s, fx.ks, ops.AccountUpdate{Account: account, Change: func(_ string, ac *jwt.AccountClaims) error {
+		scope := jwt.NewUserScope()
+		scope.Key, scope.Role = skPub, role
+		ac.SigningKeys.AddScopedSigner(scope)
+		return nil
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	return skPub
+}
+
 // account is the stored claims of an account of the fixture.
 func (fx *fixture) account(t *testing.T, name string) *jwt.AccountClaims {
 	t.Helper()

@@ -50,20 +50,7 @@ func TestAddUser(t *testing.T) {
 func TestAddUserScopedBySigningKeyRole(t *testing.T) {
 	t.Parallel()
 	fx := testFixture(t)
-	// An account signing key with role "svc" (through the library's own account edit).
-	sk, _ := nkeys.CreateAccount()
-	skPub, _ := sk.PublicKey()
-	if _, err := fx.ks.Store(sk); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := ops.UpdateAccount(fx.s, fx.ks, ops.AccountUpdate{Account: "A", Change: func(_ string, ac *jwt.AccountClaims) error {
-		scope := jwt.NewUserScope()
-		scope.Key, scope.Role = skPub, "svc"
-		ac.SigningKeys.AddScopedSigner(scope)
-		return nil
-	}}); err != nil {
-		t.Fatal(err)
-	}
+	skPub := fx.scopedKey(t, "A", "svc")
 	res, err := ops.AddUser(fx.s, fx.ks, ops.AddUserRequest{Account: "A", Name: "S", Signer: "svc"})
 	if err != nil {
 		t.Fatal(err)

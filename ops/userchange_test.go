@@ -57,19 +57,7 @@ func TestEditUser(t *testing.T) {
 func TestEditUserScoped(t *testing.T) {
 	t.Parallel()
 	fx := testFixture(t)
-	sk, _ := nkeys.CreateAccount()
-	skPub, _ := sk.PublicKey()
-	if _, err := fx.ks.Store(sk); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := ops.UpdateAccount(fx.s, fx.ks, ops.AccountUpdate{Account: "A", Change: func(_ string, ac *jwt.AccountClaims) error {
-		scope := jwt.NewUserScope()
-		scope.Key, scope.Role = skPub, "svc"
-		ac.SigningKeys.AddScopedSigner(scope)
-		return nil
-	}}); err != nil {
-		t.Fatal(err)
-	}
+	skPub := fx.scopedKey(t, "A", "svc")
 	if _, err := ops.AddUser(fx.s, fx.ks, ops.AddUserRequest{Account: "A", Name: "S", Signer: "svc"}); err != nil {
 		t.Fatal(err)
 	}
