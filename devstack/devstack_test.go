@@ -1,7 +1,6 @@
 package devstack
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -13,7 +12,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -67,24 +65,6 @@ func freePort(t *testing.T) int {
 	return p
 }
 
-// syncBuffer is a log destination the stack's goroutines may write to while the test reads.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 func startStack(t *testing.T, op *natstest.Operator, logs io.Writer) *Stack {
 	t.Helper()
 	st, err := Start(Config{
@@ -104,7 +84,7 @@ func startStack(t *testing.T, op *natstest.Operator, logs io.Writer) *Stack {
 
 func TestStartAndStopLogNoWarning(t *testing.T) {
 	op := natstest.NewOperator(t, "dev")
-	logs := &syncBuffer{}
+	logs := &natstest.SyncBuffer{}
 	st := startStack(t, op, logs)
 	// Start returns with the account server's NATS connection up: /healthz says so at once.
 	resp, err := http.Get("http://" + st.Accounts.HTTPAddr() + "/readyz?nats=1")

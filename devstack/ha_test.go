@@ -147,7 +147,7 @@ func waitConnect(t *testing.T, url, creds string) {
 
 func TestHAStackSharesAccountsAndSurvivesTheLossOfANodeAndAReplica(t *testing.T) {
 	fx := newHAFixture(t)
-	logs := &syncBuffer{}
+	logs := &natstest.SyncBuffer{}
 	h := fx.start(t, logs)
 	nodes, replicas := h.ClientURLs(), h.AccountServerURLs()
 	for i := range HASize {

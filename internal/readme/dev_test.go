@@ -4,7 +4,6 @@ package readme
 
 import (
 	"bufio"
-	"bytes"
 	"errors"
 	"io"
 	"net"
@@ -13,7 +12,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -22,6 +20,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nkeys"
 
+	"github.com/signet-dev/signet/internal/natstest"
 	"github.com/signet-dev/signet/keystore"
 )
 
@@ -31,7 +30,7 @@ type devProc struct {
 	natsURL       string // from the banner
 	accountServer string // from the banner: http://host:port/jwt/v1
 	httpAddr      string // host:port of the account server
-	out, errOut   *lockedBuffer
+	out, errOut   *natstest.SyncBuffer
 	exited        chan error
 	stopped       bool
 }
@@ -43,7 +42,7 @@ func startDev(t *testing.T, sb *sandbox) *devProc {
 	cmd := exec.Command(filepath.Join(sb.bin, "signet"), "dev")
 	cmd.Dir = sb.home
 	cmd.Env = sb.env
-	p := &devProc{cmd: cmd, out: &lockedBuffer{}, errOut: &lockedBuffer{}, exited: make(chan error, 1)}
+	p := &devProc{cmd: cmd, out: &natstest.SyncBuffer{}, errOut: &natstest.SyncBuffer{}, exited: make(chan error, 1)}
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -112,24 +111,6 @@ func (p *devProc) stop(t *testing.T) {
 	case <-time.After(30 * time.Second):
 		t.Fatal("signet dev did not stop within 30s of Ctrl-C")
 	}
-}
-
-// lockedBuffer is a bytes.Buffer written by one goroutine and read by another.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 // portFree says whether addr can be listened on now.

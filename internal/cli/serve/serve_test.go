@@ -1,14 +1,12 @@
 package serve_test
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -18,24 +16,8 @@ import (
 	"github.com/signet-dev/signet/internal/cli/clitest"
 	"github.com/signet-dev/signet/internal/cli/cmdutil"
 	"github.com/signet-dev/signet/internal/cli/serve"
+	"github.com/signet-dev/signet/internal/natstest"
 )
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // TestServeOperatorFromStore runs signet serve for an operator of the signet store, serves its
 // system account, and stops cleanly when the context ends (what SIGINT/SIGTERM do).
@@ -43,7 +25,7 @@ func TestServeOperatorFromStore(t *testing.T) {
 	e := clitest.New(t, cli.NewRootCmd)
 	e.MustRun("init", "-n", "O")
 
-	var errOut syncBuffer
+	var errOut natstest.SyncBuffer
 	f := cmdutil.NewFactory(strings.NewReader(""), io.Discard, &errOut, false)
 	f.Getenv = func(k string) string { return e.Vars[k] }
 	f.Getwd = func() (string, error) { return e.Wd, nil }

@@ -1,10 +1,8 @@
 package signing_test
 
 import (
-	"bytes"
 	"context"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -100,30 +98,13 @@ func (p *pushed) waitServed(account string) {
 	}
 }
 
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
-}
-
 // serveAccounts runs `signet serve --operator O --nats <server> --creds <sys creds>` in memory on
 // a free port until the test ends, waits until it is connected to the nats-server, and returns
 // its /jwt/v1 URL.
 func (p *pushed) serveAccounts() string {
 	t := p.t
 	t.Helper()
-	var log lockedBuffer
+	var log natstest.SyncBuffer
 	f := cmdutil.NewFactory(strings.NewReader(""), &log, &log, false)
 	f.Getenv = func(k string) string { return p.e.Vars[k] }
 	f.Getwd = func() (string, error) { return p.e.Wd, nil }
