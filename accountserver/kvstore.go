@@ -28,7 +28,7 @@ func (s *Server) openKV(kc KVConfig) error {
 	opts := []nats.Option{
 		nats.Name("signet serve (kv store)"),
 		nats.MaxReconnects(-1),
-		nats.ReconnectWait(s.cfg.NATS.ReconnectWait),
+		nats.ReconnectWait(orDefault(s.cfg.NATS.ReconnectWait, defaultReconnectWait)),
 		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
 			if err != nil {
 				s.log.Warn("disconnected from the kv store's servers", "err", err)
@@ -36,18 +36,7 @@ func (s *Server) openKV(kc KVConfig) error {
 		}),
 		nats.ReconnectHandler(func(*nats.Conn) { s.log.Info("reconnected to the kv store's servers") }),
 	}
-	if s.cfg.NATS.ReconnectWait <= 0 {
-		opts[2] = nats.ReconnectWait(defaultReconnectWait)
-	}
-	if kc.UserCredentials != "" {
-		opts = append(opts, nats.UserCredentials(kc.UserCredentials))
-	}
-	if kc.TLS.Root != "" {
-		opts = append(opts, nats.RootCAs(kc.TLS.Root))
-	}
-	if kc.TLS.Cert != "" || kc.TLS.Key != "" {
-		opts = append(opts, nats.ClientCert(kc.TLS.Cert, kc.TLS.Key))
-	}
+	opts = append(opts, clientAuth(kc.UserCredentials, kc.TLS)...)
 	// The bucket's servers may be starting too (a whole cluster restarted): the connection
 	// retries, and the bucket is waited for up to kvOpenWait.
 	if !kc.FailFast {
@@ -125,6 +114,22 @@ func kvNotReady(err error) bool {
 
 // defaultReconnectWait is the pause between reconnect attempts when none is configured.
 const defaultReconnectWait = time.Second
+
+// clientAuth are the options of a NATS connection made with a creds file (if any) and TLS
+// settings: the system-account connection and the kv store's.
+func clientAuth(creds string, t TLSConfig) []nats.Option {
+	var opts []nats.Option
+	if creds != "" {
+		opts = append(opts, nats.UserCredentials(creds))
+	}
+	if t.Root != "" {
+		opts = append(opts, nats.RootCAs(t.Root))
+	}
+	if t.Cert != "" || t.Key != "" {
+		opts = append(opts, nats.ClientCert(t.Cert, t.Key))
+	}
+	return opts
+}
 
 // redactURLs joins server URLs for a log line or error, with any password replaced.
 func redactURLs(servers []string) string {

@@ -117,10 +117,7 @@ func startPeer(s *Server, cfg NATSConfig) (*natsPeer, error) {
 	case p.settleAfter < 0:
 		p.settleAfter = 0
 	}
-	wait := cfg.ReconnectWait
-	if wait <= 0 {
-		wait = time.Second
-	}
+	wait := orDefault(cfg.ReconnectWait, defaultReconnectWait)
 	opts := []nats.Option{
 		nats.Name("signet serve"),
 		nats.NoEcho(), // our own notifications and forwarded deletes must not come back to us
@@ -140,15 +137,7 @@ func startPeer(s *Server, cfg NATSConfig) (*natsPeer, error) {
 	if cfg.ConnectTimeout > 0 {
 		opts = append(opts, nats.Timeout(cfg.ConnectTimeout))
 	}
-	if cfg.UserCredentials != "" {
-		opts = append(opts, nats.UserCredentials(cfg.UserCredentials))
-	}
-	if cfg.TLS.Root != "" {
-		opts = append(opts, nats.RootCAs(cfg.TLS.Root))
-	}
-	if cfg.TLS.Cert != "" || cfg.TLS.Key != "" {
-		opts = append(opts, nats.ClientCert(cfg.TLS.Cert, cfg.TLS.Key))
-	}
+	opts = append(opts, clientAuth(cfg.UserCredentials, cfg.TLS)...)
 	accounts, deletes, err := s.outboxEntries()
 	if err != nil {
 		return nil, err
