@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+	"github.com/signet-dev/signet/drift"
 )
 
 // live asks the servers, as a system-account user, who is connected. It keeps one connection
@@ -45,10 +46,7 @@ func (l *live) urls() []string {
 	if err != nil {
 		return nil
 	}
-	urls := append([]string(nil), oc.OperatorServiceURLs...)
-	if u := oc.AccountServerURL; u != "" && !strings.HasPrefix(u, "http://") && !strings.HasPrefix(u, "https://") {
-		urls = append(urls, u)
-	}
+	urls, _ := drift.OperatorSources(oc)
 	return urls
 }
 

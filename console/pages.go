@@ -125,12 +125,9 @@ func (c *Console) operatorPage(w http.ResponseWriter, r *http.Request) {
 // drift compares the servers' holdings with the store, when the operator names servers.
 func (c *Console) drift(ctx context.Context, oc *jwt.OperatorClaims, names []string) (*drift.Report, bool, error) {
 	var servers []string
-	accountServer := ""
+	_, accountServer := drift.OperatorSources(oc)
 	if c.live.enabled() {
 		servers = c.live.urls()
-	}
-	if u := oc.AccountServerURL; strings.HasPrefix(u, "http://") || strings.HasPrefix(u, "https://") {
-		accountServer = u
 	}
 	if len(servers) == 0 && accountServer == "" {
 		return nil, false, nil

@@ -23,6 +23,7 @@ import (
 	"fmt"
 	"net/http"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/nats-io/jwt/v2"
@@ -333,4 +334,19 @@ func trusted(op *jwt.OperatorClaims, pub, tok string) (*jwt.AccountClaims, error
 		return ac, err
 	}
 	return ac, nil
+}
+
+// OperatorSources are the sources an operator names: its service URLs, and its account server
+// URL (an account server URL that is a NATS URL is one more server to ask; an http(s) one is
+// the account server).
+func OperatorSources(oc *jwt.OperatorClaims) (servers []string, accountServer string) {
+	servers = append([]string(nil), oc.OperatorServiceURLs...)
+	u := oc.AccountServerURL
+	if strings.HasPrefix(u, "http://") || strings.HasPrefix(u, "https://") {
+		return servers, u
+	}
+	if u != "" {
+		servers = append(servers, u)
+	}
+	return servers, ""
 }

@@ -5,11 +5,9 @@ package drift
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/jedib0t/go-pretty/v6/table"
-	"github.com/nats-io/jwt/v2"
 	"github.com/nats-io/nats.go"
 	"github.com/spf13/cobra"
 
@@ -108,7 +106,7 @@ func Check(ctx context.Context, f *cmdutil.Factory, s *store.Store, o *Options, 
 	}
 	servers, accountServer := o.Servers, o.AccountServer
 	if len(servers) == 0 && accountServer == "" {
-		servers, accountServer = defaults(oc)
+		servers, accountServer = driftcheck.OperatorSources(oc)
 	}
 	if len(servers) == 0 && accountServer == "" {
 		return nil, fmt.Errorf("operator %q has no account server URL or service URLs: pass --servers nats://... or --account-server http://...", oc.Name)
@@ -146,20 +144,6 @@ func ExitFor(rep *driftcheck.Report) error {
 		return &cmdutil.ExitError{Code: ExitDrift}
 	}
 	return nil
-}
-
-// defaults are the sources of an operator: its service URLs, and its account server URL (an
-// account server URL that is a NATS URL is a server to ask).
-func defaults(oc *jwt.OperatorClaims) ([]string, string) {
-	servers := append([]string(nil), oc.OperatorServiceURLs...)
-	u := oc.AccountServerURL
-	if strings.HasPrefix(u, "http://") || strings.HasPrefix(u, "https://") {
-		return servers, u
-	}
-	if u != "" {
-		servers = append(servers, u)
-	}
-	return servers, ""
 }
 
 // StoreJWTs reads the accounts of the store (only those named in only, when it is not nil):
