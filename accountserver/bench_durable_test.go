@@ -126,29 +126,39 @@ func postAll(b *testing.B, client *http.Client, base string, keys, bodies []stri
 	return lat
 }
 
-// BenchmarkPOSTDurable: 2,000 distinct accounts POSTed over HTTP, 16 in flight, to signet serve
-// connected to a nats-server, with four stores, each in a fresh folder on the same disk:
+// BenchmarkPOSTDurable: 2,000 distinct accounts POSTed over HTTP, 16 in flight, each variant on
+// a fresh folder of the same disk and connected to a nats-server of its own:
 //
-//   - signet: the directory store, durable when answered, concurrent POSTs sharing one
-//     fdatasync of its write-ahead log a round (group commit), with the outbox entry of each
-//     change in the same commit;
+//   - signet: signet serve on the directory store, durable when answered, concurrent POSTs
+//     sharing one fdatasync of its write-ahead log a round (group commit), with the outbox entry
+//     of each change in the same commit;
 //   - signet-syncfs-rounds: the same store without its write-ahead log (DirOptions.NoWAL): each
 //     round makes its files durable with a syncfs of the whole file system (signet before the log);
-//   - fsync-per-post: the write path signet had before the group commit, two fsyncs per POST
-//     (file, then folder);
-//   - no-fsync: write and rename, no fsync at all (nats-account-server's path): nothing it
-//     acknowledged is sure to survive a power cut.
+//   - fsync-per-post: signet serve on the write path it had before the group commit, two fsyncs
+//     per POST (file, then folder);
+//   - no-fsync: signet serve on a write-and-rename path that syncs nothing: signet's own POST
+//     path without durability;
+//   - nats-account-server-path: nats-account-server's POST path put together from its parts
+//     (nasPath): nats-server's DirJWTStore, its handler's checks, a notification published
+//     without waiting; nothing synced;
+//   - signet-process: signet serve (built from this repository) in a process of its own, as
+//     users run it, with the same configuration file as nats-account-server;
+//   - nats-account-server: the real binary, in a process of its own, when
+//     SIGNET_BENCH_NATS_ACCOUNT_SERVER names it (docs/perf/serve.md says how to build it).
 //
-// Each iteration is one round of 2,000 POSTs to each of the four, in turn (so that a change in
-// the machine's load hits all alike). Run with -benchtime 5x; it reports POST/s of each and
-// signet's rate over the no-fsync one.
+// SIGNET_BENCH_VARIANTS (names, comma separated) runs only those.
+// Each iteration is one round of 2,000 POSTs to each variant, in turn (so that a change in the
+// machine's load hits all alike; a non-syncing variant leaves its writes for the kernel to write
+// back later, which may fall into another's turn). Run with -benchtime 5x; it reports POST/s and
+// p50 of each and signet's rate over the others'.
 func BenchmarkPOSTDurable(b *testing.B) {
 	const accounts, inFlight = 2000, 16
 	op := natstest.NewOperator(b, "O")
 	type variant struct {
 		name    string
-		backend func(dir string) jwtstore.Store
-		s       *Server
+		backend func(dir string) jwtstore.Store            // signet serve on this store
+		start   func(ns *natstest.Server) (postURL string) // or another server
+		url     string
 		lat     []time.Duration
 		elapsed time.Duration
 	}
@@ -164,8 +174,29 @@ func BenchmarkPOSTDurable(b *testing.B) {
 		}},
 		{name: "fsync-per-post", backend: func(dir string) jwtstore.Store { return newFileStore(dir, true) }},
 		{name: "no-fsync", backend: func(dir string) jwtstore.Store { return newFileStore(dir, false) }},
+		{name: "nats-account-server-path", start: func(ns *natstest.Server) string { return startNASPath(b, op, ns) }},
+	}
+	signet := buildSignet(b)
+	variants = append(variants, &variant{name: "signet-process", start: func(ns *natstest.Server) string {
+		return startAccountServerProcess(b, op, ns, signet, "serve", "-c")
+	}})
+	if nas := os.Getenv("SIGNET_BENCH_NATS_ACCOUNT_SERVER"); nas != "" {
+		variants = append(variants, &variant{name: "nats-account-server", start: func(ns *natstest.Server) string {
+			return startAccountServerProcess(b, op, ns, nas, "-c")
+		}})
+	}
+	if only := os.Getenv("SIGNET_BENCH_VARIANTS"); only != "" {
+		variants = slices.DeleteFunc(variants, func(v *variant) bool {
+			return !slices.Contains(strings.Split(only, ","), v.name)
+		})
 	}
 	for _, v := range variants {
+		// A nats-server each: the servers listen to each other's announcements otherwise.
+		ns := natstest.StartMemory(b, op.Trust(), nil)
+		if v.start != nil {
+			v.url = v.start(ns)
+			continue
+		}
 		cfg := testConfig(b, op)
 		dir := b.TempDir()
 		if v.backend == nil {
@@ -174,11 +205,10 @@ func BenchmarkPOSTDurable(b *testing.B) {
 		} else {
 			cfg.Backend = v.backend(dir)
 		}
-		// A nats-server each: signet serves listen to each other's announcements.
-		ns := natstest.StartMemory(b, op.Trust(), nil)
 		natsConfig(b, &cfg, op, ns.ClientURL())
-		v.s = startServer(b, cfg)
-		waitConnected(b, v.s)
+		s := startServer(b, cfg)
+		waitConnected(b, s)
+		v.url = s.ResolverURL()
 	}
 	client, done := postClient(inFlight)
 	defer done()
@@ -193,7 +223,7 @@ func BenchmarkPOSTDurable(b *testing.B) {
 			}
 			b.StartTimer()
 			t0 := time.Now()
-			v.lat = append(v.lat, postAll(b, client, v.s.ResolverURL(), keys, bodies, inFlight)...)
+			v.lat = append(v.lat, postAll(b, client, v.url, keys, bodies, inFlight)...)
 			v.elapsed += time.Since(t0)
 		}
 	}
@@ -205,7 +235,14 @@ func BenchmarkPOSTDurable(b *testing.B) {
 		b.ReportMetric(rate[v.name], v.name+"-POST/s")
 		b.ReportMetric(float64(v.lat[len(v.lat)/2].Microseconds())/1000, v.name+"-p50-ms")
 	}
-	b.ReportMetric(rate["signet"]/rate["no-fsync"], "signet/no-fsync")
+	for _, other := range []string{"no-fsync", "nats-account-server-path"} {
+		if r := rate[other]; r > 0 && rate["signet"] > 0 {
+			b.ReportMetric(rate["signet"]/r, "signet/"+other)
+		}
+	}
+	if r := rate["nats-account-server"]; r > 0 && rate["signet-process"] > 0 {
+		b.ReportMetric(rate["signet-process"]/r, "signet-process/nats-account-server")
+	}
 	b.ReportMetric(0, "ns/op")
 }
 

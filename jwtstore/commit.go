@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sync"
 	"time"
 )
@@ -62,10 +63,15 @@ func (op *commitOp) discard() {
 // stage writes data under a temporary name in dir, to be renamed to final. It does not sync:
 // the round's sync does, for every commit of the round.
 func (op *commitOp) stage(dir, final string, data []byte) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
+	pattern := "." + filepath.Base(final) + ".tmp*"
+	f, err := os.CreateTemp(dir, pattern)
+	if errors.Is(err, fs.ErrNotExist) {
+		// A shard folder not made yet (made here rather than looked up on every write).
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return err
+		}
+		f, err = os.CreateTemp(dir, pattern)
 	}
-	f, err := os.CreateTemp(dir, "."+filepath.Base(final)+".tmp*")
 	if err != nil {
 		return err
 	}
@@ -195,6 +201,10 @@ func (c *committer) run() {
 			for _, op := range round {
 				op.done <- err
 			}
+			// The writers just woken wait on this goroutine's P; the next round's write and
+			// fdatasync would hold it until the scheduler takes it back. Let them run first
+			// (they answer their POSTs, and the next writers queue for the round).
+			runtime.Gosched()
 		}
 		if c.wal != nil && c.wal.records() && (closing || due || c.wal.off >= walCheckpointB) {
 			if err := c.checkpoint(); err != nil {
