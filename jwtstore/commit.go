@@ -201,10 +201,15 @@ func (c *committer) run() {
 			for _, op := range round {
 				op.done <- err
 			}
-			// The writers just woken wait on this goroutine's P; the next round's write and
-			// fdatasync would hold it until the scheduler takes it back. Let them run first
-			// (they answer their POSTs, and the next writers queue for the round).
-			runtime.Gosched()
+			// The writers just woken wait on this goroutine's P; a next round's write and
+			// fdatasync would hold it until the scheduler takes it back. When one is due, let
+			// them run first (they answer their POSTs, and more writers join that round).
+			c.mu.Lock()
+			more := len(c.queue) > 0
+			c.mu.Unlock()
+			if more {
+				runtime.Gosched()
+			}
 		}
 		if c.wal != nil && c.wal.records() && (closing || due || c.wal.off >= walCheckpointB) {
 			if err := c.checkpoint(); err != nil {
