@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/fsnotify/fsnotify"
+	"github.com/gofrs/flock"
 	"github.com/nats-io/nkeys"
 
 	"github.com/signet-dev/signet/store"
@@ -75,7 +76,8 @@ type Dir struct {
 	watcher *fsnotify.Watcher
 	wg      sync.WaitGroup
 
-	commits   *committer // nil when read-only
+	commits   *committer   // nil when read-only
+	writer    *flock.Flock // held by the one writable store of the folder; nil when read-only
 	closeSync func() error
 	closeOnce sync.Once
 
@@ -102,6 +104,9 @@ func OpenDir(dir string, opts DirOptions) (*Dir, error) {
 	}
 	d := &Dir{dir: dir, opts: opts, idx: make(map[string]dirItem), seed: maphash.MakeSeed(), logs: map[string]*recordLog{}}
 	if !opts.ReadOnly {
+		if d.writer, err = lockWriter(dir); err != nil {
+			return nil, fmt.Errorf("open jwt store %s: %w", dir, err)
+		}
 		// Temporary files of writes that a crash cut short; younger ones may be another
 		// process's writes in progress.
 		if n, err := store.SweepTemp(dir, staleTempAge, time.Now()); err != nil {
@@ -118,12 +123,14 @@ func OpenDir(dir string, opts DirOptions) (*Dir, error) {
 	if !opts.ReadOnly {
 		// Before the index is built: the redo of the write-ahead log may change files.
 		if full, closeSync, err = platformSync(dir); err != nil {
+			d.writer.Unlock()
 			return nil, fmt.Errorf("open jwt store %s: %w", dir, err)
 		}
 		if walSupported && !opts.NoWAL {
 			if w, err = d.recoverWAL(full); err != nil {
 				d.closeLogs()
 				closeSync()
+				d.writer.Unlock()
 				return nil, fmt.Errorf("open jwt store %s: %w", dir, err)
 			}
 		}
@@ -137,6 +144,9 @@ func OpenDir(dir string, opts DirOptions) (*Dir, error) {
 			closeSync()
 		}
 		d.closeLogs()
+		if d.writer != nil {
+			d.writer.Unlock()
+		}
 		return nil, fmt.Errorf("open jwt store %s: %w", dir, err)
 	}
 	for _, k := range keys {
@@ -153,6 +163,27 @@ func OpenDir(dir string, opts DirOptions) (*Dir, error) {
 		}
 	}
 	return d, nil
+}
+
+// ErrInUse: another writable store (another signet serve, most likely) has the folder open.
+// Two writers of one folder would each decide "newer than the stored JWT" and "request already
+// seen" on their own view, so one could replace a newer JWT or accept a replayed delete.
+var ErrInUse = errors.New("another process writes to this folder (a signet serve?): stop it, or open the folder read-only")
+
+// lockWriter takes the folder's writer lock (<dir>/.wal/writer.lock) without waiting.
+func lockWriter(dir string) (*flock.Flock, error) {
+	if err := os.MkdirAll(filepath.Join(dir, walDirName), 0o700); err != nil {
+		return nil, err
+	}
+	l := flock.New(filepath.Join(dir, walDirName, "writer.lock"))
+	ok, err := l.TryLock()
+	if err != nil {
+		return nil, fmt.Errorf("writer lock: %w", err)
+	}
+	if !ok {
+		return nil, ErrInUse
+	}
+	return l, nil
 }
 
 // Path is the store's directory.
@@ -590,7 +621,7 @@ func (d *Dir) Close() error {
 	if d.commits != nil {
 		d.closeOnce.Do(func() {
 			d.commits.close()
-			errs = append(errs, d.closeSync(), d.closeLogs())
+			errs = append(errs, d.closeSync(), d.closeLogs(), d.writer.Unlock())
 		})
 	}
 	return errors.Join(errs...)

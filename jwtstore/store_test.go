@@ -357,7 +357,7 @@ func TestDirConcurrentPutGet(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The second store caches nothing, so every Get reads the file.
-	reader, err := OpenDir(dir, DirOptions{MaxCached: -1})
+	reader, err := OpenDir(dir, DirOptions{ReadOnly: true, MaxCached: -1})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,7 +3,9 @@ package jwtstore
 import (
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"hash/crc32"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -343,8 +345,8 @@ func TestWALRecordBeforeAnswer(t *testing.T) {
 }
 
 // TestWALOnlyForWriters: a read-only store writes no log and reports one its writer left
-// unredone; a second writable store on the folder leaves the log to the first and syncs every
-// commit itself.
+// unredone; a store that finds the log locked by another process (a signet from before the
+// writer lock) leaves the log to it and syncs every commit itself.
 func TestWALOnlyForWriters(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
@@ -357,6 +359,7 @@ func TestWALOnlyForWriters(t *testing.T) {
 	noCheckpoint(d)
 	pub, tok := newAccountJWT(t, "A")
 	mustPut(t, d, pub, tok)
+	d.writer.Unlock() // as a writer without the folder's writer lock would leave it
 	var w warnings
 	second := mustOpen(t, dir, DirOptions{OnError: w.add})
 	if second.commits.wal != nil || !w.has("in use by another writer") {
@@ -372,4 +375,62 @@ func TestWALOnlyForWriters(t *testing.T) {
 	if !wr.has("holds 1 commits not yet in the files") {
 		t.Fatalf("read-only store: warnings %q", wr.msgs)
 	}
+}
+
+// TestSecondWriterRefused: while a writable store has the folder open, opening it writable again
+// fails with ErrInUse and changes nothing; read-only stores open alongside; once the writer
+// closes, the folder opens writable again.
+func TestSecondWriterRefused(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	d := mustOpen(t, dir, DirOptions{})
+	pub, tok := newAccountJWT(t, "A")
+	mustPut(t, d, pub, tok)
+	before := dirListing(t, dir)
+	for _, opts := range []DirOptions{{}, {NoWAL: true}, {Shard: true}} {
+		if second, err := OpenDir(dir, opts); !errors.Is(err, ErrInUse) {
+			if second != nil {
+				second.Close()
+			}
+			t.Fatalf("second writable open (%+v): %v, want ErrInUse", opts, err)
+		} else if !strings.Contains(err.Error(), dir) || !strings.Contains(err.Error(), "read-only") {
+			t.Errorf("error does not name the folder or the way out: %v", err)
+		}
+	}
+	if after := dirListing(t, dir); !slices.Equal(before, after) {
+		t.Errorf("refused opens changed the folder:\n%v\n%v", before, after)
+	}
+	ro := mustOpen(t, dir, DirOptions{ReadOnly: true})
+	if got, err := ro.Get(pub); err != nil || got != tok {
+		t.Errorf("read-only store beside the writer: %v", err)
+	}
+	ro.Close()
+	d.Close()
+	again := mustOpen(t, dir, DirOptions{})
+	defer again.Close()
+	if got, err := again.Get(pub); err != nil || got != tok {
+		t.Errorf("reopened writer: %v", err)
+	}
+}
+
+// dirListing names every file and folder under dir (with its size), sorted.
+func dirListing(t *testing.T, dir string) []string {
+	t.Helper()
+	var out []string
+	err := filepath.WalkDir(dir, func(p string, e fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		info, err := e.Info()
+		if err != nil {
+			return err
+		}
+		out = append(out, fmt.Sprintf("%s %d", p, info.Size()))
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(out)
+	return out
 }
