@@ -91,7 +91,7 @@ func (fx *fixture) snapshot(t *testing.T) map[string]string {
 	t.Helper()
 	out := map[string]string{}
 	err := filepath.WalkDir(fx.dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() || d.Name() == "lock" || d.Name() == "swept" {
+		if err != nil || d.IsDir() || d.Name() == "lock" || strings.HasPrefix(d.Name(), "swept") {
 			return err
 		}
 		data, err := os.ReadFile(p)

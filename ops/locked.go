@@ -16,12 +16,15 @@ type Locked struct {
 	unlock   func()
 }
 
-// Lock takes the store's lock, waiting for other processes; the caller defers Unlock.
+// Lock takes the store's lock, waiting for other processes; the caller defers Unlock. Once an
+// hour it also sweeps the keystore of temporary files older than a minute (copies of seeds and
+// creds that a write cut short left behind).
 func Lock(s *store.Store, ks keystore.KeyStore) (*Locked, error) {
 	unlock, err := s.Lock()
 	if err != nil {
 		return nil, err
 	}
+	s.SweepTempUnder(ks.Dir)
 	return &Locked{Store: s, KeyStore: ks, unlock: unlock}, nil
 }
 

@@ -71,6 +71,20 @@ func isTempName(name string) bool {
 	return strings.HasPrefix(name, ".") && strings.Contains(name, ".tmp")
 }
 
+// SweepTempIfDue runs SweepTemp over root (files older than a minute) when the marker file is
+// missing or older than an hour, then touches the marker (mode 0600). A failed sweep leaves the
+// marker alone, so the next call tries again; it is never an error to the caller.
+func SweepTempIfDue(root, marker string, now time.Time) {
+	if info, err := os.Stat(marker); err == nil && now.Sub(info.ModTime()) < sweepEvery {
+		return
+	}
+	if _, err := SweepTemp(root, staleTempAge, now); err != nil {
+		return
+	}
+	_ = os.WriteFile(marker, nil, 0o600)
+	_ = os.Chtimes(marker, now, now)
+}
+
 // SweepTemp removes the temporary files that writeFileAtomic leaves behind when a process dies
 // between creating and renaming one, anywhere under root, when they are older than minAge (a
 // younger one may belong to a write in progress). It returns how many it removed. Symbolic

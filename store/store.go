@@ -9,7 +9,9 @@
 package store
 
 import (
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -195,16 +197,18 @@ const (
 // sweepIfDue removes stale temporary files from the store when the last sweep is old enough.
 // The caller holds the lock. A failed sweep is tried again next time; it never fails a command.
 func (s *Store) sweepIfDue() {
-	marker := filepath.Join(s.Dir, signetDir, sweptFile)
-	if info, err := os.Stat(marker); err == nil && time.Since(info.ModTime()) < sweepEvery {
+	SweepTempIfDue(s.Dir, filepath.Join(s.Dir, signetDir, sweptFile), time.Now())
+}
+
+// SweepTempUnder removes the stale temporary files under dir (the keystore the store's commands
+// write seeds and creds to: a write cut short leaves a copy behind), at most once an hour for
+// each folder. The caller holds the lock. It never fails a command.
+func (s *Store) SweepTempUnder(dir string) {
+	if dir == "" {
 		return
 	}
-	if _, err := SweepTemp(s.Dir, staleTempAge, time.Now()); err != nil {
-		return
-	}
-	_ = os.WriteFile(marker, nil, 0o644)
-	now := time.Now()
-	_ = os.Chtimes(marker, now, now)
+	sum := sha256.Sum256([]byte(dir))
+	SweepTempIfDue(dir, filepath.Join(s.Dir, signetDir, sweptFile+"-"+hex.EncodeToString(sum[:6])), time.Now())
 }
 
 // SetManaged records whether the operator is managed (its key is held elsewhere).
