@@ -35,8 +35,11 @@ type UserResult struct {
 	PublicKey string
 	JWT       string
 	// CredsPath is the creds file written, "" when the keystore does not hold the user's seed
-	// (an edit also leaves it "" when the file could not be written: the JWT is saved anyway).
+	// or (an edit) when the file could not be rewritten.
 	CredsPath string
+	// CredsErr is why an edit could not rewrite the user's creds file: the JWT is saved, the
+	// file on disk still holds the previous one.
+	CredsErr error
 	// Changes are the permission and limit changes, as status lines ("added pub "a.>"").
 	Changes []string
 }
@@ -216,9 +219,7 @@ func (l *Locked) EditUser(req EditUserRequest) (*UserResult, error) {
 	res := &UserResult{Account: account, Name: name, PublicKey: uc.Subject, JWT: token, Changes: changes}
 	if ukp, err := ks.Get(uc.Subject); err == nil {
 		seed, _ := ukp.Seed()
-		if p, err := ks.WriteCreds(s.Name(), account, name, token, seed); err == nil {
-			res.CredsPath = p
-		}
+		res.CredsPath, res.CredsErr = ks.WriteCreds(s.Name(), account, name, token, seed)
 	}
 	return res, nil
 }

@@ -2,12 +2,14 @@ package entity
 
 import (
 	"errors"
+	"fmt"
 
 	"github.com/nats-io/nkeys"
 	"github.com/spf13/cobra"
 
 	"github.com/signet-dev/signet/internal/cli/cmdutil"
 	"github.com/signet-dev/signet/internal/cli/flags"
+	"github.com/signet-dev/signet/internal/shellquote"
 	"github.com/signet-dev/signet/keystore"
 	"github.com/signet-dev/signet/ops"
 )
@@ -184,5 +186,10 @@ func RunEditUser(f *cmdutil.Factory, o *UserOptions) error {
 		f.IO.OK("%s", m)
 	}
 	f.IO.OK("edited user %q", res.Name)
+	if res.CredsErr != nil {
+		p := t.KeyStore.CredsPath(t.Store.Name(), res.Account, res.Name)
+		return fmt.Errorf("user %q is saved, but its creds file %s still holds the previous JWT (%w): write it again with `signet generate creds -a %s -n %s -o %s`",
+			res.Name, p, res.CredsErr, shellquote.Quote(res.Account), shellquote.Quote(res.Name), shellquote.Quote(p))
+	}
 	return nil
 }
