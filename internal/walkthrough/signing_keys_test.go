@@ -16,15 +16,16 @@ func (p *page) generatedKey(kind string) (pub, path string) {
 	if r.Error != nil {
 		p.t.Fatalf("generate nkey --%s --store: %v\n%s", kind, r.Error, r.Err)
 	}
-	// As on the page: the seed, the public key, "<kind> key stored <path>".
+	// The page shows an older nsc printing the seed first; current nsc, and signet, print the
+	// public key and "<kind> key stored <path>", and never the seed of a stored key.
 	lines := strings.Split(strings.TrimSpace(r.Out), "\n")
-	if len(lines) != 3 || !strings.HasPrefix(lines[0], "S") {
-		p.t.Fatalf("generate nkey --%s --store printed %q, want the seed, the public key and where it is stored", kind, r.Out)
+	if len(lines) != 2 || strings.HasPrefix(lines[0], "S") {
+		p.t.Fatalf("generate nkey --%s --store printed %q, want the public key and where it is stored", kind, r.Out)
 	}
-	pub = lines[1]
+	pub = lines[0]
 	path = p.keyFile(pub)
-	if lines[2] != kind+" key stored "+path {
-		p.t.Fatalf("generate nkey --%s --store: %q, want the seed stored at %s", kind, lines[2], path)
+	if lines[1] != kind+" key stored "+path {
+		p.t.Fatalf("generate nkey --%s --store: %q, want the seed stored at %s", kind, lines[1], path)
 	}
 	return pub, path
 }

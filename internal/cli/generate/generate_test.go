@@ -66,26 +66,28 @@ func TestGenerateNKeyKinds(t *testing.T) {
 	}
 }
 
-func TestGenerateNKeyStore(t *testing.T) {
+// TestGenerateNKeyStoreNeverPrintsTheSeed: with --store, as in nsc, the output is the public
+// key and where its seed went (nsc's keystore path, mode 0600), never the seed.
+func TestGenerateNKeyStoreNeverPrintsTheSeed(t *testing.T) {
 	t.Parallel()
 	e := clitest.New(t, cli.NewRootCmd)
 	out := e.MustRun("generate", "nkey", "--user", "--store")
 	lines := strings.Split(strings.TrimSpace(out), "\n")
-	if len(lines) != 3 {
-		t.Fatalf("want seed, public key and path, got %q", out)
+	if len(lines) != 2 {
+		t.Fatalf("want the public key and where it is stored, got %q", out)
 	}
 	ks := keystore.KeyStore{Dir: e.KeysDir()}
-	want := ks.KeyPath(lines[1])
-	if !strings.HasSuffix(lines[2], want) {
-		t.Errorf("path line %q does not name %s", lines[2], want)
+	want := ks.KeyPath(lines[0])
+	if lines[1] != "user key stored "+want {
+		t.Errorf("path line %q does not name %s", lines[1], want)
 	}
-	kp, err := ks.Get(lines[1])
+	kp, err := ks.Get(lines[0])
 	if err != nil {
 		t.Fatal(err)
 	}
 	seed, _ := kp.Seed()
-	if string(seed) != lines[0] {
-		t.Error("stored seed differs from printed seed")
+	if strings.Contains(out, string(seed)) {
+		t.Errorf("the seed is in the output:\n%s", out)
 	}
 	st, err := os.Stat(want)
 	if err != nil {
@@ -95,7 +97,7 @@ func TestGenerateNKeyStore(t *testing.T) {
 		t.Errorf("key file mode %v, want 0600", st.Mode().Perm())
 	}
 	out = e.MustRun("generate", "nkey", "--curve", "--store")
-	pub := strings.Split(out, "\n")[1]
+	pub := strings.Split(out, "\n")[0]
 	if !strings.HasPrefix(pub, "X") || !ks.Has(pub) {
 		t.Errorf("curve key %q not stored", pub)
 	}

@@ -24,7 +24,7 @@ func NewCmdNKey(f *cmdutil.Factory) *cobra.Command {
 	o := &NKeyOptions{}
 	cmd := &cobra.Command{
 		Use:   "nkey",
-		Short: "Generate key pairs: prints each seed and public key (and stores them with --store)",
+		Short: "Generate key pairs: prints each seed and public key; with --store, stores the seed and prints the public key and where the seed went",
 		Args:  cobra.NoArgs,
 		RunE:  func(cmd *cobra.Command, args []string) error { return RunNKey(f, o) },
 	}
@@ -37,7 +37,8 @@ func NewCmdNKey(f *cmdutil.Factory) *cobra.Command {
 	return cmd
 }
 
-// RunNKey generates the requested keys. The seed is printed because that is what was asked for.
+// RunNKey generates the requested keys. Without --store the seed is printed, because that is
+// what was asked for; with --store it goes to the keystore only.
 func RunNKey(f *cmdutil.Factory, o *NKeyOptions) error {
 	type kind struct {
 		want   bool
@@ -73,18 +74,20 @@ func RunNKey(f *cmdutil.Factory, o *NKeyOptions) error {
 		if err != nil {
 			return fmt.Errorf("generate %s key: %w", k.name, err)
 		}
-		fmt.Fprintf(f.IO.Out, "%s\n%s\n", seed, pub)
-		if o.Store {
-			ks, err := f.KeyStore()
-			if err != nil {
-				return err
-			}
-			p, err := ks.Store(kp)
-			if err != nil {
-				return fmt.Errorf("store %s key: %w", k.name, err)
-			}
-			fmt.Fprintf(f.IO.Out, "%s key stored %s\n", k.name, p)
+		if !o.Store {
+			fmt.Fprintf(f.IO.Out, "%s\n%s\n\n", seed, pub)
+			continue
 		}
+		// Stored: the public key and where the seed went, never the seed itself (as nsc does).
+		ks, err := f.KeyStore()
+		if err != nil {
+			return err
+		}
+		p, err := ks.Store(kp)
+		if err != nil {
+			return fmt.Errorf("store %s key: %w", k.name, err)
+		}
+		fmt.Fprintf(f.IO.Out, "%s\n%s key stored %s\n\n", pub, k.name, p)
 	}
 	return nil
 }

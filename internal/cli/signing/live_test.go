@@ -227,10 +227,10 @@ func row(t *testing.T, out, label string) string {
 func keyStored(t *testing.T, out string) (pub, path string) {
 	t.Helper()
 	lines := strings.Split(strings.TrimSpace(out), "\n")
-	if len(lines) != 3 || !strings.Contains(lines[2], "key stored ") {
+	if len(lines) != 2 || !strings.Contains(lines[1], "key stored ") {
 		t.Fatalf("generate nkey output:\n%s", out)
 	}
-	return lines[1], lines[2][strings.Index(lines[2], "key stored ")+len("key stored "):]
+	return lines[0], lines[1][strings.Index(lines[1], "key stored ")+len("key stored "):]
 }
 
 func readFile(t *testing.T, p string) []byte {
