@@ -3,6 +3,7 @@ package inspect
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -85,7 +86,16 @@ func SetEnv(f *cmdutil.Factory, o *EnvOptions) error {
 		if root, err = absPath(f, o.Store); err != nil {
 			return fmt.Errorf("--store: %w", err)
 		}
-		if st, err := os.Stat(root); err != nil || !st.IsDir() {
+		st, err := os.Stat(root)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			// As nsc: a new folder becomes the store root, for operators to be added to.
+			if err := os.MkdirAll(root, 0o755); err != nil {
+				return fmt.Errorf("--store %s: %w", root, err)
+			}
+		case err != nil:
+			return fmt.Errorf("--store %s: %w", root, err)
+		case !st.IsDir():
 			return fmt.Errorf("--store %s: not a folder", root)
 		}
 	}

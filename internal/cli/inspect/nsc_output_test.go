@@ -294,10 +294,25 @@ func TestEnvFlagsSetTheCurrentStoreOperatorAndAccountAsNscDoes(t *testing.T) {
 	// What does not exist is refused and nsc.json is left alone.
 	mustContain(t, e.MustFail("env", "-o", "nope"), `operator "nope" is not in`)
 	mustContain(t, e.MustFail("env", "-a", "nope"), `account "nope"`)
-	mustContain(t, e.MustFail("env", "-s", filepath.Join(e.Home, "nothing")), "not a folder")
+	notAFolder := filepath.Join(e.Home, "a-file")
+	if err := os.WriteFile(notAFolder, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	mustContain(t, e.MustFail("env", "-s", notAFolder), "not a folder")
 	if got := current(); got.Operator != "O" || got.Account != "O" || got.StoresDir != e.StoresDir() {
 		t.Errorf("after failed env: %+v", got)
 	}
+	// A folder that does not exist yet becomes the (empty) store root, as in nsc: the next
+	// operator goes there.
+	fresh := filepath.Join(e.Home, "new-stores")
+	if got := current("-s", fresh); got.StoresDir != fresh || got.Operator != "" {
+		t.Errorf("env -s new folder: %+v", got)
+	}
+	e.MustRun("add", "operator", "-n", "N")
+	if _, err := os.Stat(filepath.Join(fresh, "N")); err != nil {
+		t.Errorf("operator added after env -s new folder: %v", err)
+	}
+	current("-s", e.StoresDir(), "-o", "O", "-a", "O")
 	e.Vars["NSC_CWD_ONLY"] = "1"
 	mustContain(t, e.MustFail("env", "-o", "P"), "NSC_CWD_ONLY")
 }
