@@ -77,6 +77,11 @@ func TestMistypedSubcommandOfEveryGroupFailsWithSuggestion(t *testing.T) {
 	mustFailWith(t, e, `unknown command "profil" for "signet generate"`, "generate", "profil")
 	// An unknown flag alone is still an unknown flag.
 	mustFailWith(t, e, "unknown flag: --bogus", "add", "--bogus")
+	// A bad flag of a command in a group, after the command's positional name, is reported as
+	// that flag (not as an unknown command named after the positional).
+	e.MustRun("init", "-n", "O")
+	mustFailWith(t, e, "unknown flag: --bogus", "add", "user", "bob", "-a", "O", "--bogus")
+	mustFailWith(t, e, `invalid argument "lots" for "--conns"`, "edit", "account", "O", "--conns", "lots")
 }
 
 // isAlias reports whether name is an alias of a subcommand of group.

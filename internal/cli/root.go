@@ -81,8 +81,11 @@ func guardGroups(c *cobra.Command) {
 		}
 		// A typo usually comes with the flags of the command meant ("add acount X -n Y"): report
 		// the typo, not the flag the group does not know.
+		// Cobra hands a command's flag-error function down to its subcommands: theirs keep
+		// cobra's own message ("unknown flag: --bogus").
+		group := c
 		c.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
-			if args := cmd.Flags().Args(); len(args) > 0 {
+			if args := cmd.Flags().Args(); cmd == group && len(args) > 0 {
 				return unknownSubcommand(cmd, args[0])
 			}
 			return err
