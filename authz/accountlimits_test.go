@@ -125,7 +125,7 @@ func TestAccountLimitsBadInputChangesNothing(t *testing.T) {
 	bad := []AccountLimitOptions{
 		{Conns: "10", Data: "lots"},
 		{Conns: "-3"},
-		{Payload: "1.5M"},
+		{Payload: "1.5Q"},
 		{JSMemStorage: "1G", JSStreams: "x"},
 		{JSTier: -1, JSDiskStorage: "1G"},
 		{JSEnable: intp(-1)},

@@ -10,38 +10,14 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dustin/go-humanize"
 	"github.com/nats-io/jwt/v2"
 )
 
-// Size units. Like nsc ("units: k/m/g/t kib/mib/gib/tib"), the plain and B-suffixed
-// units are decimal (K = KB = 1000) and the i-units are binary (Ki = KiB = 1024). Units are
-// case-insensitive.
-var sizeUnits = map[string]int64{
-	"":    1,
-	"B":   1,
-	"K":   1000,
-	"KB":  1000,
-	"M":   1000 * 1000,
-	"MB":  1000 * 1000,
-	"G":   1000 * 1000 * 1000,
-	"GB":  1000 * 1000 * 1000,
-	"T":   1000 * 1000 * 1000 * 1000,
-	"TB":  1000 * 1000 * 1000 * 1000,
-	"KI":  1 << 10,
-	"KIB": 1 << 10,
-	"MI":  1 << 20,
-	"MIB": 1 << 20,
-	"GI":  1 << 30,
-	"GIB": 1 << 30,
-	"TI":  1 << 40,
-	"TIB": 1 << 40,
-}
-
-var sizeRE = regexp.MustCompile(`^([0-9]+)\s*([A-Za-z]*)$`)
-
-// ParseSize parses a size or count such as "1024", "512K", "1MB", "2GiB" or "-1"
-// (unlimited). K, KB, M, MB, G, GB, T and TB are powers of 1000; KiB, MiB, GiB and TiB
-// (also Ki, Mi, Gi, Ti) are powers of 1024. Negative values other than -1 are refused.
+// ParseSize parses a size or count as nsc does (go-humanize's ParseBytes): "1024", "512K",
+// "1MB", "2GiB", "1.5G", "1,000", "1PB", or "-1" (unlimited). K, KB, M, MB, ... E, EB are
+// powers of 1000; Ki, KiB, Mi, MiB, ... Ei, EiB are powers of 1024; units are
+// case-insensitive. Negative values other than -1, and values beyond an int64, are refused.
 func ParseSize(s string) (int64, error) {
 	v := strings.TrimSpace(s)
 	if v == "" {
@@ -50,22 +26,17 @@ func ParseSize(s string) (int64, error) {
 	if v == "-1" {
 		return -1, nil
 	}
-	m := sizeRE.FindStringSubmatch(v)
-	if m == nil {
-		return 0, fmt.Errorf("invalid size %q: give a number such as 1024, 512K, 1MB, 2GiB or -1 for unlimited", s)
+	if strings.HasPrefix(v, "-") {
+		return 0, fmt.Errorf("invalid size %q: the only negative size is -1 (unlimited)", s)
 	}
-	mult, ok := sizeUnits[strings.ToUpper(m[2])]
-	if !ok {
-		return 0, fmt.Errorf("invalid size %q: unknown unit %q (use K, KB, KiB, M, MB, MiB, G, GB, GiB, T, TB or TiB)", s, m[2])
-	}
-	n, err := strconv.ParseInt(m[1], 10, 64)
+	n, err := humanize.ParseBytes(v)
 	if err != nil {
-		return 0, fmt.Errorf("invalid size %q: number out of range", s)
+		return 0, fmt.Errorf("invalid size %q: give a number such as 1024, 512K, 1.5MB, 2GiB or -1 for unlimited (units K, KB, KiB ... E, EB, EiB)", s)
 	}
-	if n > math.MaxInt64/mult {
+	if n > math.MaxInt64 {
 		return 0, fmt.Errorf("invalid size %q: value out of range", s)
 	}
-	return n * mult, nil
+	return int64(n), nil
 }
 
 var relDateRE = regexp.MustCompile(`^([0-9]+)([smhdwMy])$`)

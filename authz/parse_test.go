@@ -17,6 +17,8 @@ func TestParseSize(t *testing.T) {
 		"1KiB": 1024, "1ki": 1024, "1M": 1000000, "1MB": 1000000, "1MiB": 1 << 20,
 		"2G": 2e9, "2GB": 2e9, "2GiB": 2 << 30, "1T": 1e12, "1TB": 1e12, "1TiB": 1 << 40,
 		"10B": 10, "3 MB": 3000000,
+		// As nsc (go-humanize): fractions, thousands separators, P and E units.
+		"1.5M": 1500000, "1.5G": 1500000000, "1,000": 1000, "1PB": 1e15, "1EB": 1e18, "1PiB": 1 << 50,
 	}
 	for in, want := range good {
 		got, err := ParseSize(in)
@@ -24,7 +26,7 @@ func TestParseSize(t *testing.T) {
 			t.Errorf("ParseSize(%q) = %d, %v; want %d", in, got, err, want)
 		}
 	}
-	bad := []string{"", " ", "-2", "-1K", "1.5M", "1X", "1KIBB", "MB", "K1", "1e3",
+	bad := []string{"", " ", "-2", "-1K", "-1.5", "1X", "1KIBB", "MB", "K1", "1e3",
 		"99999999999999999999", "9223372036854775807K", "10000000T", "0x10", "1 2"}
 	for _, in := range bad {
 		if got, err := ParseSize(in); err == nil {
