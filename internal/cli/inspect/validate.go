@@ -246,12 +246,13 @@ func (c *collector) add(sev, format string, a ...any) {
 	c.issues = append(c.issues, Issue{Entity: c.entity, Name: c.name, Severity: sev, Description: fmt.Sprintf(format, a...)})
 }
 
-// results turns jwt/v2 validation results into issues; time checks (expired, not yet valid)
-// are warnings, since they are states a store may legitimately be in.
+// results turns jwt/v2 validation results into issues. Time checks (expired, not yet valid)
+// are errors, as nsc counts them: a script that runs validate to catch an expired account
+// fails on it.
 func (c *collector) results(vr *jwt.ValidationResults) {
 	for _, i := range vr.Issues {
 		sev := SeverityWarning
-		if i.Blocking {
+		if i.Blocking || i.TimeCheck {
 			sev = SeverityError
 		}
 		c.add(sev, "%s", i.Description)
