@@ -135,7 +135,7 @@ func TestAccountLimitFlags(t *testing.T) {
 		t.Fatalf("rm-js-tier: %+v %v", o, err)
 	}
 	for _, bad := range [][]string{
-		{"--conns", "many"}, {"--js-enable", "x"}, {"--js-tier", "R3"}, {"--js-disk-storage", "1.5G"}, {"--wildcard-exports=perhaps"},
+		{"--conns", "many"}, {"--js-enable", "x"}, {"--js-tier", "R3"}, {"--js-disk-storage", "1.5Q"}, {"--js-mem-storage", "-2G"}, {"--wildcard-exports=perhaps"},
 	} {
 		if _, err := accountFlags(t, bad...); err == nil {
 			t.Errorf("%q parsed", bad)
