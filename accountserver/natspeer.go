@@ -37,8 +37,14 @@ const (
 // outbox.
 const settleAfterConnect = 2 * time.Second
 
-// resendAfter: an announcement no nats-server answered within this time is made again.
-const resendAfter = 5 * time.Second
+// resendAfter: an announcement no nats-server answered within this time is made again. Each
+// time the same account's goes unanswered again the wait doubles, up to resendAfter <<
+// maxResendDoublings (5 min 20 s); an answer, a new change of the account or a new connection
+// brings it back to resendAfter.
+const (
+	resendAfter        = 5 * time.Second
+	maxResendDoublings = 6
+)
 
 // loopTick is how often the sender looks at its queues without being woken.
 const loopTick = 250 * time.Millisecond
@@ -74,6 +80,7 @@ type natsPeer struct {
 	mu          sync.Mutex
 	pending     map[string]struct{} // accounts to announce at the next flush
 	inflight    map[string]sentNote // announced, waiting for an answer
+	unanswered  map[string]int      // announcements resent in a row without an answer
 	bySeq       map[uint64]string   // reply sequence -> account
 	confirmed   []string            // answered (or deleted): their outbox entries can go
 	deletes     map[string]*fwdDelete
@@ -97,16 +104,17 @@ func startPeer(s *Server, cfg NATSConfig) (*natsPeer, error) {
 		name = "signet"
 	}
 	p := &natsPeer{
-		s:         s,
-		info:      server.ServerInfo{Name: name, Host: "signet", ID: "SIGNET" + nuid.Next(), Version: "signet"},
-		pending:   make(map[string]struct{}),
-		inflight:  make(map[string]sentNote),
-		bySeq:     make(map[uint64]string),
-		deletes:   make(map[string]*fwdDelete),
-		wake:      make(chan struct{}, 1),
-		done:      make(chan struct{}),
-		stopped:   make(chan struct{}),
-		syncEvery: cfg.SyncInterval,
+		s:          s,
+		info:       server.ServerInfo{Name: name, Host: "signet", ID: "SIGNET" + nuid.Next(), Version: "signet"},
+		pending:    make(map[string]struct{}),
+		inflight:   make(map[string]sentNote),
+		unanswered: make(map[string]int),
+		bySeq:      make(map[uint64]string),
+		deletes:    make(map[string]*fwdDelete),
+		wake:       make(chan struct{}, 1),
+		done:       make(chan struct{}),
+		stopped:    make(chan struct{}),
+		syncEvery:  cfg.SyncInterval,
 	}
 	if p.syncEvery <= 0 {
 		p.syncEvery = time.Minute
@@ -209,6 +217,7 @@ func (p *natsPeer) kick(sync bool) {
 func (p *natsPeer) enqueue(pub string) {
 	p.mu.Lock()
 	p.pending[pub] = struct{}{}
+	delete(p.unanswered, pub)
 	p.mu.Unlock()
 	p.kick(false)
 }
@@ -228,6 +237,7 @@ func (p *natsPeer) onConnected(nc *nats.Conn) {
 	p.connectedAt = time.Now()
 	p.connGen = nc.Stats().Reconnects
 	p.settled = false
+	clear(p.unanswered)
 	for pub, n := range p.inflight {
 		p.pending[pub] = struct{}{}
 		delete(p.bySeq, n.seq)
@@ -277,22 +287,32 @@ func (p *natsPeer) settle(now time.Time) {
 	}
 }
 
-// resendStale queues again the announcements no server answered in time.
+// resendStale queues again the announcements no server answered in time (see resendAfter).
 func (p *natsPeer) resendStale(now time.Time) {
 	p.mu.Lock()
 	n := 0
+	var longest time.Duration
 	for pub, note := range p.inflight {
-		if note.settled && now.Sub(note.at) >= resendAfter {
+		wait := resendWait(p.unanswered[pub])
+		if note.settled && now.Sub(note.at) >= wait {
 			p.pending[pub] = struct{}{}
 			delete(p.inflight, pub)
 			delete(p.bySeq, note.seq)
+			p.unanswered[pub]++
+			longest = max(longest, wait)
 			n++
 		}
 	}
 	p.mu.Unlock()
 	if n > 0 {
-		p.s.log.Warn("no nats-server answered account update notifications; sending them again", "count", n, "after", resendAfter)
+		p.s.log.Warn("no nats-server answered account update notifications; sending them again", "count", n, "after", longest)
 	}
+}
+
+// resendWait is how long an announcement waits for an answer after going unanswered n times
+// in a row.
+func resendWait(n int) time.Duration {
+	return resendAfter << min(n, maxResendDoublings)
 }
 
 func (p *natsPeer) loop() {
@@ -501,6 +521,7 @@ func (p *natsPeer) confirm(subject string) {
 	if n := p.inflight[pub]; n.seq == seq && n.settled {
 		delete(p.inflight, pub)
 		delete(p.bySeq, seq)
+		delete(p.unanswered, pub)
 		p.confirmed = append(p.confirmed, pub)
 	}
 }
