@@ -181,7 +181,7 @@ func printStatus(w io.Writer, h haControl) {
 	}
 }
 
-func printHABanner(f *cmdutil.Factory, s *store.Store, ks keystore.KeyStore, h *devstack.HAStack, created, interactive bool) {
+func printHABanner(f *cmdutil.Factory, s *store.Store, ks keystore.KeyStore, h *devstack.HAStack, created, interactive bool, consoleURL string) {
 	w := f.IO.Out
 	verb := "reusing"
 	if created {
@@ -203,6 +203,7 @@ func printHABanner(f *cmdutil.Factory, s *store.Store, ks keystore.KeyStore, h *
 	}
 	fmt.Fprintf(w, "  Accounts bucket: %s in account %s, %d replicas (JetStream on the nodes)\n", jwtstore.DefaultKVBucket, KVAccount, devstack.HASize)
 	fmt.Fprintf(w, "  Demo user creds: %s\n", ks.CredsPath(s.Name(), DemoAccount, DemoUser))
+	fmt.Fprintf(w, "  Web console:     %s\n", consoleURL)
 	if interactive {
 		fmt.Fprintf(w, "Watch failover: %s.\n", controlHelp)
 	} else {

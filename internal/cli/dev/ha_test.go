@@ -164,6 +164,9 @@ func TestDevHAStopsAndStartsNodesAndReplicasFromStdinAndKeepsServing(t *testing.
 	if len(p.nodes) != 3 || len(p.replicas) != 3 || p.creds == "" {
 		t.Fatalf("banner lists %d nodes, %d replicas, creds %q:\n%s", len(p.nodes), len(p.replicas), p.creds, p.banner)
 	}
+	if !strings.HasPrefix(p.banner, "signet dev --ha: a secured NATS cluster is running") || !consoleLine.MatchString(p.banner) {
+		t.Errorf("the banner does not start with the cluster line or lacks the web console:\n%s", p.banner)
+	}
 	if !strings.Contains(p.banner, "type n1, n2 or n3") {
 		t.Fatalf("with stdin a pipe, the banner does not say how to stop a node:\n%s", p.banner)
 	}

@@ -229,8 +229,7 @@ func Run(ctx context.Context, f *cmdutil.Factory, o *Options) error {
 	defer func() { _ = web.Stop(context.Background()) }()
 	if h, ok := stack.(*devstack.HAStack); ok {
 		interactive := controllable(f.IO.In)
-		fmt.Fprintf(f.IO.Out, "signet dev: web console at %s\n", web.URL)
-		printHABanner(f, s, ks, h, created, interactive)
+		printHABanner(f, s, ks, h, created, interactive, web.URL)
 		if interactive {
 			go control(ctx, f.IO.In, f.IO, h)
 		}
