@@ -59,7 +59,8 @@ type RotateSigningKeyResult struct {
 // old key is removed. A journal under the store makes an interrupted rotation resumable: run it
 // again to finish; no JWT is ever left signed by a key its parent no longer lists. It takes the
 // store's lock; the caller pushes the account (or the re-issued accounts). A bad request
-// changes nothing.
+// changes nothing. A rotation stopped half-way returns, with its error, the result so far: the
+// children already re-issued.
 func RotateSigningKey(s *store.Store, ks keystore.KeyStore, req RotateSigningKeyRequest) (*RotateSigningKeyResult, error) {
 	return withLock(s, ks, func(l *Locked) (*RotateSigningKeyResult, error) { return l.RotateSigningKey(req) })
 }
@@ -296,10 +297,10 @@ func (l *Locked) rotateAccountKey(req RotateSigningKeyRequest) (*RotateSigningKe
 	// 2. Every user the old key signed is re-signed with the new one.
 	users, err := s.ListUsers(name)
 	if err != nil {
-		return nil, err
+		return res, err
 	}
 	if res.Reissued, err = reissueUsers(s, ks, name, ac, j, users); err != nil {
-		return nil, err
+		return res, err
 	}
 
 	// 3. No user is signed by the old key any more: remove it. Users that were revoked stay
@@ -471,10 +472,10 @@ func (l *Locked) rotateOperatorKey(req RotateSigningKeyRequest) (*RotateSigningK
 		}
 		token, err := SignAccount(s, ks, oc, ac, nil, j.New)
 		if err != nil {
-			return nil, fmt.Errorf("re-sign account %q: %w (run the command again to finish)", n, err)
+			return res, fmt.Errorf("re-sign account %q: %w (run the command again to finish)", n, err)
 		}
 		if err := s.SaveAccount(n, token); err != nil {
-			return nil, err
+			return res, fmt.Errorf("save account %q: %w (run the command again to finish)", n, err)
 		}
 		res.Reissued = append(res.Reissued, Reissued{Name: n})
 	}

@@ -71,21 +71,23 @@ func RunRotateAccountKey(f *cmdutil.Factory, o *RotateOptions) error {
 		return err
 	}
 	res, err := ops.RotateSigningKey(t.Store, t.KeyStore, ops.RotateSigningKeyRequest{Account: t.Account, Old: o.Old, New: o.New, Signer: o.Signer})
+	if res != nil {
+		if res.KeyAdded {
+			f.IO.OK("added signing key %q to account %q", res.New, res.Account)
+		}
+		for _, r := range res.Reissued {
+			if r.CredsPath != "" {
+				f.IO.OK("re-issued user %q (creds %q)", r.Name, r.CredsPath)
+			} else {
+				f.IO.OK("re-issued user %q", r.Name)
+			}
+			if r.Warning != "" {
+				f.IO.Warn("%s", r.Warning)
+			}
+		}
+	}
 	if err != nil {
 		return err
-	}
-	if res.KeyAdded {
-		f.IO.OK("added signing key %q to account %q", res.New, res.Account)
-	}
-	for _, r := range res.Reissued {
-		if r.CredsPath != "" {
-			f.IO.OK("re-issued user %q (creds %q)", r.Name, r.CredsPath)
-		} else {
-			f.IO.OK("re-issued user %q", r.Name)
-		}
-		if r.Warning != "" {
-			f.IO.Warn("%s", r.Warning)
-		}
 	}
 	for _, u := range res.KeptRevoked {
 		f.IO.OK("kept user %q revoked", u)
@@ -110,14 +112,16 @@ func RunRotateOperatorKey(f *cmdutil.Factory, o *RotateOptions) error {
 		return err
 	}
 	res, err := ops.RotateSigningKey(s, ks, ops.RotateSigningKeyRequest{Operator: true, Old: o.Old, New: o.New})
+	if res != nil {
+		if res.KeyAdded {
+			f.IO.OK("added signing key %q to operator %q", res.New, res.Operator)
+		}
+		for _, a := range res.Reissued {
+			f.IO.OK("re-issued account %q", a.Name)
+		}
+	}
 	if err != nil {
-		return err
-	}
-	if res.KeyAdded {
-		f.IO.OK("added signing key %q to operator %q", res.New, res.Operator)
-	}
-	for _, a := range res.Reissued {
-		f.IO.OK("re-issued account %q", a.Name)
+		return err // the run that finishes the rotation pushes every re-issued account
 	}
 	f.IO.OK("removed signing key %q from operator %q", res.Old, res.Operator)
 	f.IO.OK("rotated signing key %q to %q: re-issued %s", res.Old, res.New, plural.N(len(res.Reissued), "account"))

@@ -96,14 +96,31 @@ func TestRotateResumesAfterInterruption(t *testing.T) {
 	for _, u := range []string{"U1", "U2", "U3"} {
 		e.MustRun("add", "user", u, "-a", "A", "-K", "svc")
 	}
-	// A damaged user JWT stops the rotation half-way.
+	// A damaged user JWT stops the rotation half-way (listed before it was damaged, the users'
+	// names and keys come from the store's users journal: the rotation gets to re-sign them).
+	e.MustRun("list", "users", "-a", "A")
 	s := openStore(t, e)
 	p := s.UserPath("A", "U2")
 	good := readFile(t, p)
 	if err := os.WriteFile(p, []byte("garbage"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	e.MustFail("rotate", "signing-key", "-a", "A", "--old", "svc")
+	r := e.Run("rotate", "signing-key", "-a", "A", "--old", "svc")
+	if r.Error == nil {
+		t.Fatal("rotation over a damaged user JWT did not stop")
+	}
+	// It says what it did before it stopped: the new key added, the users re-issued.
+	if !strings.Contains(r.Err, "added signing key") {
+		t.Errorf("the stopped rotation does not say it added the new key:\n%s", r.Err)
+	}
+	for _, u := range []string{"U1", "U3"} {
+		if !strings.Contains(r.Err, `re-issued user "`+u+`"`) {
+			t.Errorf("the stopped rotation does not list %s:\n%s", u, r.Err)
+		}
+	}
+	if strings.Contains(r.Err, `re-issued user "U2"`) {
+		t.Errorf("the stopped rotation lists U2, which it could not re-issue:\n%s", r.Err)
+	}
 	ac := account(t, e, "A")
 	if !ac.SigningKeys.Contains(old) || len(ac.SigningKeys) != 2 {
 		t.Fatalf("after the interruption the account should list old and new keys: %v", ac.SigningKeys.Keys())
