@@ -260,21 +260,25 @@ func (l *Locked) CreateSystemAccount() (*SystemAccountResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	// An operator with signing keys may come to require them; nats-server then accepts only
-	// users signed by an account signing key, so SYS gets one for its user sys (as nsc does).
+	// As nsc: SYS has a signing key, which signs its user sys (an operator may come to require
+	// signing keys, and nats-server then accepts only users signed by one), and exports the
+	// per-account monitoring services and streams, for accounts to import their own.
 	req := AddAccountRequest{Name: "SYS"}
 	res := &SystemAccountResult{}
-	if len(oc.SigningKeys) > 0 {
-		kp, err := nkeys.CreateAccount()
-		if err != nil {
-			return nil, fmt.Errorf("create system account signing key: %w", err)
-		}
-		seed, _ := kp.Seed()
-		res.SigningKey, _ = kp.PublicKey()
-		req.SigningKeys = []string{string(seed)} // stored with the account
+	kp, err := nkeys.CreateAccount()
+	if err != nil {
+		return nil, fmt.Errorf("create system account signing key: %w", err)
 	}
+	seed, _ := kp.Seed()
+	res.SigningKey, _ = kp.PublicKey()
+	req.SigningKeys = []string{string(seed)} // stored with the account
 	if res.Account, err = l.AddAccount(req); err != nil {
 		return nil, err
+	}
+	for _, x := range sysExports() {
+		if _, err := l.AddExport(x); err != nil {
+			return nil, fmt.Errorf("system account export %s: %w", x.Subject, err)
+		}
 	}
 	oc.SystemAccount = res.Account.PublicKey
 	if res.OperatorJWT, err = SaveOperatorClaims(s, ks, oc); err != nil {
@@ -284,6 +288,25 @@ func (l *Locked) CreateSystemAccount() (*SystemAccountResult, error) {
 		return nil, err
 	}
 	return res, nil
+}
+
+// sysExports are the exports nsc gives a new system account: each account can import the
+// monitoring services ($SYS.REQ.ACCOUNT.<its key>.CONNZ, SUBSZ, JSZ, ...) and streams of its own
+// key (the account token position).
+func sysExports() []AddExportRequest {
+	infoURL := "https://docs.nats.io/nats-server/configuration/sys_accounts"
+	str := func(s string) *string { return &s }
+	pos := func(n uint) *uint { return &n }
+	return []AddExportRequest{{
+		Account: "SYS", Subject: "$SYS.REQ.ACCOUNT.*.*", Service: true,
+		ExportFields: ExportFields{Name: str("account-monitoring-services"), ResponseType: str(jwt.ResponseTypeStream),
+			AccountTokenPosition: pos(4), InfoURL: str(infoURL),
+			Description: str("Request account specific monitoring services for: SUBSZ, CONNZ, LEAFZ, JSZ and INFO")},
+	}, {
+		Account: "SYS", Subject: "$SYS.ACCOUNT.*.>",
+		ExportFields: ExportFields{Name: str("account-monitoring-streams"), AccountTokenPosition: pos(3),
+			InfoURL: str(infoURL), Description: str("Account specific monitoring stream")},
+	}}
 }
 
 // SaveOperatorClaims re-signs the operator with its own key and stores it; it returns the JWT.

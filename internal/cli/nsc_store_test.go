@@ -227,6 +227,11 @@ func TestWritesNscLayout(t *testing.T) {
 			t.Errorf("%s holds a %s claim, want %s", f, gc.ClaimType(), kind)
 		}
 		pubs[gc.Subject] = true
+		if ac, err := jwt.DecodeAccountClaims(tok); err == nil {
+			for _, k := range ac.SigningKeys.Keys() {
+				pubs[k] = true // the seeds of the accounts' signing keys (SYS has one, as in nsc)
+			}
+		}
 	}
 	// The keystore: a seed per entity at nsc's path, creds per user, nsc's .gitignore.
 	keys := files(e.KeysDir(), "")

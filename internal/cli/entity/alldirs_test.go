@@ -35,7 +35,7 @@ func TestAllDirsLaysOutFoldersAsNsc(t *testing.T) {
 		}
 	}
 	keys, err := filepath.Glob(filepath.Join(dir, "keys", "[OAU]", "*", "*.nk"))
-	if err != nil || len(keys) != 5 { // operator, SYS, A, sys, u
+	if err != nil || len(keys) != 6 { // operator, SYS and its signing key (as nsc), A, sys, u
 		t.Errorf("keys under DIR/keys: %v %v", keys, err)
 	}
 	for _, p := range []string{"stores", "keys/keys", "keys/creds"} {

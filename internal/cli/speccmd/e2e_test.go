@@ -17,10 +17,29 @@ import (
 	"github.com/signet-dev/signet/store"
 )
 
+// sysSpec is the system account as signet (like nsc) creates it, as export-spec writes it: a
+// file that leaves it out would remove its signing key (cutting off its user sys) and exports.
+const sysSpec = `  SYS:
+    unscoped_signing_keys: 1
+    exports:
+      - subject: $SYS.ACCOUNT.*.>
+        type: stream
+        name: account-monitoring-streams
+        account_token_position: 3
+        description: Account specific monitoring stream
+        info_url: https://docs.nats.io/nats-server/configuration/sys_accounts
+      - subject: $SYS.REQ.ACCOUNT.*.*
+        type: service
+        name: account-monitoring-services
+        response_type: Stream
+        account_token_position: 4
+        description: 'Request account specific monitoring services for: SUBSZ, CONNZ, LEAFZ, JSZ and INFO'
+        info_url: https://docs.nats.io/nats-server/configuration/sys_accounts
+`
+
 const servedSpec = `system_account: SYS
 accounts:
-  SYS: {}
-  A:
+` + sysSpec + `  A:
     exports:
       - {subject: help, type: service}
     users:

@@ -215,7 +215,7 @@ func TestPruneDeletesOnlyWithTheFlag(t *testing.T) {
 	e.MustRun("add", "user", "keep", "-a", "A")
 	e.MustRun("add", "user", "gone", "-a", "A")
 	file := filepath.Join(e.Home, "auth.yaml")
-	spec := "system_account: SYS\naccounts:\n  SYS: {users: {sys: {}}}\n  A:\n    manage_users: true\n    users: {keep: {}}\n"
+	spec := "system_account: SYS\naccounts:\n" + sysSpec + "    users: {sys: {}}\n  A:\n    manage_users: true\n    users: {keep: {}}\n"
 	if err := os.WriteFile(file, []byte(spec), 0o644); err != nil {
 		t.Fatal(err)
 	}
