@@ -104,6 +104,12 @@ func RunListAccounts(f *cmdutil.Factory, o *ListOptions) error {
 	if err != nil {
 		return err
 	}
+	if o.Operator != "" {
+		// As nsc: the operator named here becomes the current one.
+		if err := f.Select(s.Name(), ""); err != nil {
+			return err
+		}
+	}
 	items, err := listAccounts(s)
 	if err != nil {
 		return err
@@ -151,6 +157,16 @@ func RunListUsers(f *cmdutil.Factory, o *ListOptions) error {
 	account, err := f.Account(s, o.Account)
 	if err != nil {
 		return err
+	}
+	// As nsc: an operator or account named here becomes the current one.
+	if o.Operator != "" || o.Account != "" {
+		sel := ""
+		if o.Account != "" {
+			sel = account
+		}
+		if err := f.Select(s.Name(), sel); err != nil {
+			return err
+		}
 	}
 	items, err := s.ListUsers(account)
 	var bad *store.UnreadableUsersError

@@ -25,13 +25,17 @@ func TestListTakesNscSingularNamesAndAnotherOperator(t *testing.T) {
 	if !strings.Contains(out, `"name": "O"`) || strings.Contains(out, `"name": "P"`) {
 		t.Errorf("list account -o O lists P's accounts:\n%s", out)
 	}
+	// As in nsc, -o makes O the current operator.
+	if out := e.MustRun("list", "accounts", "--json"); !strings.Contains(out, `"name": "O"`) || strings.Contains(out, `"name": "P"`) {
+		t.Errorf("after list accounts -o O, list accounts is not O's:\n%s", out)
+	}
+	e.MustRun("select", "operator", "P")
 	out = e.MustRun("list", "user", "--operator", "O", "-a", "O", "--json")
 	if !strings.Contains(out, `"name": "O"`) {
 		t.Errorf("list user -o O -a O:\n%s", out)
 	}
-	// -o does not change the current operator.
-	if out := e.MustRun("list", "accounts", "--json"); !strings.Contains(out, `"name": "P"`) {
-		t.Errorf("after list -o O, list accounts is not P's:\n%s", out)
+	if out := e.MustRun("list", "accounts", "--json"); !strings.Contains(out, `"name": "O"`) {
+		t.Errorf("after list users -o O -a O, list accounts is not O's:\n%s", out)
 	}
 }
 
