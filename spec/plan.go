@@ -432,10 +432,37 @@ func (p *Plan) planUsers(s *store.Store, a *Account, st *accountStep, oldKeys *j
 	if err != nil {
 		return err
 	}
-	for _, u := range users {
-		if !listed[u.Name] {
-			p.Changes = append(p.Changes, EntityChange{Kind: "user", Action: Unmanaged, Account: st.name, Name: u.Name})
+	// Unscoped signing keys the file takes away: the users they signed, listed or not, would
+	// stop working. Those not in the file keep their JWT as it is, signed again by a key the
+	// account keeps (their permissions are in their JWT). A user of a scoped key the file takes
+	// away is left alone: its permissions were the scope's.
+	removed := map[string]bool{}
+	if oldKeys != nil {
+		for _, k := range oldKeys.SigningKeys.Keys() {
+			if sc, _ := oldKeys.SigningKeys.GetScope(k); sc == nil && !st.claims.SigningKeys.Contains(k) {
+				removed[k] = true
+			}
 		}
+	}
+	for _, u := range users {
+		if listed[u.Name] {
+			continue
+		}
+		if len(removed) > 0 {
+			uc, _, err := s.User(st.name, u.Name)
+			if err != nil {
+				return err
+			}
+			if removed[uc.Issuer] {
+				old := uc.Issuer
+				uc.Issuer = "" // Signer chooses a key the account keeps
+				p.users = append(p.users, &userStep{account: st.name, name: u.Name, claims: uc})
+				p.Changes = append(p.Changes, EntityChange{Kind: "user", Action: Change, Account: st.name, Name: u.Name,
+					Fields: []FieldChange{{Field: "issuer", Old: old, New: "a key of the account (the file removes its signing key)"}}})
+				continue
+			}
+		}
+		p.Changes = append(p.Changes, EntityChange{Kind: "user", Action: Unmanaged, Account: st.name, Name: u.Name})
 	}
 	return nil
 }
