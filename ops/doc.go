@@ -8,9 +8,9 @@
 // result: AddOperator (on the stores folder: its store does not exist yet), EditOperator,
 // CreateSystemAccount, AddUser, EditUser, DeleteUser, RevokeUser, ClearUserRevocation, AddAccount,
 // DeleteAccount, EditAccount, UpdateAccount, EditSigningKey, RotateSigningKey (its journal makes
-// an interrupted rotation resumable), AddExport, EditExport,
-// DeleteExport, AddImport, DeleteImport, GenerateActivation, RevokeActivation,
-// ClearActivationRevocation, Push, Pull, SaveTrusted. The function of that name
+// an interrupted rotation resumable), AddExport, EditExport, DeleteExport, AddImport,
+// DeleteImport, GenerateActivation, RevokeActivation, ClearActivationRevocation, AddMapping,
+// DeleteMapping, Push, Pull, SaveTrusted. The function of that name
 // takes the store's lock for its duration; the method of the same name on Locked runs inside a
 // locked step the caller holds (Lock, Held), so that several operations compose under one lock.
 // A failed check leaves the store and keystore as they were.

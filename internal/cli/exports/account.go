@@ -8,7 +8,6 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/signet-dev/signet/internal/cli/cmdutil"
-	"github.com/signet-dev/signet/internal/cli/entity"
 	"github.com/signet-dev/signet/keystore"
 	"github.com/signet-dev/signet/ops"
 	"github.com/signet-dev/signet/store"
@@ -23,31 +22,6 @@ type Target struct {
 func (t *Target) addFlags(fs *pflag.FlagSet, what string) {
 	fs.StringVarP(&t.Account, "account", "a", "", what+" (name or public key; default the current account)")
 	fs.StringVarP(&t.Signer, "private-key", "K", "", "operator key that re-signs the account: public key, seed, or seed file")
-}
-
-// changeFunc edits an account's claims in place and returns the status lines to print once the
-// account is saved. s is the (locked) store, for looking at other accounts.
-type changeFunc func(s *store.Store, name string, ac *jwt.AccountClaims) ([]string, error)
-
-// editAccount is the one path by which every command of this package changes an account: under
-// the store lock it loads the claims, applies change, validates the result the way jwt/v2 and
-// the server do, re-signs with the operator key and saves. Nothing is written when any step
-// fails. The saved hook (push) runs after the lock is released.
-func editAccount(f *cmdutil.Factory, t Target, change changeFunc) error {
-	return entity.AccountEdit{
-		Account: t.Account,
-		Signer:  t.Signer,
-		Mutate: func(s *store.Store, _ keystore.KeyStore, name string, ac *jwt.AccountClaims) ([]string, error) {
-			return change(s, name, ac)
-		},
-		Check: func(name string, ac *jwt.AccountClaims) ([]string, error) {
-			warnings, err := ops.ValidateAccount(ac)
-			if err != nil {
-				return nil, fmt.Errorf("account %q would be invalid, nothing changed: %w", name, err)
-			}
-			return warnings, nil
-		},
-	}.Run(f)
 }
 
 // parseKind reads a --kind selector: "", "service" or "stream".

@@ -1,18 +1,10 @@
 package exports
 
 import (
-	"fmt"
-	"slices"
-	"sort"
-	"strings"
-
-	"github.com/nats-io/jwt/v2"
-	"github.com/nats-io/nats-server/v2/server"
 	"github.com/spf13/cobra"
 
 	"github.com/signet-dev/signet/internal/cli/cmdutil"
-	"github.com/signet-dev/signet/internal/plural"
-	"github.com/signet-dev/signet/internal/shellquote"
+	"github.com/signet-dev/signet/keystore"
 	"github.com/signet-dev/signet/ops"
 	"github.com/signet-dev/signet/store"
 )
@@ -51,55 +43,11 @@ func NewCmdAddMapping(f *cmdutil.Factory) *cobra.Command {
 	return cmd
 }
 
-// RunAddMapping adds a weighted mapping, or changes the weight of an existing from/to pair.
+// RunAddMapping adds a weighted mapping, or changes the weight of an existing from/to pair,
+// through ops.AddMapping.
 func RunAddMapping(f *cmdutil.Factory, o *MappingOptions) error {
-	if err := ops.CheckSubject("--from", o.From); err != nil {
-		return err
-	}
-	if err := ops.CheckSubject("--to", o.To); err != nil {
-		return err
-	}
-	if err := server.ValidateMapping(o.From, o.To); err != nil {
-		return fmt.Errorf("mapping %q to %q: %w", o.From, o.To, err)
-	}
-	if o.Weight == 0 {
-		o.Weight = 100 // nsc's default value, which jwt/v2 reads as 100
-	}
-	if o.Weight < 1 || o.Weight > 100 {
-		return fmt.Errorf("--weight %d: must be a percentage from 1 to 100", o.Weight)
-	}
-	return editAccount(f, o.Target, func(_ *store.Store, name string, ac *jwt.AccountClaims) ([]string, error) {
-		if ac.Mappings == nil {
-			ac.Mappings = jwt.Mapping{}
-		}
-		from := jwt.Subject(o.From)
-		list := slices.Clone(ac.Mappings[from])
-		verb := "added"
-		i := slices.IndexFunc(list, func(m jwt.WeightedMapping) bool {
-			return string(m.Subject) == o.To && m.Cluster == o.Cluster
-		})
-		if i >= 0 {
-			list[i].Weight = uint8(o.Weight)
-			verb = "updated"
-		} else {
-			list = append(list, jwt.WeightedMapping{Subject: jwt.Subject(o.To), Weight: uint8(o.Weight), Cluster: o.Cluster})
-		}
-		total := 0
-		for _, m := range list {
-			if m.Cluster == o.Cluster {
-				total += int(m.GetWeight())
-			}
-		}
-		if total > 100 {
-			where := ""
-			if o.Cluster != "" {
-				where = fmt.Sprintf(" in cluster %q", o.Cluster)
-			}
-			return nil, fmt.Errorf("the mappings of %q%s would total %d%%, over 100%% (now: %s): lower --weight, or remove one with `signet delete mapping -a %s -f %s -t <to>`",
-				o.From, where, total, describeMappings(ac.Mappings[from]), shellquote.Quote(name), shellquote.Quote(o.From))
-		}
-		ac.Mappings[from] = list
-		return []string{fmt.Sprintf("%s mapping %q -> %q (%d%%%s) in account %q", verb, o.From, o.To, o.Weight, clusterNote(o.Cluster), name)}, nil
+	return changed(f, o.Account, func(s *store.Store, ks keystore.KeyStore, account string) (*ops.AccountChangeResult, error) {
+		return ops.AddMapping(s, ks, ops.AddMappingRequest{Account: account, Signer: o.Signer, From: o.From, To: o.To, Weight: o.Weight, Cluster: o.Cluster})
 	})
 }
 
@@ -116,58 +64,9 @@ func NewCmdDeleteMapping(f *cmdutil.Factory) *cobra.Command {
 	return cmd
 }
 
-// RunDeleteMapping removes a mapping's destinations.
+// RunDeleteMapping removes a mapping's destinations through ops.DeleteMapping.
 func RunDeleteMapping(f *cmdutil.Factory, o *MappingOptions) error {
-	if err := ops.CheckSubject("--from", o.From); err != nil {
-		return err
-	}
-	return editAccount(f, o.Target, func(_ *store.Store, name string, ac *jwt.AccountClaims) ([]string, error) {
-		from := jwt.Subject(o.From)
-		list, ok := ac.Mappings[from]
-		if !ok {
-			var have []string
-			for k := range ac.Mappings {
-				have = append(have, fmt.Sprintf("%q", k))
-			}
-			if len(have) == 0 {
-				return nil, fmt.Errorf("account %q has no mappings", name)
-			}
-			sort.Strings(have)
-			return nil, fmt.Errorf("account %q has no mapping from %q (it maps %s)", name, o.From, strings.Join(have, ", "))
-		}
-		if o.To == "" && o.Cluster == "" {
-			delete(ac.Mappings, from)
-			return []string{fmt.Sprintf("deleted all mappings of %q in account %q", o.From, name)}, nil
-		}
-		kept := slices.DeleteFunc(slices.Clone(list), func(m jwt.WeightedMapping) bool {
-			return (o.To == "" || string(m.Subject) == o.To) && (o.Cluster == "" || m.Cluster == o.Cluster)
-		})
-		if len(kept) == len(list) {
-			return nil, fmt.Errorf("account %q maps %q to %s, not to %q%s", name, o.From, describeMappings(list), o.To, clusterNote(o.Cluster))
-		}
-		if len(kept) == 0 {
-			delete(ac.Mappings, from)
-		} else {
-			ac.Mappings[from] = kept
-		}
-		return []string{fmt.Sprintf("deleted %s of %q in account %q", plural.N(len(list)-len(kept), "mapping"), o.From, name)}, nil
+	return changed(f, o.Account, func(s *store.Store, ks keystore.KeyStore, account string) (*ops.AccountChangeResult, error) {
+		return ops.DeleteMapping(s, ks, ops.DeleteMappingRequest{Account: account, Signer: o.Signer, From: o.From, To: o.To, Cluster: o.Cluster})
 	})
-}
-
-func clusterNote(cluster string) string {
-	if cluster == "" {
-		return ""
-	}
-	return fmt.Sprintf(", cluster %q", cluster)
-}
-
-func describeMappings(list []jwt.WeightedMapping) string {
-	var parts []string
-	for _, m := range list {
-		parts = append(parts, fmt.Sprintf("%q %d%%%s", m.Subject, m.GetWeight(), clusterNote(m.Cluster)))
-	}
-	if len(parts) == 0 {
-		return "nothing"
-	}
-	return strings.Join(parts, ", ")
 }
