@@ -22,6 +22,10 @@ const (
 	Change    = "change"
 	Delete    = "delete"    // carried out by apply only with Prune
 	Unmanaged = "unmanaged" // a user the file does not list, left alone
+
+	// CutOff is the New of the issuer field of an unmanaged user whose scoped signing key the
+	// file removes: left alone, it stops working.
+	CutOff = "(a scoped signing key the file removes: the user stops working)"
 )
 
 // Options tune Plan.
@@ -436,11 +440,16 @@ func (p *Plan) planUsers(s *store.Store, a *Account, st *accountStep, oldKeys *j
 	// stop working. Those not in the file keep their JWT as it is, signed again by a key the
 	// account keeps (their permissions are in their JWT). A user of a scoped key the file takes
 	// away is left alone: its permissions were the scope's.
-	removed := map[string]bool{}
+	removed, removedScoped := map[string]bool{}, map[string]bool{}
 	if oldKeys != nil {
 		for _, k := range oldKeys.SigningKeys.Keys() {
-			if sc, _ := oldKeys.SigningKeys.GetScope(k); sc == nil && !st.claims.SigningKeys.Contains(k) {
+			if st.claims.SigningKeys.Contains(k) {
+				continue
+			}
+			if sc, _ := oldKeys.SigningKeys.GetScope(k); sc == nil {
 				removed[k] = true
+			} else {
+				removedScoped[k] = true
 			}
 		}
 	}
@@ -448,10 +457,16 @@ func (p *Plan) planUsers(s *store.Store, a *Account, st *accountStep, oldKeys *j
 		if listed[u.Name] {
 			continue
 		}
-		if len(removed) > 0 {
+		if len(removed)+len(removedScoped) > 0 {
 			uc, _, err := s.User(st.name, u.Name)
 			if err != nil {
 				return err
+			}
+			if removedScoped[uc.Issuer] {
+				// Said, not hidden in the count of users left alone.
+				p.Changes = append(p.Changes, EntityChange{Kind: "user", Action: Unmanaged, Account: st.name, Name: u.Name,
+					Fields: []FieldChange{{Field: "issuer", Old: uc.Issuer, New: CutOff}}})
+				continue
 			}
 			if removed[uc.Issuer] {
 				old := uc.Issuer

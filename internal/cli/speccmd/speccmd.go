@@ -334,6 +334,10 @@ func printPlan(w io.Writer, p *spec.Plan, asJSON bool) error {
 				fmt.Fprintf(&b, "- %s is not in the file (kept; --prune deletes it)\n", what)
 			}
 		case spec.Unmanaged:
+			if len(c.Fields) == 1 && c.Fields[0].New == spec.CutOff {
+				fmt.Fprintf(&b, "! %s is not in the file and is signed by scoped signing key %s, which the file removes: it will stop working (list the user, or keep the key's role)\n", what, c.Fields[0].Old)
+				continue
+			}
 			unmanaged[c.Account]++
 			continue
 		}
