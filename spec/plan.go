@@ -436,20 +436,16 @@ func (p *Plan) planUsers(s *store.Store, a *Account, st *accountStep, oldKeys *j
 	if err != nil {
 		return err
 	}
-	// Unscoped signing keys the file takes away: the users they signed, listed or not, would
-	// stop working. Those not in the file keep their JWT as it is, signed again by a key the
-	// account keeps (their permissions are in their JWT). A user of a scoped key the file takes
-	// away is left alone: its permissions were the scope's.
-	removed, removedScoped := map[string]bool{}, map[string]bool{}
+	// Signing keys the file takes away (true: the key had a scope). A user not in the file that
+	// an unscoped one signed keeps its JWT as it is, signed again by a key the account keeps (its
+	// permissions are in its JWT). One that a scoped key signed is left alone, and said so: its
+	// permissions were the scope's.
+	removed := map[string]bool{}
 	if oldKeys != nil {
 		for _, k := range oldKeys.SigningKeys.Keys() {
-			if st.claims.SigningKeys.Contains(k) {
-				continue
-			}
-			if sc, _ := oldKeys.SigningKeys.GetScope(k); sc == nil {
-				removed[k] = true
-			} else {
-				removedScoped[k] = true
+			if !st.claims.SigningKeys.Contains(k) {
+				sc, _ := oldKeys.SigningKeys.GetScope(k)
+				removed[k] = sc != nil
 			}
 		}
 	}
@@ -457,18 +453,18 @@ func (p *Plan) planUsers(s *store.Store, a *Account, st *accountStep, oldKeys *j
 		if listed[u.Name] {
 			continue
 		}
-		if len(removed)+len(removedScoped) > 0 {
+		if len(removed) > 0 {
 			uc, _, err := s.User(st.name, u.Name)
 			if err != nil {
 				return err
 			}
-			if removedScoped[uc.Issuer] {
-				// Said, not hidden in the count of users left alone.
+			scoped, ok := removed[uc.Issuer]
+			switch {
+			case ok && scoped:
 				p.Changes = append(p.Changes, EntityChange{Kind: "user", Action: Unmanaged, Account: st.name, Name: u.Name,
 					Fields: []FieldChange{{Field: "issuer", Old: uc.Issuer, New: CutOff}}})
 				continue
-			}
-			if removed[uc.Issuer] {
+			case ok:
 				old := uc.Issuer
 				uc.Issuer = "" // Signer chooses a key the account keeps
 				p.users = append(p.users, &userStep{account: st.name, name: u.Name, claims: uc})
