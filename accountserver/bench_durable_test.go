@@ -156,11 +156,17 @@ func BenchmarkPOSTDurable(b *testing.B) {
 	op := natstest.NewOperator(b, "O")
 	type variant struct {
 		name    string
-		backend func(dir string) jwtstore.Store            // signet serve on this store
-		start   func(ns *natstest.Server) (postURL string) // or another server
+		backend func(dir string) jwtstore.Store                     // signet serve on this store
+		start   func(ns *natstest.Server) (postURL string, pid int) // or another server (pid: its process, or 0)
 		url     string
+		pid     int
 		lat     []time.Duration
 		elapsed time.Duration
+		// CPU used during the variant's rounds: by its server's process (process variants), and
+		// by this process (the load generator and the nats-servers, and the server when it runs
+		// in this process).
+		serverCPU, selfCPU time.Duration
+		cpuKnown           bool
 	}
 	variants := []*variant{
 		{name: "signet"},
@@ -174,14 +180,14 @@ func BenchmarkPOSTDurable(b *testing.B) {
 		}},
 		{name: "fsync-per-post", backend: func(dir string) jwtstore.Store { return newFileStore(dir, true) }},
 		{name: "no-fsync", backend: func(dir string) jwtstore.Store { return newFileStore(dir, false) }},
-		{name: "nats-account-server-path", start: func(ns *natstest.Server) string { return startNASPath(b, op, ns) }},
+		{name: "nats-account-server-path", start: func(ns *natstest.Server) (string, int) { return startNASPath(b, op, ns), 0 }},
 	}
 	signet := buildSignet(b)
-	variants = append(variants, &variant{name: "signet-process", start: func(ns *natstest.Server) string {
+	variants = append(variants, &variant{name: "signet-process", start: func(ns *natstest.Server) (string, int) {
 		return startAccountServerProcess(b, op, ns, signet, "serve", "-c")
 	}})
 	if nas := os.Getenv("SIGNET_BENCH_NATS_ACCOUNT_SERVER"); nas != "" {
-		variants = append(variants, &variant{name: "nats-account-server", start: func(ns *natstest.Server) string {
+		variants = append(variants, &variant{name: "nats-account-server", start: func(ns *natstest.Server) (string, int) {
 			return startAccountServerProcess(b, op, ns, nas, "-c")
 		}})
 	}
@@ -194,7 +200,7 @@ func BenchmarkPOSTDurable(b *testing.B) {
 		// A nats-server each: the servers listen to each other's announcements otherwise.
 		ns := natstest.StartMemory(b, op.Trust(), nil)
 		if v.start != nil {
-			v.url = v.start(ns)
+			v.url, v.pid = v.start(ns)
 			continue
 		}
 		cfg := testConfig(b, op)
@@ -221,10 +227,19 @@ func BenchmarkPOSTDurable(b *testing.B) {
 			for k := range keys {
 				_, keys[k], bodies[k] = op.Account(b, "A")
 			}
+			server0, ok1 := processCPU(v.pid)
+			self0, ok2 := processCPU(0)
 			b.StartTimer()
 			t0 := time.Now()
 			v.lat = append(v.lat, postAll(b, client, v.url, keys, bodies, inFlight)...)
 			v.elapsed += time.Since(t0)
+			b.StopTimer()
+			server1, ok3 := processCPU(v.pid)
+			self1, ok4 := processCPU(0)
+			v.cpuKnown = ok1 && ok2 && ok3 && ok4
+			v.serverCPU += server1 - server0
+			v.selfCPU += self1 - self0
+			b.StartTimer()
 		}
 	}
 	b.StopTimer()
@@ -234,6 +249,16 @@ func BenchmarkPOSTDurable(b *testing.B) {
 		rate[v.name] = float64(len(v.lat)) / v.elapsed.Seconds()
 		b.ReportMetric(rate[v.name], v.name+"-POST/s")
 		b.ReportMetric(float64(v.lat[len(v.lat)/2].Microseconds())/1000, v.name+"-p50-ms")
+		if !v.cpuKnown {
+			continue
+		}
+		perPOST := func(d time.Duration) float64 { return float64(d.Microseconds()) / float64(len(v.lat)) }
+		if v.pid != 0 {
+			b.ReportMetric(perPOST(v.serverCPU), v.name+"-server-cpu-us/POST")
+			b.ReportMetric(perPOST(v.selfCPU), v.name+"-loadgen+nats-cpu-us/POST")
+		} else {
+			b.ReportMetric(perPOST(v.selfCPU), v.name+"-all-cpu-us/POST")
+		}
 	}
 	for _, other := range []string{"no-fsync", "nats-account-server-path"} {
 		if r := rate[other]; r > 0 && rate["signet"] > 0 {

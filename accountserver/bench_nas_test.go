@@ -111,8 +111,8 @@ func buildSignet(b *testing.B) string {
 // with a nats-account-server configuration file (which signet serve reads too): a fresh store
 // folder, connected as the system user to ns. argv is the command line before the
 // configuration file's path ("serve -c" for signet, "-c" for nats-account-server). It returns
-// the URL its POSTs go to.
-func startAccountServerProcess(b *testing.B, op *natstest.Operator, ns *natstest.Server, argv ...string) string {
+// the URL its POSTs go to and the process's id.
+func startAccountServerProcess(b *testing.B, op *natstest.Operator, ns *natstest.Server, argv ...string) (string, int) {
 	b.Helper()
 	dir := b.TempDir()
 	write := func(name, content string) string {
@@ -146,7 +146,7 @@ nats { servers: [%q], usercredentials: %q }
 			resp.Body.Close()
 			// Let it connect to NATS: notifications are part of what a POST costs.
 			time.Sleep(500 * time.Millisecond)
-			return base
+			return base, cmd.Process.Pid
 		}
 		if time.Now().After(deadline) {
 			b.Fatalf("%s did not start: %v", argv[0], err)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nkeys"
 	"github.com/nats-io/nuid"
 
 	"github.com/signet-dev/signet/jwtstore"
@@ -398,13 +399,12 @@ func (p *natsPeer) flushPending() {
 		p.inflight[pub] = sentNote{seq: seq, at: now, settled: settled}
 		p.bySeq[seq] = pub
 		p.mu.Unlock()
-		data := []byte(e.JWT)
+		// One message on the subject every resolver listens on: nats-servers since 2.2 (the
+		// first to read JWT v2) handle it as they handle $SYS.REQ.ACCOUNT.<pub>.CLAIMS.UPDATE,
+		// answering the reply subject, and nats-account-server listens on it alone. Sending
+		// both made every nats-server verify and apply each change twice.
 		reply := p.inbox + "." + strconv.FormatUint(seq, 10)
-		if err := p.nc.PublishRequest(fmt.Sprintf(subjUpdateNew, pub), reply, data); err != nil {
-			failed = append(failed, pub)
-			continue
-		}
-		if err := p.nc.Publish(fmt.Sprintf(subjUpdateOld, pub), data); err != nil {
+		if err := p.nc.PublishRequest(fmt.Sprintf(subjUpdateOld, pub), reply, []byte(e.JWT)); err != nil {
 			failed = append(failed, pub)
 			continue
 		}
@@ -484,13 +484,12 @@ func (p *natsPeer) onNotifyReply(m *nats.Msg) {
 		p.s.metrics.notifyReply.WithLabelValues("malformed").Inc()
 		return
 	}
-	srv := ""
-	if resp.Server != nil {
-		srv = resp.Server.Name
-		if strings.HasPrefix(resp.Server.ID, "SIGNET") {
-			return // another signet serve: not a nats-server that applied the update
-		}
+	if resp.Server == nil || !nkeys.IsValidPublicServerKey(resp.Server.ID) {
+		// Another signet serve, or a nats-account-server: not a nats-server that applied the
+		// update (a nats-server's id is its public server key).
+		return
 	}
+	srv := resp.Server.Name
 	p.confirm(m.Subject)
 	if resp.Error != nil {
 		p.s.metrics.notifyReply.WithLabelValues("error").Inc()
