@@ -109,7 +109,7 @@ func OpenDir(dir string, opts DirOptions) (*Dir, error) {
 		}
 		// Temporary files of writes that a crash cut short; younger ones may be another
 		// process's writes in progress.
-		if n, err := store.SweepTemp(dir, staleTempAge, time.Now()); err != nil {
+		if n, err := sweepTemp(dir, time.Now()); err != nil {
 			d.report(err)
 		} else if n > 0 {
 			d.report(fmt.Errorf("removed %d temporary files left by an earlier crash", n))
@@ -197,6 +197,67 @@ func validKey(pub string) bool {
 	}
 	for i := 0; i < len(pub); i++ {
 		c := pub[i]
+		if (c < 'A' || c > 'Z') && (c < '2' || c > '7') {
+			return false
+		}
+	}
+	return true
+}
+
+// sweepTemp removes the temporary files that writes cut short by a crash left in the store:
+// in its folder and in shard folders (named by two characters of a key), nothing deeper, and
+// only signet's temporary JWT files (".<KEY>.jwt.tmp<digits>") and health checks'
+// (".healthz.tmp<digits>") older than staleTempAge. The folder may be shared with other files
+// (a --dir pointed at a home folder): those are never touched.
+func sweepTemp(dir string, now time.Time) (int, error) {
+	removed := 0
+	var sweep func(folder string, top bool) error
+	sweep = func(folder string, top bool) error {
+		entries, err := os.ReadDir(folder)
+		if err != nil {
+			return fmt.Errorf("sweep temporary files in %s: %w", folder, err)
+		}
+		for _, e := range entries {
+			name := e.Name()
+			if e.IsDir() {
+				if top && isShardName(name) {
+					if err := sweep(filepath.Join(folder, name), false); err != nil {
+						return err
+					}
+				}
+				continue
+			}
+			if !e.Type().IsRegular() || !isStoreTemp(name) {
+				continue
+			}
+			if info, err := e.Info(); err != nil || now.Sub(info.ModTime()) < staleTempAge {
+				continue
+			}
+			if os.Remove(filepath.Join(folder, name)) == nil {
+				removed++
+			}
+		}
+		return nil
+	}
+	err := sweep(dir, true)
+	return removed, err
+}
+
+// isStoreTemp reports whether name is a temporary file of the store's writes or health checks.
+func isStoreTemp(name string) bool {
+	if !store.IsTempName(name) {
+		return false
+	}
+	base := name[1:strings.LastIndex(name, ".tmp")]
+	return strings.HasSuffix(base, fileExt) || base == "healthz"
+}
+
+// isShardName reports whether name could be a shard folder: the last two characters of a key.
+func isShardName(name string) bool {
+	if len(name) != 2 {
+		return false
+	}
+	for _, c := range name {
 		if (c < 'A' || c > 'Z') && (c < '2' || c > '7') {
 			return false
 		}

@@ -120,3 +120,57 @@ func TestDirOpenRemovesStaleTemporaryFiles(t *testing.T) {
 		t.Errorf("the account's own file: %v", err)
 	}
 }
+
+// A store folder may hold other people's files (a --dir pointed at a folder in use): opening
+// it removes only the store's own stale temporary files, in the folder and its shard folders,
+// and never a file merely named like one, nor anything deeper.
+func TestDirOpenRemovesOnlyItsOwnTemporaryFiles(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	pub, _ := newAccountJWT(t, "A")
+	shard := pub[len(pub)-2:]
+	own := []string{
+		"." + pub + ".jwt.tmp12345",
+		filepath.Join(shard, "."+pub+".jwt.tmp999"),
+		".healthz.tmp42",
+	}
+	foreign := []string{
+		".config.tmpl",
+		".session.tmp",
+		".notes.tmp-x",
+		".tmp123",
+		filepath.Join(".git", ".index.tmp.lock"),
+		filepath.Join(".git", "."+pub+".jwt.tmp1"),
+		filepath.Join("deep", "er", "."+pub+".jwt.tmp2"),
+		filepath.Join(shard, "deeper", "."+pub+".jwt.tmp3"),
+		"." + pub + ".creds.tmp4",
+	}
+	old := time.Now().Add(-time.Hour)
+	for _, name := range append(own, foreign...) {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte("x"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chtimes(p, old, old); err != nil {
+			t.Fatal(err)
+		}
+	}
+	d, err := OpenDir(dir, DirOptions{Shard: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	for _, name := range own {
+		if _, err := os.Lstat(filepath.Join(dir, name)); !os.IsNotExist(err) {
+			t.Errorf("stale temporary file %s kept: %v", name, err)
+		}
+	}
+	for _, name := range foreign {
+		if _, err := os.Lstat(filepath.Join(dir, name)); err != nil {
+			t.Errorf("%s, not a temporary file of the store, was removed: %v", name, err)
+		}
+	}
+}

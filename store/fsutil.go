@@ -65,10 +65,25 @@ func exists(path string) bool {
 
 func isNotExist(err error) bool { return errors.Is(err, os.ErrNotExist) }
 
-// isTempName reports whether name is a temporary file: writeFileAtomic's (".<name>.tmp-<n>")
-// or the account server's (".<name>.tmp<n>").
-func isTempName(name string) bool {
-	return strings.HasPrefix(name, ".") && strings.Contains(name, ".tmp")
+// IsTempName reports whether name is one of signet's temporary files: writeFileAtomic's
+// (".<name>.tmp-<digits>") or the JWT store's (".<name>.tmp<digits>"), the digits being what
+// os.CreateTemp puts in place of its "*". Nothing else matches (".config.tmpl", ".x.tmp",
+// ".index.tmp.lock" are someone else's files).
+func IsTempName(name string) bool {
+	i := strings.LastIndex(name, ".tmp")
+	if !strings.HasPrefix(name, ".") || i < 2 {
+		return false
+	}
+	digits := strings.TrimPrefix(name[i+len(".tmp"):], "-")
+	if digits == "" {
+		return false
+	}
+	for _, c := range digits {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // SweepTempIfDue runs SweepTemp over root (files older than a minute) when the marker file is
@@ -98,7 +113,7 @@ func SweepTemp(root string, minAge time.Duration, now time.Time) (int, error) {
 			}
 			return err
 		}
-		if d.IsDir() || !d.Type().IsRegular() || !isTempName(d.Name()) {
+		if d.IsDir() || !d.Type().IsRegular() || !IsTempName(d.Name()) {
 			return nil
 		}
 		info, err := d.Info()

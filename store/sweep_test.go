@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/signet-dev/signet/store"
 )
 
 // Temporary files a crashed write left behind are removed under the store's lock, once they
@@ -70,5 +72,27 @@ func TestLockSweepsStaleTemporaryFiles(t *testing.T) {
 	unlock()
 	if _, err := os.Stat(later); err != nil {
 		t.Errorf("a second lock within the hour swept again: %v", err)
+	}
+}
+
+// Only names signet's own writes make count as temporary files.
+func TestOnlySignetsTemporaryNamesAreSwept(t *testing.T) {
+	t.Parallel()
+	for name, want := range map[string]bool{
+		".A.jwt.tmp-123":      true,
+		".ABC.jwt.tmp4567":    true,
+		".seed.nk.tmp-1":      true,
+		".config.tmpl":        false,
+		".session.tmp":        false,
+		".index.tmp.lock":     false,
+		".x.tmp-":             false,
+		".x.tmp-12a":          false,
+		".tmp123":             false,
+		"A.jwt.tmp-1":         false,
+		".A.jwt.tmp-1.backup": false,
+	} {
+		if got := store.IsTempName(name); got != want {
+			t.Errorf("IsTempName(%q) = %v, want %v", name, got, want)
+		}
 	}
 }
