@@ -53,7 +53,13 @@ func testConfig(t testing.TB, op *natstest.Operator) Config {
 // startServer starts an account server and stops it when the test ends.
 func startServer(t testing.TB, cfg Config) *Server {
 	t.Helper()
-	s, err := New(cfg, testLogger(t))
+	return startLogging(t, cfg, testLogger(t))
+}
+
+// startLogging is startServer with the server's logs going to logger.
+func startLogging(t testing.TB, cfg Config, logger *slog.Logger) *Server {
+	t.Helper()
+	s, err := New(cfg, logger)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,7 +80,17 @@ func accountsURL(s *Server, pub string) string { return s.ResolverURL() + pub }
 
 func post(t testing.TB, s *Server, pub, body string) (int, string) {
 	t.Helper()
-	resp, err := http.Post(accountsURL(s, pub), "application/jwt", strings.NewReader(body))
+	return request(t, http.MethodPost, accountsURL(s, pub), body)
+}
+
+// request sends one HTTP request and returns the status and body of the answer.
+func request(t testing.TB, method, url, body string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/signet-dev/signet/internal/plural"
 	"github.com/signet-dev/signet/jwtstore"
+	"github.com/signet-dev/signet/redact"
 )
 
 // headerValues are the constant header values, allocated once per server.
@@ -63,7 +64,7 @@ func (s *Server) handleAccountsRoot(w http.ResponseWriter, _ *http.Request) {
 
 func badKey(w http.ResponseWriter, pub string) bool {
 	if !nkeys.IsValidPublicAccountKey(pub) {
-		http.Error(w, fmt.Sprintf("%q is not an account public key", pub), http.StatusBadRequest)
+		httpError(w, fmt.Sprintf("%q is not an account public key", pub), http.StatusBadRequest)
 		return true
 	}
 	return false
@@ -76,12 +77,12 @@ func (s *Server) handleGet(w http.ResponseWriter, r *http.Request) {
 	}
 	e, err := s.lookup(pub)
 	if errors.Is(err, jwtstore.ErrNotFound) {
-		http.Error(w, "account not found", http.StatusNotFound)
+		httpError(w, "account not found", http.StatusNotFound)
 		return
 	}
 	if err != nil {
 		s.log.Error("read account jwt", "account", pub, "err", err)
-		http.Error(w, "store error", http.StatusInternalServerError)
+		httpError(w, "store error", http.StatusInternalServerError)
 		return
 	}
 	var text, decode, check bool
@@ -91,7 +92,7 @@ func (s *Server) handleGet(w http.ResponseWriter, r *http.Request) {
 	}
 	now := time.Now().Unix()
 	if check && e.Expires > 0 && e.Expires <= now {
-		http.Error(w, "account jwt expired", http.StatusNotFound)
+		httpError(w, "account jwt expired", http.StatusNotFound)
 		return
 	}
 	h := w.Header()
@@ -130,7 +131,7 @@ func (s *Server) writeToken(w http.ResponseWriter, token string, text, decode bo
 	case decode:
 		out, err := decodeJWT(token)
 		if err != nil {
-			http.Error(w, err.Error(), http.StatusInternalServerError)
+			httpError(w, err.Error(), http.StatusInternalServerError)
 			return
 		}
 		h["Content-Type"] = s.hdr.json
@@ -173,17 +174,25 @@ func readBody(w http.ResponseWriter, r *http.Request) (string, bool) {
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			http.Error(w, fmt.Sprintf("body larger than %d bytes", maxBody), http.StatusRequestEntityTooLarge)
+			httpError(w, fmt.Sprintf("body larger than %d bytes", maxBody), http.StatusRequestEntityTooLarge)
 		} else {
-			http.Error(w, "read body: "+err.Error(), http.StatusBadRequest)
+			httpError(w, "read body: "+err.Error(), http.StatusBadRequest)
 		}
 		return "", false
 	}
 	return string(bytes.TrimSpace(body)), true
 }
 
+// oneLine is err as answers and log lines show it: on one line, seeds redacted (a request may
+// carry a seed where a public key belongs, and errors quote what they refuse).
 func oneLine(err error) string {
-	return strings.ReplaceAll(err.Error(), "\n", "; ")
+	return redact.Seeds(strings.ReplaceAll(err.Error(), "\n", "; "))
+}
+
+// httpError answers every HTTP error of the API: the body never shows a seed, whatever the
+// message quotes.
+func httpError(w http.ResponseWriter, msg string, code int) {
+	http.Error(w, redact.Seeds(msg), code)
 }
 
 // keyAndBody reads the account key from the path and the JWT (or delete request) from the body,
@@ -210,7 +219,7 @@ func (s *Server) handlePost(w http.ResponseWriter, r *http.Request) {
 		} else {
 			s.log.Info("account update refused", "account", pub, "code", code, "reason", oneLine(err))
 		}
-		http.Error(w, oneLine(err), code)
+		httpError(w, oneLine(err), code)
 		return
 	}
 	w.Header()["Content-Type"] = s.hdr.text
@@ -229,7 +238,7 @@ func (s *Server) handleDelete(w http.ResponseWriter, r *http.Request) {
 	n, err := s.deleteAccounts(token, pub, true)
 	if err != nil {
 		s.log.Info("delete refused", "account", pub, "reason", oneLine(err))
-		http.Error(w, oneLine(err), statusOf(err))
+		httpError(w, oneLine(err), statusOf(err))
 		return
 	}
 	w.Header()["Content-Type"] = s.hdr.text
@@ -247,7 +256,7 @@ func (s *Server) handlePack(w http.ResponseWriter, r *http.Request) {
 	if m := r.URL.Query().Get("max"); m != "" {
 		n, err := strconv.Atoi(m)
 		if err != nil || n < 0 {
-			http.Error(w, "max must be a non-negative integer", http.StatusBadRequest)
+			httpError(w, "max must be a non-negative integer", http.StatusBadRequest)
 			return
 		}
 		limit = n

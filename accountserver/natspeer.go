@@ -18,6 +18,7 @@ import (
 	"github.com/nats-io/nuid"
 
 	"github.com/signet-dev/signet/jwtstore"
+	"github.com/signet-dev/signet/redact"
 )
 
 // Subjects of nats-server's resolver protocol (server/events.go).
@@ -546,13 +547,16 @@ func (p *natsPeer) serverInfo() *server.ServerInfo {
 	return &info
 }
 
-// respondUpdate answers in nats-server's ServerAPIClaimUpdateResponse shape.
+// respondUpdate answers in nats-server's ServerAPIClaimUpdateResponse shape. Every error reply
+// of the resolver protocol goes through it: it never shows a seed, neither one taken from the
+// subject (acc) nor one quoted by err.
 func (p *natsPeer) respondUpdate(m *nats.Msg, acc, message string, err error) {
 	resp := server.ServerAPIClaimUpdateResponse{Server: p.serverInfo()}
 	if err == nil {
 		resp.Data = &server.ClaimUpdateStatus{Account: acc, Code: http.StatusOK, Message: message}
 	} else {
-		resp.Error = &server.ClaimUpdateError{Account: acc, Code: statusOf(err), Description: fmt.Sprintf("%s - %s", message, oneLine(err))}
+		resp.Error = &server.ClaimUpdateError{Account: redact.Seeds(acc), Code: statusOf(err),
+			Description: redact.Seeds(message + " - " + oneLine(err))}
 	}
 	p.respond(m, resp)
 }

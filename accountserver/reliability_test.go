@@ -282,16 +282,8 @@ func TestOutboxHoldsChangesUntilAServerAnswers(t *testing.T) {
 
 func httpDelete(t testing.TB, s *Server, pub, body string) int {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodDelete, accountsURL(s, pub), strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	return resp.StatusCode
+	code, _ := request(t, http.MethodDelete, accountsURL(s, pub), body)
+	return code
 }
 
 // TestDeleteReplayRefusedAfterRestart: a delete request honoured once (over HTTP, and over
