@@ -25,10 +25,16 @@ func fuzzSeeds(t testing.TB, op *natstest.Operator) (pub string, seeds []string)
 	_, _, otherAcct := op.Account(t, "B")
 	user, _ := op.User(t, akp, "u")
 	now := time.Now()
-	newer := encodeWithIAT(t, jwt.NewAccountClaims(pub), op.KP, now.Add(time.Hour).Unix())
+	newer := encodeWithIAT(t, jwt.NewAccountClaims(pub), op.KP, now.Add(2*time.Second).Unix())
 	older := encodeWithIAT(t, jwt.NewAccountClaims(pub), op.KP, now.Add(-time.Hour).Unix())
+	farAhead := encodeWithIAT(t, jwt.NewAccountClaims(pub), op.KP, now.Add(time.Hour).Unix())
+	expired := encodeWithIAT(t, func() *jwt.AccountClaims {
+		ac := jwt.NewAccountClaims(pub)
+		ac.Expires = now.Add(-time.Minute).Unix()
+		return ac
+	}(), op.KP, now.Add(3*time.Second).Unix())
 	return pub, []string{good, " " + good + "\n", self, foreign, otherAcct, user, op.JWT, "", "garbage", "a.b.c",
-		good[:len(good)/2], strings.Replace(good, ".", "..", 1), good + "x", newer, older, newer}
+		good[:len(good)/2], strings.Replace(good, ".", "..", 1), good + "x", newer, older, newer, farAhead, expired}
 }
 
 // assertTrusted fails if the store holds anything VerifyAccountJWT refuses.

@@ -476,7 +476,7 @@ func TestPackMergeRefusesUntrusted(t *testing.T) {
 	if got, _ := cfg.Backend.Get(pub); got != stored {
 		t.Fatalf("pack merge replaced A (self-signed %v, foreign %v, older %v)", got == selfA, got == foreignA, got == older)
 	}
-	newer := encodeWithIAT(t, jwt.NewAccountClaims(pub), op.KP, now.Add(time.Hour).Unix())
+	newer := encodeWithIAT(t, jwt.NewAccountClaims(pub), op.KP, now.Add(2*time.Second).Unix())
 	p.onPackReply(&nats.Msg{Data: []byte(pub + "|" + newer + "\n" + bPub + "|" + bTok)})
 	if got, _ := cfg.Backend.Get(pub); got != newer {
 		t.Fatal("pack merge did not take a trusted newer JWT")

@@ -424,8 +424,11 @@ func (s *Server) update(token, expectedSub string, src updateSource) (updateResu
 	quietOlder := src == fromPack || src == fromDir
 	ts := s.trust.Load()
 	ac, err := VerifyAccountJWT(ts.op, token, expectedSub)
+	var selfIssuedAt int64 // signing mode: the iat of the JWT the account signed itself
 	if err != nil && src == fromHTTP && ts.signer != nil && errors.Is(err, ErrUntrusted) {
-		token, ac, err = s.signAccount(ts, token, expectedSub)
+		token, ac, selfIssuedAt, err = s.signAccount(ts, token, expectedSub)
+	} else if err == nil {
+		err = admissible(ac, time.Now())
 	}
 	if err != nil {
 		code := http.StatusBadRequest
@@ -449,6 +452,11 @@ func (s *Server) update(token, expectedSub string, src updateSource) (updateResu
 			return updateResult{pub: pub}, &updateError{http.StatusInternalServerError, fmt.Errorf("read stored jwt: %w", err)}
 		case old.JWT == token:
 			return updateResult{pub: pub}, nil
+		case selfIssuedAt != 0 && selfIssuedAt <= old.IssuedAt:
+			// Re-signed, it would carry the time of signing: compare the account's own iat, or
+			// any self-signed JWT of the past, sent again, would roll the account back.
+			return updateResult{pub: pub}, &updateError{http.StatusConflict,
+				fmt.Errorf("self-signed jwt issued at %d is not newer than the stored one (%d)", selfIssuedAt, old.IssuedAt)}
 		case old.IssuedAt > ac.IssuedAt:
 			if quietOlder {
 				return updateResult{pub: pub}, nil

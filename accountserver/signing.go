@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/nats-io/jwt/v2"
 	"github.com/nats-io/nkeys"
@@ -40,34 +41,40 @@ func loadSigningKey(path string, op *jwt.OperatorClaims) (nkeys.KeyPair, error) 
 
 // signAccount is signing mode: a JWT the account signed itself (a new account, or an update by
 // the account's own key) is re-signed with the operator signing key after the operator's policy
-// is applied.
-func (s *Server) signAccount(ts *trustState, token, expectedSub string) (string, *jwt.AccountClaims, error) {
+// is applied. selfIssuedAt is the iat the account gave it (the re-signed JWT has the time of
+// signing): update takes it only if it is newer than the stored JWT, so an old self-signed JWT
+// sent again cannot roll the account back.
+func (s *Server) signAccount(ts *trustState, token, expectedSub string) (signed string, out *jwt.AccountClaims, selfIssuedAt int64, err error) {
 	ac, err := jwt.DecodeAccountClaims(token)
 	if err != nil {
-		return "", nil, fmt.Errorf("not a valid account jwt: %w", err)
+		return "", nil, 0, fmt.Errorf("not a valid account jwt: %w", err)
 	}
 	if expectedSub != "" && ac.Subject != expectedSub {
-		return "", nil, fmt.Errorf("jwt subject %s does not match account %s", ac.Subject, expectedSub)
+		return "", nil, 0, fmt.Errorf("jwt subject %s does not match account %s", ac.Subject, expectedSub)
 	}
 	if ac.Issuer != ac.Subject {
-		return "", nil, fmt.Errorf("issuer %s: neither the operator nor the account itself: %w", ac.Issuer, ErrUntrusted)
+		return "", nil, 0, fmt.Errorf("issuer %s: neither the operator nor the account itself: %w", ac.Issuer, ErrUntrusted)
+	}
+	selfIssuedAt = ac.IssuedAt
+	if err := admissible(ac, time.Now()); err != nil {
+		return "", nil, 0, err
 	}
 	applyPolicy(&ac.Limits, ts.policy)
 	vr := &jwt.ValidationResults{}
 	ac.Validate(vr)
 	if vr.IsBlocking(false) {
-		return "", nil, fmt.Errorf("validation failed: %v", vr.Errors())
+		return "", nil, 0, fmt.Errorf("validation failed: %v", vr.Errors())
 	}
-	signed, err := ac.Encode(ts.signer)
+	signed, err = ac.Encode(ts.signer)
 	if err != nil {
-		return "", nil, fmt.Errorf("sign account: %w", err)
+		return "", nil, 0, fmt.Errorf("sign account: %w", err)
 	}
-	out, err := VerifyAccountJWT(ts.op, signed, ac.Subject)
+	out, err = VerifyAccountJWT(ts.op, signed, ac.Subject)
 	if err != nil {
-		return "", nil, fmt.Errorf("re-signed account does not verify: %w", err)
+		return "", nil, 0, fmt.Errorf("re-signed account does not verify: %w", err)
 	}
 	s.log.Info("signed account jwt", "account", ac.Subject, "name", ac.Name)
-	return signed, out, nil
+	return signed, out, selfIssuedAt, nil
 }
 
 // applyPolicy fills unlimited limits from the defaults and caps them at the maxima.

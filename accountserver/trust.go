@@ -50,6 +50,28 @@ func VerifyAccountJWT(op *jwt.OperatorClaims, token string, expectedSub string) 
 	return ac, nil
 }
 
+// MaxClockSkew is how far ahead of this server's clock an incoming JWT's iat may be. A JWT
+// issued further ahead (a signer whose clock is wrong) would make every correct update of the
+// account "older" until this server's clock caught up.
+const MaxClockSkew = 5 * time.Minute
+
+// admissible holds the rules an account JWT must meet to be stored, besides trust (checked by
+// VerifyAccountJWT): it is within its validity period (neither expired nor not yet valid: a JWT
+// no server can use would replace one that works, as nats-account-server refused too), and its
+// iat is not more than MaxClockSkew ahead of now.
+func admissible(ac *jwt.AccountClaims, now time.Time) error {
+	vr := &jwt.ValidationResults{}
+	ac.Validate(vr)
+	if vr.IsBlocking(true) {
+		return fmt.Errorf("validation failed: %v", vr.Errors())
+	}
+	if ahead := time.Unix(ac.IssuedAt, 0).Sub(now); ahead > MaxClockSkew {
+		return fmt.Errorf("jwt issued at %s, %s ahead of this server's clock (at most %s): check the signer's clock",
+			time.Unix(ac.IssuedAt, 0).UTC().Format(time.RFC3339), ahead.Round(time.Second), MaxClockSkew)
+	}
+	return nil
+}
+
 // DeleteWindow bounds how long a delete request stays valid: a request without exp must have
 // been issued within this window, one with exp may not be valid for longer than it.
 const DeleteWindow = 5 * time.Minute

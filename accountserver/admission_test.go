@@ -1,0 +1,124 @@
+package accountserver
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/jwt/v2"
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nkeys"
+
+	"github.com/signet-dev/signet/internal/natstest"
+	"github.com/signet-dev/signet/jwtstore"
+)
+
+// TestJWTsNoServerCouldUseAreNotStored: an account JWT that has expired, that is not valid yet,
+// or whose iat is further ahead of the server's clock than MaxClockSkew is refused, over HTTP
+// (400, as nats-account-server refused the first two) and over NATS ($SYS.REQ.CLAIMS.UPDATE
+// answered with an error), and the account keeps its JWT: a nats-server still admits its user.
+func TestJWTsNoServerCouldUseAreNotStored(t *testing.T) {
+	t.Parallel()
+	op := natstest.NewOperator(t, "O")
+	port := freePort(t)
+	cfg := testConfig(t, op)
+	natsConfig(t, &cfg, op, fmt.Sprintf("nats://127.0.0.1:%d", port))
+	s := startServer(t, cfg)
+	ns := natstest.Start(t, op.Trust(), natstest.Options{Resolver: natstest.URL, URL: s.ResolverURL(), Extra: listenExtra(port)})
+	waitConnected(t, s)
+	sys, err := nats.Connect(ns.ClientURL(), op.SysUserOption())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sys.Close()
+
+	akp, pub, good := op.Account(t, "A")
+	mustPost(t, s, pub, good)
+	now := time.Now()
+	claims := func(edit func(*jwt.AccountClaims)) *jwt.AccountClaims {
+		ac := jwt.NewAccountClaims(pub)
+		ac.Name = "A"
+		edit(ac)
+		return ac
+	}
+	bad := map[string]string{
+		"expired": encodeWithIAT(t, claims(func(ac *jwt.AccountClaims) { ac.Expires = now.Add(-time.Minute).Unix() }),
+			op.KP, now.Unix()+2),
+		"not valid yet": encodeWithIAT(t, claims(func(ac *jwt.AccountClaims) { ac.NotBefore = now.Add(time.Hour).Unix() }),
+			op.KP, now.Unix()+2),
+		"issued an hour ahead": encodeWithIAT(t, claims(func(*jwt.AccountClaims) {}), op.KP, now.Add(time.Hour).Unix()),
+	}
+	for what, tok := range bad {
+		if code, body := post(t, s, pub, tok); code != 400 {
+			t.Errorf("POST of a JWT %s: %d %s, want 400", what, code, body)
+		}
+		msg, err := sys.Request(subjClaims, []byte(tok), 5*time.Second)
+		if err != nil {
+			t.Fatalf("CLAIMS.UPDATE of a JWT %s: %v", what, err)
+		}
+		var resp server.ServerAPIClaimUpdateResponse
+		if err := json.Unmarshal(msg.Data, &resp); err != nil || resp.Error == nil {
+			t.Errorf("CLAIMS.UPDATE of a JWT %s answered %s, want an error", what, msg.Data)
+		}
+		if got, _ := cfg.Backend.Get(pub); got != good {
+			t.Fatalf("a JWT %s replaced the account's", what)
+		}
+	}
+	if code, body := post(t, s, pub, bad["issued an hour ahead"]); !strings.Contains(body, "clock") {
+		t.Errorf("far-ahead iat: %d %q does not say the clock is the matter", code, body)
+	}
+	// Within the allowed skew, a newer JWT is taken.
+	newer := encodeWithIAT(t, claims(func(*jwt.AccountClaims) {}), op.KP, now.Unix()+3)
+	mustPost(t, s, pub, newer)
+	ujwt, useed := op.User(t, akp, "u")
+	nc, err := nats.Connect(ns.ClientURL(), nats.UserJWTAndSeed(ujwt, string(useed)))
+	if err != nil {
+		t.Fatalf("the account's user was refused after the refused updates: %v", err)
+	}
+	nc.Close()
+}
+
+// TestSigningModeRefusesAnOlderSelfSignedJWT: in signing mode a self-signed JWT is re-signed
+// with the time of signing, so its own iat decides: one not newer than the stored JWT (a
+// captured earlier version sent again) is refused with 409 and changes nothing; a newer one is
+// signed and stored.
+func TestSigningModeRefusesAnOlderSelfSignedJWT(t *testing.T) {
+	t.Parallel()
+	okp, skp, _, oc := operatorWithSigningKey()
+	opJWT, _ := oc.Encode(okp)
+	seed, _ := skp.Seed()
+	keyFile := t.TempDir() + "/op.nk"
+	if err := writeFile0600(keyFile, seed); err != nil {
+		t.Fatal(err)
+	}
+	cfg := Config{OperatorJWT: opJWT, HTTP: HTTPConfig{Port: -1}, Backend: jwtstore.NewMemory(),
+		Signing: SigningConfig{Key: keyFile}}
+	s := startServer(t, cfg)
+	akp, _ := nkeys.CreateAccount()
+	apub, _ := akp.PublicKey()
+	version := func(name string, iat int64) string {
+		ac := jwt.NewAccountClaims(apub)
+		ac.Name = name
+		return encodeWithIAT(t, ac, akp, iat)
+	}
+	now := time.Now().Unix()
+	captured := version("before", now-10_000)
+	mustPost(t, s, apub, version("current", now))
+	stored, _ := cfg.Backend.Get(apub)
+	// Sent again a second later, so that it would be signed in a second of its own.
+	time.Sleep(time.Until(time.Unix(now+1, 0)))
+	if code, body := post(t, s, apub, captured); code != 409 {
+		t.Errorf("an older self-signed JWT: %d %s, want 409", code, body)
+	}
+	if got, _ := cfg.Backend.Get(apub); got != stored {
+		t.Fatal("an older self-signed JWT replaced the stored one")
+	}
+	mustPost(t, s, apub, version("next", now+2))
+	got, _ := cfg.Backend.Get(apub)
+	if ac, err := jwt.DecodeAccountClaims(got); err != nil || ac.Name != "next" {
+		t.Fatalf("a newer self-signed JWT was not taken: %v %v", ac, err)
+	}
+}
