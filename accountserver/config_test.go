@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/signet-dev/signet/redact"
 )
 
 // seed003 is the configuration of seed 003 (nats-account-server with notifications), verbatim.
@@ -144,7 +146,7 @@ store {
 	if !reflect.DeepEqual(cfg.Store.KV, want) {
 		t.Fatalf("kv block: %+v", cfg.Store.KV)
 	}
-	if got := redactURLs(cfg.Store.KV.Servers); strings.Contains(got, "secret") || !strings.Contains(got, "kv1:4222") {
+	if got := redact.URLs(cfg.Store.KV.Servers); strings.Contains(got, "secret") || !strings.Contains(got, "kv1:4222") {
 		t.Fatalf("servers as logged: %q", got)
 	}
 }

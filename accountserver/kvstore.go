@@ -12,6 +12,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/signet-dev/signet/jwtstore"
+	"github.com/signet-dev/signet/redact"
 )
 
 // openKV connects to the KV block's JetStream servers and opens the shared bucket. What enters
@@ -42,9 +43,9 @@ func (s *Server) openKV(kc KVConfig) error {
 	if !kc.FailFast {
 		opts = append(opts, nats.RetryOnFailedConnect(true))
 	}
-	nc, err := nats.Connect(strings.Join(servers, ","), opts...)
+	nc, err := dialNATS(servers, opts)
 	if err != nil {
-		return fmt.Errorf("store kv: connect to %s: %w", redactURLs(servers), err)
+		return fmt.Errorf("store kv: %w", err)
 	}
 	kopts := jwtstore.KVOptions{
 		Bucket:     kc.Bucket,
@@ -82,10 +83,10 @@ func (s *Server) openKV(kc KVConfig) error {
 			nc.Close()
 			return fmt.Errorf("store kv: %w", err)
 		}
-		s.log.Warn("kv store is not ready yet; trying again", "servers", redactURLs(servers), "err", err)
+		s.log.Warn("kv store is not ready yet; trying again", "servers", redact.URLs(servers), "err", err)
 		time.Sleep(time.Second)
 	}
-	s.log.Info("opened store", "kv", kv.Bucket(), "servers", redactURLs(servers), "accounts", kv.Len())
+	s.log.Info("opened store", "kv", kv.Bucket(), "servers", redact.URLs(servers), "accounts", kv.Len())
 	s.store, s.ownStore, s.kvConn = kv, true, nc
 	return nil
 }
@@ -131,16 +132,22 @@ func clientAuth(creds string, t TLSConfig) []nats.Option {
 	return opts
 }
 
-// redactURLs joins server URLs for a log line or error, with any password replaced.
-func redactURLs(servers []string) string {
-	out := make([]string, len(servers))
-	for i, s := range servers {
-		out[i] = s
-		if u, err := url.Parse(s); err == nil && u.User != nil {
-			out[i] = u.Redacted()
-		} else if err != nil && strings.Contains(s, "@") {
-			out[i] = "(unparsable url with credentials)"
+// dialNATS connects to servers, the one way both connections (the system account's and the kv
+// store's) are made: its errors name the servers with their passwords redacted, and a URL that
+// does not parse is refused here, since the client's error would quote it whole.
+func dialNATS(servers []string, opts []nats.Option) (*nats.Conn, error) {
+	for _, s := range servers {
+		u := strings.TrimSpace(s)
+		if !strings.Contains(u, "://") {
+			u = "nats://" + u // as the client reads it
+		}
+		if _, err := url.Parse(u); err != nil {
+			return nil, fmt.Errorf("nats server %s is not a valid URL", redact.URL(s))
 		}
 	}
-	return strings.Join(out, ",")
+	nc, err := nats.Connect(strings.Join(servers, ","), opts...)
+	if err != nil {
+		return nil, fmt.Errorf("connect to %s: %w", redact.URLs(servers), err)
+	}
+	return nc, nil
 }

@@ -162,10 +162,10 @@ func startPeer(s *Server, cfg NATSConfig) (*natsPeer, error) {
 		s.log.Info("outbox holds changes not yet announced; announcing them once connected",
 			"accounts", len(accounts), "deletes", len(deletes))
 	}
-	s.log.Info("connecting to nats for notifications", "servers", strings.Join(cfg.Servers, ","))
-	nc, err := nats.Connect(strings.Join(cfg.Servers, ","), opts...)
+	s.log.Info("connecting to nats for notifications", "servers", redact.URLs(cfg.Servers))
+	nc, err := dialNATS(cfg.Servers, opts)
 	if err != nil {
-		return nil, fmt.Errorf("connect to nats: %w", err)
+		return nil, fmt.Errorf("nats: %w", err)
 	}
 	p.nc = nc
 	if !nc.IsConnected() {

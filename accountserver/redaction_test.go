@@ -1,7 +1,9 @@
 package accountserver
 
 import (
+	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -142,6 +144,38 @@ func signetAnswer(t testing.TB, nc *nats.Conn, subj, data string) claimAnswer {
 		if r.Server != nil && r.Server.Version == "signet" {
 			r.raw = string(m.Data)
 			return r
+		}
+	}
+}
+
+// The password of a NATS server URL shows neither in the log lines about the connection nor in
+// the error about a URL that does not parse (Go's URL parser quotes what it refuses).
+func TestNATSPasswordIsNotLogged(t *testing.T) {
+	t.Parallel()
+	op := natstest.NewOperator(t, "O")
+	ns := natstest.StartMemory(t, op.Trust(), nil)
+	addr := strings.TrimPrefix(ns.ClientURL(), "nats://")
+	cfg := testConfig(t, op)
+	natsConfig(t, &cfg, op, "nats://bob:s3cretpw@"+addr)
+	var logs natstest.SyncBuffer
+	startLogging(t, cfg, slog.New(slog.NewTextHandler(&logs, nil)))
+	if !strings.Contains(logs.String(), addr) || strings.Contains(logs.String(), "s3cretpw") {
+		t.Errorf("the log shows the password:\n%s", logs.String())
+	}
+
+	for _, url := range []string{"nats://bob:s3cret%zz@" + addr, "bob:s3cretpw@[" + addr, "nats://s3crettoken@" + addr} {
+		cfg := testConfig(t, op)
+		natsConfig(t, &cfg, op, url)
+		logs := &natstest.SyncBuffer{}
+		s, err := New(cfg, slog.New(slog.NewTextHandler(logs, nil)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err = s.Start(); err == nil {
+			s.Shutdown(context.Background())
+		}
+		if strings.Contains(fmt.Sprint(err), "s3cret") || strings.Contains(logs.String(), "s3cret") {
+			t.Errorf("%s: error %v, log:\n%s", url, err, logs)
 		}
 	}
 }

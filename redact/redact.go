@@ -1,10 +1,13 @@
-// Package redact keeps seeds out of what signet prints: errors, warnings and log lines show
-// what went wrong without echoing a secret the user typed in the wrong place.
+// Package redact keeps secrets out of what signet prints: errors, warnings, answers and log
+// lines show what went wrong without echoing a seed the user typed in the wrong place, or the
+// password of a server URL.
 package redact
 
 import (
 	"log/slog"
+	"net/url"
 	"regexp"
+	"strings"
 
 	"github.com/nats-io/nkeys"
 )
@@ -39,4 +42,46 @@ func LogAttr(_ []string, a slog.Attr) slog.Attr {
 		}
 	}
 	return a
+}
+
+// URL is a server URL as a log line or an error may show it: a password is replaced by
+// "xxxxx", and so is a user without a password (in a NATS URL that is a token). A URL that does
+// not parse but may hold credentials is replaced whole, since where they end cannot be told.
+func URL(s string) string {
+	// Without a scheme (NATS clients take "host:port"), "user:pass@host" would parse as an
+	// opaque URL of scheme "user": parse it as a scheme-relative one.
+	relative := !strings.Contains(s, "://")
+	in := s
+	if relative {
+		in = "//" + s
+	}
+	u, err := url.Parse(in)
+	switch {
+	case err != nil && strings.Contains(s, "@"):
+		return "(unparsable url with credentials)"
+	case err != nil || u.User == nil:
+		return s
+	case u.User.Username() != "" && !hasPassword(u.User):
+		u.User = url.User("xxxxx")
+	default:
+		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	}
+	if relative {
+		return strings.TrimPrefix(u.String(), "//")
+	}
+	return u.String()
+}
+
+func hasPassword(u *url.Userinfo) bool {
+	_, ok := u.Password()
+	return ok
+}
+
+// URLs joins server URLs with commas, each as URL shows it.
+func URLs(urls []string) string {
+	out := make([]string, len(urls))
+	for i, s := range urls {
+		out[i] = URL(s)
+	}
+	return strings.Join(out, ",")
 }
