@@ -17,7 +17,8 @@ import (
 )
 
 // TestJWTsNoServerCouldUseAreNotStored: an account JWT that has expired, that is not valid yet,
-// or whose iat is further ahead of the server's clock than MaxClockSkew is refused, over HTTP
+// whose iat is further ahead of the server's clock than MaxClockSkew, or with a subject mapping
+// nats-server cannot install (its full resolver refuses the JWT) is refused, over HTTP
 // (400, as nats-account-server refused the first two) and over NATS ($SYS.REQ.CLAIMS.UPDATE
 // answered with an error), and the account keeps its JWT: a nats-server still admits its user.
 func TestJWTsNoServerCouldUseAreNotStored(t *testing.T) {
@@ -50,6 +51,20 @@ func TestJWTsNoServerCouldUseAreNotStored(t *testing.T) {
 		"not valid yet": encodeWithIAT(t, claims(func(ac *jwt.AccountClaims) { ac.NotBefore = now.Add(time.Hour).Unix() }),
 			op.KP, now.Unix()+2),
 		"issued an hour ahead": encodeWithIAT(t, claims(func(*jwt.AccountClaims) {}), op.KP, now.Add(time.Hour).Unix()),
+		"with a mapping nats-server cannot install": encodeWithIAT(t, claims(func(ac *jwt.AccountClaims) {
+			ac.Mappings = jwt.Mapping{"foo.*": {{Subject: "bar.{{wildcard(5)}}"}}}
+		}), op.KP, now.Unix()+2),
+	}
+	// What nats-server itself does with the last one: its full resolver refuses it.
+	full := natstest.StartFull(t, op.Trust())
+	fsys, err := nats.Connect(full.ClientURL(), op.SysUserOption())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fsys.Close()
+	if msg, err := fsys.Request(subjClaims, []byte(bad["with a mapping nats-server cannot install"]), 5*time.Second); err != nil ||
+		!strings.Contains(string(msg.Data), "wildcard index out of range") {
+		t.Fatalf("a full resolver answered the unusable mapping with %v %v, want a refusal", msg, err)
 	}
 	for what, tok := range bad {
 		if code, body := post(t, s, pub, tok); code != 400 {

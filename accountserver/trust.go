@@ -8,6 +8,7 @@ import (
 
 	"github.com/nats-io/jwt/v2"
 	"github.com/nats-io/nkeys"
+	"github.com/signet-dev/signet/authz"
 )
 
 // ErrUntrusted is wrapped by VerifyAccountJWT when the JWT is not signed by the operator.
@@ -57,13 +58,19 @@ const MaxClockSkew = 5 * time.Minute
 
 // admissible holds the rules an account JWT must meet to be stored, besides trust (checked by
 // VerifyAccountJWT): it is within its validity period (neither expired nor not yet valid: a JWT
-// no server can use would replace one that works, as nats-account-server refused too), and its
-// iat is not more than MaxClockSkew ahead of now.
+// no server can use would replace one that works, as nats-account-server refused too), its
+// subject mappings are ones nats-server installs, and its iat is not more than MaxClockSkew
+// ahead of now.
 func admissible(ac *jwt.AccountClaims, now time.Time) error {
 	vr := &jwt.ValidationResults{}
 	ac.Validate(vr)
 	if vr.IsBlocking(true) {
 		return fmt.Errorf("validation failed: %v", vr.Errors())
+	}
+	if err := authz.CheckAccountMappings(ac); err != nil {
+		// nats-server refuses such a JWT whole (its full resolver answers "jwt validation
+		// failed"): stored, it would be served to servers that cannot load it.
+		return err
 	}
 	if ahead := time.Unix(ac.IssuedAt, 0).Sub(now); ahead > MaxClockSkew {
 		return fmt.Errorf("jwt issued at %s, %s ahead of this server's clock (at most %s): check the signer's clock",

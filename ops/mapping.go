@@ -7,8 +7,8 @@ import (
 	"strings"
 
 	"github.com/nats-io/jwt/v2"
-	"github.com/nats-io/nats-server/v2/server"
 
+	"github.com/signet-dev/signet/authz"
 	"github.com/signet-dev/signet/internal/plural"
 	"github.com/signet-dev/signet/internal/shellquote"
 	"github.com/signet-dev/signet/keystore"
@@ -42,7 +42,7 @@ func (l *Locked) AddMapping(req AddMappingRequest) (*AccountChangeResult, error)
 	if err := CheckSubject("--to", req.To); err != nil {
 		return nil, err
 	}
-	if err := server.ValidateMapping(req.From, req.To); err != nil {
+	if err := authz.CheckMapping(req.From, req.To); err != nil {
 		return nil, fmt.Errorf("mapping %q to %q: %w", req.From, req.To, err)
 	}
 	weight := req.Weight

@@ -82,6 +82,7 @@ func TestBadSpecsNameFileAndLine(t *testing.T) {
 		{"unknown system account", "system_account: SYS\naccounts: {A: {}}\n", `bad.yaml:1: system account "SYS" is not an account of the file`},
 		{"bad size", "accounts:\n  A:\n    limits: {payload: 1 furlong}\n", `bad.yaml:3: invalid size "1 furlong"`},
 		{"mapping over 100%", "accounts:\n  A:\n    mappings:\n      a: [{to: b, weight: 60}, {to: c, weight: 50}]\n", `bad.yaml:4: the mappings of "a" total 110%`},
+		{"mapping nats-server cannot install", "accounts:\n  A:\n    mappings:\n      \"a.*\": [{to: \"b.{{wildcard(5)}}\"}]\n", `bad.yaml:4: mapping "a.*" to "b.{{wildcard(5)}}"`},
 		{"bad subject", "accounts:\n  A:\n    exports: [{subject: \"a..b\"}]\n", `bad.yaml:3: export subject:`},
 	}
 	for _, c := range cases {

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/nats-io/jwt/v2"
-	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nkeys"
 
 	"github.com/signet-dev/signet/authz"
@@ -283,7 +282,7 @@ func validateMappings(p *problems, path []any, from string, list []Mapping) {
 	totals := map[string]int{}
 	for i, m := range list {
 		mp := at(path, i)
-		if err := server.ValidateMapping(from, m.To); err != nil {
+		if err := authz.CheckMapping(from, m.To); err != nil {
 			p.add(at(mp, "to"), "mapping %q to %q: %v", from, m.To, err)
 		}
 		w := m.Weight

@@ -105,6 +105,7 @@ func TestBadInputChangesNothing(t *testing.T) {
 		{"mapping total over 100", []string{"add", "mapping", "-a", "A", "-f", "m", "-t", "m.two", "--weight", "40"}, "would total 110%"},
 		{"mapping bad to", []string{"add", "mapping", "-a", "A", "-f", "x", "-t", "y..z"}, "--to"},
 		{"mapping bad function", []string{"add", "mapping", "-a", "A", "-f", "x.*", "-t", "y.{{nope(1)}}"}, "mapping \"x.*\" to"},
+		{"mapping wildcard out of range", []string{"add", "mapping", "-a", "A", "-f", "x.*", "-t", "y.{{wildcard(5)}}"}, "mapping \"x.*\" to"},
 		{"mapping missing from", []string{"add", "mapping", "-a", "A", "-t", "y"}, "--from is required"},
 		{"delete mapping unknown from", []string{"delete", "mapping", "-a", "A", "-f", "zz"}, "no mapping from \"zz\""},
 		{"delete mapping unknown to", []string{"delete", "mapping", "-a", "A", "-f", "m", "-t", "m.zz"}, "not to \"m.zz\""},
