@@ -49,8 +49,9 @@ func (s *Server) Handler() http.Handler {
 	route("DELETE /jwt/v1/accounts/{pub}", "delete_account", s.handleDelete)
 	route("GET /jwt/v1/operator", "operator", s.handleOperator)
 	route("GET /jwt/v1/pack", "pack", s.handlePack)
+	// The help text on its one route, as nats-account-server has it: any other path is 404,
+	// so that a wrong URL is not taken for a working one.
 	route("GET /jwt/v1/help", "help", s.handleHelp)
-	route("GET /jwt/v1/", "help", s.handleHelp)
 	route("GET /healthz", "healthz", s.handleHealth)
 	route("GET /readyz", "readyz", s.handleReady)
 	mux.Handle("GET /metrics", s.metrics.handler())
