@@ -137,3 +137,63 @@ func TestSigningModeRefusesAnOlderSelfSignedJWT(t *testing.T) {
 		t.Fatalf("a newer self-signed JWT was not taken: %v %v", ac, err)
 	}
 }
+
+// TestDeletedAccountComesBackOnlyWithANewerJWT: after an operator-signed delete, no JWT of the
+// account issued before the deletion brings it back, whether it is the JWT it had or an older
+// one, over HTTP (409), NATS or a pack merge, after a restart too; one issued later does, and
+// the account can then be deleted again.
+func TestDeletedAccountComesBackOnlyWithANewerJWT(t *testing.T) {
+	t.Parallel()
+	op := natstest.NewOperator(t, "O")
+	ns := natstest.StartMemory(t, op.Trust(), nil)
+	cfg := dirConfig(t, op)
+	natsConfig(t, &cfg, op, ns.ClientURL())
+	s, stop := runServer(t, cfg)
+	waitConnected(t, s)
+	sys, err := nats.Connect(ns.ClientURL(), op.SysUserOption())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sys.Close()
+	_, pub, _ := op.Account(t, "A")
+	now := time.Now().Unix()
+	version := func(iat int64) string { return encodeWithIAT(t, jwt.NewAccountClaims(pub), op.KP, iat) }
+	v1, v2 := version(now-10), version(now-5)
+	mustPost(t, s, pub, v1)
+	mustPost(t, s, pub, v2)
+	if code := httpDelete(t, s, pub, deleteRequest(t, op.KP, time.Minute, pub)); code != 200 {
+		t.Fatalf("delete: %d", code)
+	}
+	refused := func(when string) {
+		t.Helper()
+		for _, tok := range []string{v1, v2} {
+			if code, body := post(t, s, pub, tok); code != 409 {
+				t.Errorf("%s: POST of a JWT the deleted account had: %d %s, want 409", when, code, body)
+			}
+			if msg, err := sys.Request(subjClaims, []byte(tok), 5*time.Second); err != nil {
+				t.Errorf("%s: CLAIMS.UPDATE of a JWT the deleted account had: %v", when, err)
+			} else if !strings.Contains(string(msg.Data), `"error"`) {
+				t.Errorf("%s: CLAIMS.UPDATE of a JWT the deleted account had: %s, want an error", when, msg.Data)
+			}
+			(&natsPeer{s: s}).onPackReply(&nats.Msg{Data: []byte(pub + "|" + tok)})
+		}
+		if _, err := s.Store().Get(pub); err == nil {
+			t.Fatalf("%s: a JWT issued before the deletion brought the account back", when)
+		}
+	}
+	refused("after the delete")
+	stop()
+	s, stop = runServer(t, cfg)
+	waitConnected(t, s)
+	refused("after a restart")
+
+	v3 := version(time.Now().Unix() + 1)
+	mustPost(t, s, pub, v3)
+	if code := httpDelete(t, s, pub, deleteRequest(t, op.KP, 2*time.Minute, pub)); code != 200 {
+		t.Fatalf("second delete: %d", code)
+	}
+	if code, _ := post(t, s, pub, v3); code != 409 {
+		t.Fatalf("the JWT of the second life, after the second delete: %d, want 409", code)
+	}
+	stop()
+}

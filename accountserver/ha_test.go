@@ -422,7 +422,7 @@ func TestEachChangeIsAnnouncedOnceAcrossReplicas(t *testing.T) {
 
 // TestDeleteRequestIsUsedOnceAcrossReplicas: a delete request honoured by replica A is refused
 // when replayed to replica B (the replay guard is shared through the bucket), after the account
-// was pushed again.
+// was pushed again; and B refuses the account's old JWT (the tombstone is shared too).
 func TestDeleteRequestIsUsedOnceAcrossReplicas(t *testing.T) {
 	t.Parallel()
 	js := natstest.StartJetStream(t)
@@ -439,6 +439,11 @@ func TestDeleteRequestIsUsedOnceAcrossReplicas(t *testing.T) {
 		code, _, _ := getJWT(accountsURL(b.Server, pub))
 		return code == http.StatusNotFound
 	})
+	// The deleted account's JWT does not bring it back on the other replica either (the
+	// tombstone is written to the bucket before the deletion that b has seen).
+	if code, body := post(t, b.Server, pub, tok); code != http.StatusConflict {
+		t.Fatalf("the deleted account's JWT posted to the other replica: %d %s, want 409", code, body)
+	}
 	newer := encodeWithIAT(t, namedAccount(pub, "B", 5), op.KP, time.Now().Unix()+1)
 	mustPost(t, b.Server, pub, newer)
 	if code := httpDelete(t, b.Server, pub, req); code != http.StatusForbidden {

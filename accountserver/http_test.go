@@ -314,7 +314,11 @@ func TestHTTPDelete(t *testing.T) {
 	if _, err := cfg.Backend.Get(pub); !errors.Is(err, jwtstore.ErrNotFound) {
 		t.Fatalf("account still stored: %v", err)
 	}
-	mustPost(t, s, pub, tok)
+	// The JWT it had does not bring it back; one issued after the deletion does.
+	if code, _ := post(t, s, pub, tok); code != 409 {
+		t.Fatalf("the deleted account's own JWT, sent again: %d, want 409", code)
+	}
+	mustPost(t, s, pub, encodeWithIAT(t, jwt.NewAccountClaims(pub), op.KP, time.Now().Unix()+1))
 	if code := del(req); code != 403 {
 		t.Fatalf("replayed delete: %d", code)
 	}

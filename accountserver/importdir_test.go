@@ -447,7 +447,7 @@ func TestRefusedRollbackWritesNothing(t *testing.T) {
 		e, _ := s.Store().Entry(pub)
 		return e.Revision == deleted[len(deleted)-1].Revision
 	})
-	mustUpdate(t, s, encodeWithIAT(t, limited(pub, 3), op.KP, now-20))
+	mustUpdate(t, s, encodeWithIAT(t, limited(pub, 3), op.KP, now+1)) // issued after the deletion: a deleted account comes back only so
 	hist, err := s.History(pub)
 	if err != nil {
 		t.Fatal(err)
@@ -481,7 +481,7 @@ func TestRefusedRollbackWritesNothing(t *testing.T) {
 	}
 
 	// Another replica writes while the rollback signs: the rollback's compare-and-set fails.
-	meanwhile := encodeWithIAT(t, limited(pub, 4), op.KP, now-5)
+	meanwhile := encodeWithIAT(t, limited(pub, 4), op.KP, now+2)
 	racing := func(ac *jwt.AccountClaims) (string, error) {
 		mustUpdate(t, replica, meanwhile)
 		return operatorSign(t, op.KP)(ac)

@@ -25,11 +25,16 @@ import (
 //   - .outbox/delete-<hash>: a delete request (the token) to forward to the NATS resolvers.
 //   - .deletes/<hash>: a delete request that was honoured, until it expires (its deadline, in
 //     unix seconds): a replay is refused even after a restart.
+//   - .deleted/<account>: the account was deleted; the data is the latest iat it had (its
+//     stored JWT's, or the delete request's when later). A JWT of the account issued then or
+//     before is refused, so a copy of an old JWT cannot bring a deleted account back; a later
+//     one can (and the record goes).
 //
 // <hash> is replayKey of the request.
 const (
 	outboxArea    = ".outbox"
 	deletesArea   = ".deletes"
+	deletedArea   = ".deleted"
 	outboxDeleteP = "delete-"
 )
 
@@ -60,8 +65,9 @@ func (s *Server) commitUpdate(pub, token string, rev uint64) error {
 }
 
 // commitDelete records the delete request (replay guard, and the outbox when it is to be
-// forwarded) and deletes the accounts, in one durable commit, under the accounts' key locks.
-func (s *Server) commitDelete(accounts []string, key string, deadline int64, token string, forward bool) error {
+// forwarded) and each account's tombstone (deletedArea: the latest of its stored JWT's iat and
+// requestIAT), and deletes the accounts, in one durable commit, under the accounts' key locks.
+func (s *Server) commitDelete(accounts []string, key string, deadline, requestIAT int64, token string, forward bool) error {
 	b := jwtstore.Batch{
 		Records: []jwtstore.Record{{Area: deletesArea, Name: key, Data: []byte(strconv.FormatInt(deadline, 10))}},
 		Deletes: accounts,
@@ -73,10 +79,37 @@ func (s *Server) commitDelete(accounts []string, key string, deadline int64, tok
 	}
 	unlock := s.lockKeys(accounts)
 	defer unlock()
+	for _, pub := range accounts {
+		prev := s.deletedAt(pub)
+		iat := max(requestIAT, prev)
+		if e, err := s.store.Entry(pub); err == nil {
+			iat = max(iat, e.IssuedAt)
+		}
+		if iat == 0 {
+			continue
+		}
+		if prev != 0 {
+			// A shared store creates records: the account's older tombstone goes first.
+			if err := s.durable.RemoveRecord(deletedArea, pub); err != nil {
+				return fmt.Errorf("delete accounts: %w", err)
+			}
+		}
+		b.Records = append(b.Records, jwtstore.Record{Area: deletedArea, Name: pub, Data: []byte(strconv.FormatInt(iat, 10))})
+	}
 	if err := s.durable.Commit(b); err != nil {
 		return fmt.Errorf("delete accounts: %w", err)
 	}
 	return nil
+}
+
+// deletedAt is the iat recorded when pub was deleted (0: not deleted, or the record is torn).
+func (s *Server) deletedAt(pub string) int64 {
+	data, ok, err := s.durable.Record(deletedArea, pub)
+	if err != nil || !ok {
+		return 0
+	}
+	iat, _ := strconv.ParseInt(strings.TrimSpace(string(data)), 10, 64)
+	return iat
 }
 
 // lockKeys takes the per-key locks of keys in a fixed order (no deadlock between two batches).

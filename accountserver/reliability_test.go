@@ -323,8 +323,10 @@ func TestDeleteReplayRefusedAfterRestart(t *testing.T) {
 	if got := natsDelete(natsReq); !strings.Contains(got, "deleted 1 accounts") {
 		t.Fatalf("delete over nats: %s", got)
 	}
-	mustPost(t, s, a, aTok)
-	mustPost(t, s, b, bTok)
+	// Added again with JWTs issued after the deletions (the old ones no longer bring them back).
+	later := time.Now().Unix() + 1
+	mustPost(t, s, a, encodeWithIAT(t, jwt.NewAccountClaims(a), op.KP, later))
+	mustPost(t, s, b, encodeWithIAT(t, jwt.NewAccountClaims(b), op.KP, later))
 
 	stop()
 	s, _ = runServer(t, cfg)

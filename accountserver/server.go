@@ -448,6 +448,13 @@ func (s *Server) update(token, expectedSub string, src updateSource) (updateResu
 		old, err := s.store.Entry(pub)
 		switch {
 		case errors.Is(err, jwtstore.ErrNotFound):
+			if deleted := s.deletedAt(pub); deleted != 0 && ac.IssuedAt <= deleted {
+				if quietOlder {
+					return updateResult{pub: pub}, nil
+				}
+				return updateResult{pub: pub}, &updateError{http.StatusConflict,
+					fmt.Errorf("account was deleted, and this jwt (issued at %d) is not newer than its last one (%d): only a jwt issued later brings it back", ac.IssuedAt, deleted)}
+			}
 		case err != nil:
 			return updateResult{pub: pub}, &updateError{http.StatusInternalServerError, fmt.Errorf("read stored jwt: %w", err)}
 		case old.JWT == token:
@@ -490,6 +497,9 @@ func (s *Server) update(token, expectedSub string, src updateSource) (updateResu
 		}
 		break
 	}
+	if s.deletedAt(pub) != 0 {
+		s.removeRecord(deletedArea, pub) // brought back by a newer jwt: the tombstone has served
+	}
 	s.log.Info("updated account jwt", "account", pub, "name", ac.Name)
 	if s.announcer == nil {
 		s.notify(pub)
@@ -526,7 +536,7 @@ func (s *Server) deleteAccounts(token, expected string, forward bool) (int, erro
 	if err := s.deletes.admit(key, deadline, now); err != nil {
 		return 0, &updateError{http.StatusForbidden, err}
 	}
-	if err := s.commitDelete(accounts, key, deadline, token, forward); err != nil {
+	if err := s.commitDelete(accounts, key, deadline, requestIssuedAt(token), token, forward); err != nil {
 		if errors.Is(err, jwtstore.ErrRecordExists) {
 			// Another replica of the shared store honoured this very request already.
 			return 0, &updateError{http.StatusForbidden, errors.New("delete request was already used")}

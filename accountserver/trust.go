@@ -90,6 +90,15 @@ type deleteGuard struct {
 	seen map[string]int64 // jti -> unix time after which the request is dead anyway
 }
 
+// requestIssuedAt is the iat of a delete request VerifyDeleteRequest accepted (0 without one).
+func requestIssuedAt(token string) int64 {
+	gc, err := jwt.DecodeGeneric(token)
+	if err != nil {
+		return 0
+	}
+	return gc.IssuedAt
+}
+
 func newDeleteGuard() *deleteGuard { return &deleteGuard{seen: make(map[string]int64)} }
 
 // VerifyDeleteRequest checks a delete request in the form nats-server's

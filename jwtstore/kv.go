@@ -547,6 +547,25 @@ func (k *KV) Records(area string) ([]Record, error) {
 	return out, nil
 }
 
+// Record implements Committer. In the outbox area it tells whether a change of that name is
+// held by this replica (with the data of the last one).
+func (k *KV) Record(area, name string) ([]byte, bool, error) {
+	if err := checkRecord(Record{Area: area, Name: name}); err != nil {
+		return nil, false, err
+	}
+	if area != k.opts.OutboxArea {
+		d, ok := k.recs.get(area, name)
+		return d, ok, nil
+	}
+	k.annMu.Lock()
+	defer k.annMu.Unlock()
+	msgs, ok := k.held[name]
+	if !ok || len(msgs) == 0 {
+		return nil, ok, nil
+	}
+	return append([]byte(nil), msgs[len(msgs)-1].Data()...), true, nil
+}
+
 // RemoveRecord implements Committer. In the outbox area it also tells JetStream that every
 // change of that name handed to this replica is done.
 func (k *KV) RemoveRecord(area, name string) error {

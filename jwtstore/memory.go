@@ -130,6 +130,12 @@ func (m *Memory) Records(area string) ([]Record, error) {
 	return m.recs.list(area), nil
 }
 
+// Record implements Committer.
+func (m *Memory) Record(area, name string) ([]byte, bool, error) {
+	d, ok := m.recs.get(area, name)
+	return d, ok, nil
+}
+
 // RemoveRecord implements Committer.
 func (m *Memory) RemoveRecord(area, name string) error {
 	m.recs.remove(area, name)
@@ -163,6 +169,13 @@ func (r *memRecords) list(area string) []Record {
 		out = append(out, Record{Area: area, Name: n, Data: append([]byte(nil), d...)})
 	}
 	return out
+}
+
+func (r *memRecords) get(area, name string) ([]byte, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	d, ok := r.areas[area][name]
+	return append([]byte(nil), d...), ok
 }
 
 func (r *memRecords) remove(area, name string) {
@@ -200,6 +213,11 @@ func (s *memRecorded) Commit(b Batch) error {
 }
 
 func (s *memRecorded) Records(area string) ([]Record, error) { return s.recs.list(area), nil }
+
+func (s *memRecorded) Record(area, name string) ([]byte, bool, error) {
+	d, ok := s.recs.get(area, name)
+	return d, ok, nil
+}
 
 func (s *memRecorded) RemoveRecord(area, name string) error {
 	s.recs.remove(area, name)

@@ -211,6 +211,29 @@ func (d *Dir) Records(area string) ([]Record, error) {
 	return l.records(area), nil
 }
 
+// Record implements Committer.
+func (d *Dir) Record(area, name string) ([]byte, bool, error) {
+	if err := checkRecord(Record{Area: area, Name: name}); err != nil {
+		return nil, false, err
+	}
+	if d.opts.ReadOnly {
+		live, _, _, err := readRecordLog(filepath.Join(d.dir, area, recordLogName))
+		if err != nil {
+			return nil, false, fmt.Errorf("read records %s: %w", area, err)
+		}
+		data, ok := live[name]
+		return data, ok, nil
+	}
+	d.logsMu.Lock()
+	defer d.logsMu.Unlock()
+	l, err := d.logFor(area)
+	if err != nil {
+		return nil, false, err
+	}
+	data, ok := l.live[name]
+	return append([]byte(nil), data...), ok, nil
+}
+
 // RemoveRecord implements Committer.
 func (d *Dir) RemoveRecord(area, name string) error {
 	if err := checkRecord(Record{Area: area, Name: name}); err != nil {

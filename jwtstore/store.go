@@ -126,6 +126,8 @@ type Committer interface {
 	Commit(b Batch) error
 	// Records lists the records of area, in no particular order; an area never written is empty.
 	Records(area string) ([]Record, error)
+	// Record returns the data of one record; ok is false when there is none.
+	Record(area, name string) (data []byte, ok bool, err error)
 	// RemoveRecord removes a record (an absent one is not an error). The removal is not synced:
 	// one lost in a crash leaves a record that is acted on once more, which records must allow.
 	RemoveRecord(area, name string) error
