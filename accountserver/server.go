@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/maphash"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -58,6 +59,9 @@ type Server struct {
 
 	store    jwtstore.Store
 	ownStore bool
+	// createdDir is the store folder when this server made it (it did not exist): a start that
+	// fails removes it again, so a refused start leaves nothing behind.
+	createdDir string
 	// durable is the store with its records (outbox, used delete requests); the same object as
 	// store for the directory and memory backends.
 	durable jwtstore.Committer
@@ -109,7 +113,7 @@ func New(cfg Config, logger *slog.Logger) (*Server, error) {
 	s.notifying = len(cfg.NATS.Servers) > 0
 	s.announcer, _ = s.store.(jwtstore.Announcer)
 	if err := s.loadDeleteGuard(time.Now()); err != nil {
-		s.closeStore()
+		s.abandonStore()
 		return nil, err
 	}
 	s.metrics = newMetrics(s)
@@ -172,6 +176,9 @@ func (s *Server) openStore() error {
 		s.ownStore = true
 		return nil
 	}
+	if _, err := os.Stat(s.cfg.Store.Dir); errors.Is(err, fs.ErrNotExist) && !s.cfg.Store.ReadOnly {
+		s.createdDir = s.cfg.Store.Dir
+	}
 	d, err := jwtstore.OpenDir(s.cfg.Store.Dir, jwtstore.DirOptions{
 		Shard:    s.cfg.Store.Shard,
 		ReadOnly: s.cfg.Store.ReadOnly,
@@ -191,13 +198,29 @@ func (s *Server) openStore() error {
 // is not reachable yet).
 func (s *Server) Start() error {
 	if err := s.StartHTTP(); err != nil {
+		s.abandonStore()
 		return err
 	}
 	if err := s.StartNATS(); err != nil {
 		s.httpSrv.Close()
+		s.abandonStore()
 		return err
 	}
 	return nil
+}
+
+// abandonStore closes the store of a server that failed to start, and removes its folder when
+// this server made it and nothing was stored in it: a refused start changes nothing on disk.
+func (s *Server) abandonStore() {
+	empty := s.store != nil && s.store.Len() == 0
+	if err := s.closeStore(); err != nil {
+		s.log.Warn("close store", "err", err)
+	}
+	if s.createdDir != "" && empty {
+		if err := os.RemoveAll(s.createdDir); err != nil {
+			s.log.Warn("remove the store folder made for a start that failed", "dir", s.createdDir, "err", err)
+		}
+	}
 }
 
 // StartHTTP is the first half of Start: it listens for HTTP only. An embedder that runs the
