@@ -3,6 +3,8 @@ package accountserver
 import (
 	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -196,4 +198,46 @@ func TestDeletedAccountComesBackOnlyWithANewerJWT(t *testing.T) {
 		t.Fatalf("the JWT of the second life, after the second delete: %d, want 409", code)
 	}
 	stop()
+}
+
+// TestStoreFolderFilesTheOperatorDidNotSignAreNotServed: a JWT file put in the store folder
+// behind signet's back is served only if the operator signed it: another operator's JWT under a
+// valid name is not served over HTTP, in the pack, or over NATS (LOOKUP answers empty), while a
+// trusted file put there the same way is.
+func TestStoreFolderFilesTheOperatorDidNotSignAreNotServed(t *testing.T) {
+	t.Parallel()
+	op := natstest.NewOperator(t, "O")
+	other := natstest.NewOperator(t, "X")
+	ns := natstest.StartMemory(t, op.Trust(), nil)
+	cfg := dirConfig(t, op)
+	natsConfig(t, &cfg, op, ns.ClientURL())
+	_, foreignPub, foreign := other.Account(t, "F")
+	_, trustedPub, trusted := op.Account(t, "T")
+	for pub, tok := range map[string]string{foreignPub: foreign, trustedPub: trusted} {
+		if err := os.WriteFile(filepath.Join(cfg.Store.Dir, pub+".jwt"), []byte(tok), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s, stop := runServer(t, cfg)
+	defer stop()
+	waitConnected(t, s)
+	if resp, body := get(t, accountsURL(s, foreignPub)); resp.StatusCode != 404 {
+		t.Errorf("GET of another operator's JWT put in the folder: %d %q", resp.StatusCode, body)
+	}
+	if resp, body := get(t, accountsURL(s, trustedPub)); resp.StatusCode != 200 || body != trusted {
+		t.Errorf("GET of a trusted JWT put in the folder: %d", resp.StatusCode)
+	}
+	_, pack := get(t, "http://"+s.HTTPAddr()+"/jwt/v1/pack")
+	if strings.Contains(pack, foreignPub) || !strings.Contains(pack, trustedPub) {
+		t.Errorf("pack: holds the foreign account %v, the trusted one %v", strings.Contains(pack, foreignPub), strings.Contains(pack, trustedPub))
+	}
+	sys, err := nats.Connect(ns.ClientURL(), op.SysUserOption())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sys.Close()
+	msg, err := sys.Request(fmt.Sprintf("$SYS.REQ.ACCOUNT.%s.CLAIMS.LOOKUP", foreignPub), nil, 5*time.Second)
+	if err != nil || len(msg.Data) != 0 {
+		t.Errorf("LOOKUP of another operator's JWT put in the folder: %v %q, want an empty answer", err, msg.Data)
+	}
 }

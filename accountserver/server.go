@@ -184,6 +184,12 @@ func (s *Server) openStore() error {
 		ReadOnly: s.cfg.Store.ReadOnly,
 		OnChange: s.onStoreChange,
 		OnError:  func(err error) { s.log.Warn("jwt store", "dir", s.cfg.Store.Dir, "err", err) },
+		// A file written behind signet's back (or under another operator) is served only if
+		// the operator signed it, as the bucket of replicas does.
+		Accept: func(pub, token string) error {
+			_, err := VerifyAccountJWT(s.trust.Load().op, token, pub)
+			return err
+		},
 	})
 	if err != nil {
 		return err

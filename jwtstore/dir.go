@@ -43,6 +43,11 @@ type DirOptions struct {
 	// fsync of each file and folder) instead of logging the commits ahead: the store as it was
 	// before its write-ahead log, slower; kept to compare the two (BenchmarkPOSTDurable).
 	NoWAL bool
+	// Accept, when set, is asked about every JWT read from a file (a file written behind the
+	// store's back, or by an older run under another operator): a JWT it refuses is skipped
+	// like a file that holds no account JWT (reported through OnError, never served). The
+	// store's own writes are not asked: their callers verified them.
+	Accept func(pub, jwt string) error
 	// OnChange is told about changes found by the watcher or by Reload (read-only stores only).
 	OnChange ChangeFunc
 	// OnError is told about what has no caller to return to: errors the watcher meets, files
@@ -346,6 +351,21 @@ func keyFromName(name string) (string, bool) {
 var errNotAccountFile = errors.New("not an account jwt file")
 
 // readJWTFile reads the file of pub when it is a regular file (links are not followed) holding
+// an account JWT whose subject is pub that Accept (when set) accepts; an empty file is returned
+// as is (see load).
+func (d *Dir) readJWTFile(pub string) ([]byte, error) {
+	path := d.pathFor(pub)
+	data, err := readJWTFile(path, pub)
+	if err != nil || len(data) == 0 || d.opts.Accept == nil {
+		return data, err
+	}
+	if err := d.opts.Accept(pub, string(data)); err != nil {
+		return nil, fmt.Errorf("%s: %w: %v", path, errNotAccountFile, err)
+	}
+	return data, nil
+}
+
+// readJWTFile reads the file of pub when it is a regular file (links are not followed) holding
 // an account JWT whose subject is pub; an empty file is returned as is (see load).
 func readJWTFile(path, pub string) ([]byte, error) {
 	st, err := os.Lstat(path)
@@ -414,7 +434,7 @@ func (d *Dir) load(pub string) (Entry, error) {
 	l := d.lockFor(pub)
 	l.Lock()
 	defer l.Unlock()
-	data, err := readJWTFile(d.pathFor(pub), pub)
+	data, err := d.readJWTFile(pub)
 	if errors.Is(err, fs.ErrNotExist) {
 		return Entry{}, ErrNotFound
 	}
@@ -712,7 +732,7 @@ func (d *Dir) Reload() error {
 func (d *Dir) refresh(pub string) {
 	l := d.lockFor(pub)
 	l.Lock()
-	data, err := readJWTFile(d.pathFor(pub), pub)
+	data, err := d.readJWTFile(pub)
 	var (
 		changed bool
 		jwt     string
