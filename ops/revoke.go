@@ -1,7 +1,6 @@
 package ops
 
 import (
-	"errors"
 	"fmt"
 	"time"
 
@@ -14,8 +13,10 @@ import (
 
 // RevokeUserRequest names the users whose JWTs an account stops accepting.
 type RevokeUserRequest struct {
-	Account string   // the account's name or public key
-	Users   []string // users of the account in the store, by name or public key
+	Account string // the account's name or public key
+	// Users are users of the account in the store, by name or public key; with no Users and no
+	// Keys, the account's only user (OnlyUser), as nsc picks it.
+	Users []string
 	// Keys are user public keys, in the store or not, or "*" (jwt.All) for every user.
 	Keys []string
 	// At revokes the JWTs issued at or before it; zero is now. ClearUserRevocation ignores it.
@@ -98,11 +99,16 @@ func (l *Locked) userRevocations(req RevokeUserRequest, change func(name string,
 
 // userKeys resolves a request's users (names or keys in the store) and keys to public keys.
 func userKeys(s *store.Store, account string, req RevokeUserRequest) ([]string, error) {
-	if len(req.Users) == 0 && len(req.Keys) == 0 {
-		return nil, errors.New("give the user: -n NAME, -u PUBLIC_KEY, or -u '*' for every user")
+	users := req.Users
+	if len(users) == 0 && len(req.Keys) == 0 {
+		only, err := OnlyUser(s, account)
+		if err != nil {
+			return nil, fmt.Errorf("%w; give the user: -n NAME, -u PUBLIC_KEY, or -u '*' for every user", err)
+		}
+		users = []string{only}
 	}
 	var out []string
-	for _, n := range req.Users {
+	for _, n := range users {
 		name, err := s.FindUser(account, n)
 		if err != nil {
 			return nil, fmt.Errorf("-n: %w", err)

@@ -45,8 +45,10 @@ func TestRevokeUser(t *testing.T) {
 func TestRevokeUserBadInputChangesNothing(t *testing.T) {
 	t.Parallel()
 	fx := testFixture(t)
-	if _, err := ops.AddUser(fx.s, fx.ks, ops.AddUserRequest{Account: "A", Name: "U"}); err != nil {
-		t.Fatal(err)
+	for _, n := range []string{"U", "V"} {
+		if _, err := ops.AddUser(fx.s, fx.ks, ops.AddUserRequest{Account: "A", Name: n}); err != nil {
+			t.Fatal(err)
+		}
 	}
 	for _, tc := range []struct {
 		name string
@@ -56,7 +58,7 @@ func TestRevokeUserBadInputChangesNothing(t *testing.T) {
 		{"nobody", func() error {
 			_, err := ops.RevokeUser(fx.s, fx.ks, ops.RevokeUserRequest{Account: "A"})
 			return err
-		}, "give the user"},
+		}, "2 users"},
 		{"unknown user", func() error {
 			_, err := ops.RevokeUser(fx.s, fx.ks, ops.RevokeUserRequest{Account: "A", Users: []string{"U", "nobody"}})
 			return err

@@ -3,12 +3,14 @@ package ops
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/nats-io/jwt/v2"
 	"github.com/nats-io/nkeys"
 
 	"github.com/signet-dev/signet/authz"
+	"github.com/signet-dev/signet/internal/shellquote"
 	"github.com/signet-dev/signet/keystore"
 	"github.com/signet-dev/signet/store"
 )
@@ -151,7 +153,7 @@ func entityKey(ks keystore.KeyStore, publicKey, kind string, create func() (nkey
 // EditUserRequest is a change to a stored user.
 type EditUserRequest struct {
 	Account string // the account's name or public key
-	User    string // the user's name or public key
+	User    string // the user's name or public key; "" is the account's only user (OnlyUser)
 	// Signer picks the account key that re-signs (role name, public key, seed or seed file); ""
 	// keeps the key that signed the user when it may still sign (Signer's rule). A signer alone,
 	// with nothing else to change, re-signs the user.
@@ -173,14 +175,16 @@ func EditUser(s *store.Store, ks keystore.KeyStore, req EditUserRequest) (*UserR
 // EditUser is EditUser within the caller's locked step.
 func (l *Locked) EditUser(req EditUserRequest) (*UserResult, error) {
 	s, ks := l.Store, l.KeyStore
-	if req.User == "" {
-		return nil, fmt.Errorf("user name is required")
-	}
 	account, err := s.FindAccount(req.Account)
 	if err != nil {
 		return nil, err
 	}
-	name, err := s.FindUser(account, req.User)
+	var name string
+	if req.User == "" {
+		name, err = OnlyUser(s, account)
+	} else {
+		name, err = s.FindUser(account, req.User)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -222,6 +226,23 @@ func (l *Locked) EditUser(req EditUserRequest) (*UserResult, error) {
 		res.CredsPath, res.CredsErr = ks.WriteCreds(s.Name(), account, name, token, seed)
 	}
 	return res, nil
+}
+
+// OnlyUser is the user a command acts on when it is not named: the account's only user, as nsc
+// picks it for generate creds, edit user, describe user and the user revocations. An account
+// with no user, or with several, is an error that says which.
+func OnlyUser(s *store.Store, account string) (string, error) {
+	names, err := s.UserNames(account)
+	if err != nil {
+		return "", err
+	}
+	switch len(names) {
+	case 1:
+		return names[0], nil
+	case 0:
+		return "", fmt.Errorf("user name is required: account %q has no users (add one with `signet add user -a %s NAME`)", account, shellquote.Quote(account))
+	}
+	return "", fmt.Errorf("user name is required: account %q has %d users (%s): name one", account, len(names), strings.Join(names, ", "))
 }
 
 // isScopedUser reports whether a scoped signing key of its account signed the user.

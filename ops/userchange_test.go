@@ -89,14 +89,17 @@ func TestEditUserBadInputChangesNothing(t *testing.T) {
 	t.Parallel()
 	fx := testFixture(t)
 	accPub := fx.withUser(t)
+	if _, err := ops.AddUser(fx.s, fx.ks, ops.AddUserRequest{Account: "A", Name: "V"}); err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		name string
 		req  ops.EditUserRequest
 		want string
 	}{
-		{"no name", ops.EditUserRequest{Account: "A"}, "user name is required"},
+		{"no name, two users", ops.EditUserRequest{Account: "A", Header: ops.Header{Tags: []string{"t"}}}, "user name is required"},
 		{"no such account", ops.EditUserRequest{Account: "B", User: "U"}, "B"},
-		{"no such user", ops.EditUserRequest{Account: "A", User: "V"}, "V"},
+		{"no such user", ops.EditUserRequest{Account: "A", User: "W"}, "W"},
 		{"nothing to edit", ops.EditUserRequest{Account: "A", User: "U"}, "nothing to edit"},
 		{"bad expiry", ops.EditUserRequest{Account: "A", User: "U", Header: ops.Header{Expiry: "soon"}}, "--expiry"},
 		{"bad permission", ops.EditUserRequest{Account: "A", User: "U", Permissions: authz.UserPermOptions{AllowPub: []string{"a..b"}}}, "a..b"},

@@ -1,7 +1,6 @@
 package entity
 
 import (
-	"errors"
 	"fmt"
 
 	"github.com/nats-io/nkeys"
@@ -161,9 +160,6 @@ func NewCmdEditUser(f *cmdutil.Factory) *cobra.Command {
 
 // RunEditUser edits a user through ops.EditUser.
 func RunEditUser(f *cmdutil.Factory, o *UserOptions) error {
-	if o.Name == "" {
-		return errors.New("user name is required: signet edit user NAME")
-	}
 	t, err := f.Target(o.Account)
 	if err != nil {
 		return err

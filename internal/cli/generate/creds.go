@@ -11,6 +11,7 @@ import (
 	"github.com/signet-dev/signet/internal/cli/cmdutil"
 	"github.com/signet-dev/signet/internal/shellquote"
 	"github.com/signet-dev/signet/keystore"
+	"github.com/signet-dev/signet/ops"
 	"github.com/signet-dev/signet/store"
 )
 
@@ -39,16 +40,18 @@ func NewCmdCreds(f *cmdutil.Factory) *cobra.Command {
 
 // RunCreds prints or writes the creds of a user.
 func RunCreds(f *cmdutil.Factory, o *CredsOptions) error {
-	if o.User == "" {
-		return errors.New("user name is required: signet generate creds -a ACCOUNT -n USER")
-	}
 	t, err := f.Target(o.Account)
 	if err != nil {
 		return err
 	}
 	s, ks, account := t.Store, t.KeyStore, t.Account
-	name, err := s.FindUser(account, o.User)
-	if err != nil {
+	var name string
+	if o.User == "" {
+		// nsc's default: the account's only user.
+		if name, err = ops.OnlyUser(s, account); err != nil {
+			return fmt.Errorf("%w, as in `signet generate creds -a %s -n USER`", err, shellquote.Quote(account))
+		}
+	} else if name, err = s.FindUser(account, o.User); err != nil {
 		return fmt.Errorf("%w: list them with `signet list users -a %s`", err, shellquote.Quote(account))
 	}
 	uc, token, err := s.User(account, name)

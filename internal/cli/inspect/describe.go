@@ -17,6 +17,7 @@ import (
 
 	"github.com/signet-dev/signet/internal/cli/cmdutil"
 	"github.com/signet-dev/signet/internal/shellquote"
+	"github.com/signet-dev/signet/ops"
 	"github.com/signet-dev/signet/store"
 )
 
@@ -258,14 +259,11 @@ func findUser(f *cmdutil.Factory, s *store.Store, accountFlag, nameOrKey string)
 		return "", "", err
 	}
 	if nameOrKey == "" {
-		names, err := s.UserNames(account)
+		name, err := ops.OnlyUser(s, account)
 		if err != nil {
-			return "", "", err
+			return "", "", fmt.Errorf("%w, as in `signet describe user NAME -a %s`", err, shellquote.Quote(account))
 		}
-		if len(names) != 1 {
-			return "", "", fmt.Errorf("account %q has %d users: name one, as in `signet describe user NAME -a %s`", account, len(names), shellquote.Quote(account))
-		}
-		return account, names[0], nil
+		return account, name, nil
 	}
 	name, err = s.FindUser(account, nameOrKey)
 	if err != nil {
