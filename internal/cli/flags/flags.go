@@ -79,10 +79,13 @@ func (v tierValue) Set(s string) error {
 }
 
 // countValue is an int flag that also records that it was given; it backs
-// --allow-pub-response[=n].
+// --allow-pub-response[=n] and --max-responses. With zeroUnset a 0 records nothing: nsc reads
+// --allow-pub-response=0 (its default) as not given and leaves the response permission alone,
+// while a resp of {"max":0} would give the user nats-server's default of one response.
 type countValue struct {
-	p   *int
-	set *bool
+	p         *int
+	set       *bool
+	zeroUnset bool
 }
 
 func (v countValue) Type() string   { return "int" }
@@ -92,7 +95,7 @@ func (v countValue) Set(s string) error {
 	if err != nil {
 		return fmt.Errorf("%q is not a whole number", s)
 	}
-	*v.p, *v.set = n, true
+	*v.p, *v.set = n, n != 0 || !v.zeroUnset
 	return nil
 }
 
@@ -105,10 +108,11 @@ func boolPtrFlag(fs *pflag.FlagSet, p **bool, name, usage string) {
 // "default permissions") goes into the help texts like nsc's.
 func addPermFlags(fs *pflag.FlagSet, o *authz.UserPermOptions, typeName string) {
 	fs.StringVar(&o.ResponseTTL, "response-ttl", "", fmt.Sprintf("the amount of time the %s is valid (global) - [#ms(millis) | #s(econds) | m(inutes) | h(ours)] - Default is no time limit.", typeName))
-	f := fs.VarPF(countValue{&o.AllowPubResponse, &o.AllowPubResponseSet}, "allow-pub-response", "",
+	f := fs.VarPF(countValue{&o.AllowPubResponse, &o.AllowPubResponseSet, true}, "allow-pub-response", "",
 		fmt.Sprintf("%s to limit how often a client can publish to reply subjects [with an optional count, --allow-pub-response=n] (global)", typeName))
 	f.NoOptDefVal = "1"
-	f = fs.VarPF(countValue{&o.AllowPubResponse, &o.AllowPubResponseSet}, "max-responses", "",
+	// nsc sets the response permission whenever --max-responses is given, 0 too.
+	f = fs.VarPF(countValue{&o.AllowPubResponse, &o.AllowPubResponseSet, false}, "max-responses", "",
 		fmt.Sprintf("%s to limit how often a client can publish to reply subjects [with an optional count] (global)", typeName))
 	compat.MarkRenamed(f, "--allow-pub-response or --allow-pub-response=n")
 

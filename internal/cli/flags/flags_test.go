@@ -61,6 +61,20 @@ func TestUserPermFlags(t *testing.T) {
 	}
 }
 
+// TestAllowPubResponseZeroIsNotGiven: --allow-pub-response=0 (nsc's default) sets nothing, as
+// in nsc; --max-responses 0, which nsc applies whenever it is given, sets a count of 0.
+func TestAllowPubResponseZeroIsNotGiven(t *testing.T) {
+	t.Parallel()
+	o, err := userFlags(t, "--allow-pub-response=0")
+	if err != nil || o.AllowPubResponseSet {
+		t.Errorf("--allow-pub-response=0: %+v, %v", o, err)
+	}
+	o, err = userFlags(t, "--max-responses", "0")
+	if err != nil || !o.AllowPubResponseSet || o.AllowPubResponse != 0 {
+		t.Errorf("--max-responses 0: %+v, %v", o, err)
+	}
+}
+
 func TestUserPermFlagsApply(t *testing.T) {
 	t.Parallel()
 	o, err := userFlags(t, "--allow-sub", "{{account-name()}}.{{tag(team)}}.{{name()}}.>", "--allow-pub-response")
