@@ -9,6 +9,7 @@ import (
 	"github.com/nats-io/nkeys"
 
 	"github.com/signet-dev/signet/authz"
+	"github.com/signet-dev/signet/internal/shellquote"
 	"github.com/signet-dev/signet/keystore"
 	"github.com/signet-dev/signet/store"
 )
@@ -119,6 +120,26 @@ func (a *AccountSettings) apply(ks keystore.KeyStore, ac *jwt.AccountClaims, now
 	return msgs, keys, nil
 }
 
+// noBearerUsers refuses --disallow-bearer on an account that has bearer users, as nsc does:
+// nats-server would refuse them once the account is pushed.
+func noBearerUsers(s *store.Store, account string) error {
+	users, err := s.UserNames(account)
+	if err != nil {
+		return err
+	}
+	for _, u := range users {
+		uc, _, err := s.User(account, u)
+		if err != nil {
+			return err
+		}
+		if uc.BearerToken {
+			return fmt.Errorf("--disallow-bearer: user %q of account %q uses a bearer token: change it first with `signet edit user %s -a %s --bearer=false` (or delete it)",
+				u, account, shellquote.Quote(u), shellquote.Quote(account))
+		}
+	}
+	return nil
+}
+
 // applyAccountSigningKeys adds (public key, seed, seed file, or "generate") and removes account
 // signing keys.
 func applyAccountSigningKeys(ks keystore.KeyStore, ac *jwt.AccountClaims, add, rm []string) ([]string, []nkeys.KeyPair, error) {
@@ -223,10 +244,15 @@ func (l *Locked) EditAccount(req EditAccountRequest) (*EditAccountResult, error)
 	acc, err := l.UpdateAccount(AccountUpdate{
 		Account: req.Account,
 		Signer:  req.Signer,
-		Change: func(_ string, ac *jwt.AccountClaims) error {
+		Change: func(name string, ac *jwt.AccountClaims) error {
 			var err error
 			if msgs, keys, err = req.apply(l.KeyStore, ac, now(req.Now)); err != nil {
 				return err
+			}
+			if d := req.Limits.DisallowBearer; d != nil && *d {
+				if err := noBearerUsers(l.Store, name); err != nil {
+					return err
+				}
 			}
 			if len(msgs) == 0 && !req.Header.Changed() && req.Signer == "" && !req.ResignAnyway {
 				return errors.New("nothing to edit: give at least one flag (see `signet edit account --help`)")

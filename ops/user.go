@@ -89,6 +89,9 @@ func (l *Locked) AddUser(req AddUserRequest) (*AddUserResult, error) {
 	if err := req.Header.ApplyGeneric(&uc.GenericFields, &uc.ClaimsData, now(req.Now)); err != nil {
 		return nil, err
 	}
+	if err := checkBearer(account, req.Name, ac, req.Permissions.Bearer); err != nil {
+		return nil, err
+	}
 	changes, err := req.Permissions.Apply(&uc.UserPermissionLimits)
 	if err != nil {
 		return nil, err
@@ -199,6 +202,9 @@ func (l *Locked) EditUser(req EditUserRequest) (*UserResult, error) {
 	if err := req.Header.ApplyGeneric(&uc.GenericFields, &uc.ClaimsData, now(req.Now)); err != nil {
 		return nil, err
 	}
+	if err := checkBearer(account, name, ac, req.Permissions.Bearer); err != nil {
+		return nil, err
+	}
 	scoped := isScopedUser(uc, ac) && req.Signer == ""
 	if scoped && len(req.Permissions.SetFlags()) > 0 {
 		return nil, fmt.Errorf("user %q is scoped: its permissions come from signing key %s; edit them with `signet edit signing-key`, or re-sign the user with a non-scoped key using -K", name, uc.Issuer)
@@ -226,6 +232,16 @@ func (l *Locked) EditUser(req EditUserRequest) (*UserResult, error) {
 		res.CredsPath, res.CredsErr = ks.WriteCreds(s.Name(), account, name, token, seed)
 	}
 	return res, nil
+}
+
+// checkBearer refuses to make a user a bearer user (bearer, the --bearer of a request) in an
+// account that disallows bearer tokens, as nsc does: nats-server would refuse its connections.
+func checkBearer(account, user string, ac *jwt.AccountClaims, bearer *bool) error {
+	if bearer == nil || !*bearer || !ac.Limits.DisallowBearer {
+		return nil
+	}
+	q := shellquote.Quote(account)
+	return fmt.Errorf("account %q forbids the use of bearer tokens (--disallow-bearer): user %q cannot be a bearer user, the server would refuse it; leave out --bearer, or allow them with `signet edit account %s --disallow-bearer=false`", account, user, q)
 }
 
 // OnlyUser is the user a command acts on when it is not named: the account's only user, as nsc

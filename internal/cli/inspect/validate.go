@@ -413,5 +413,17 @@ func validateUser(s *store.Store, account, name string, ac *jwt.AccountClaims) [
 	if ac.Revocations.IsRevoked(uc.Subject, time.Unix(uc.IssuedAt, 0)) {
 		c.add(SeverityWarning, "revoked: the server refuses this JWT")
 	}
+	// A scoped user is a bearer user when its signing key's template says so, as the server
+	// reads it.
+	bearer, qa := uc.BearerToken, shellquote.Quote(account)
+	fix := fmt.Sprintf("signet edit user %s -a %s --bearer=false", shellquote.Quote(name), qa)
+	if scope := scopeOf(uc, ac); scope != nil {
+		bearer = scope.Template.BearerToken
+		fix = fmt.Sprintf("signet edit signing-key %s -a %s --bearer=false", uc.Issuer, qa)
+	}
+	if bearer && ac.Limits.DisallowBearer {
+		c.add(SeverityError, "bearer token, but account %q disallows bearer tokens: the server refuses this user; clear it with `%s`, or allow them with `signet edit account %s --disallow-bearer=false`",
+			ac.Name, fix, qa)
+	}
 	return c.issues
 }
