@@ -239,10 +239,42 @@ func ParseConfig(data []byte) (Config, error) {
 	if p.err != nil {
 		return Config{}, p.err
 	}
+	// What the file alone gets wrong; a store setting that needs a dir may still get one from
+	// a flag (signet serve -c FILE --dir DIR): Check, on the merged configuration, decides that.
+	if err := cfg.HTTP.check(); err != nil {
+		return Config{}, err
+	}
 	if err := cfg.Store.check(); err != nil {
 		return Config{}, err
 	}
 	return cfg, nil
+}
+
+// Check refuses settings that cannot go together or that would be ignored: run it on the
+// configuration as it will be served (file and flags merged), before opening anything.
+func (c Config) Check() error {
+	if err := c.HTTP.check(); err != nil {
+		return err
+	}
+	if err := c.Store.check(); err != nil {
+		return err
+	}
+	if c.Backend == nil && c.Store.Dir == "" && c.Store.KV == nil {
+		switch {
+		case c.Store.ReadOnly:
+			return errors.New("store: readonly needs a store directory (--dir, or dir in the store block): the memory store would take writes")
+		case c.Store.Shard:
+			return errors.New("store: shard needs a store directory (--dir, or dir in the store block): the memory store has no files to shard")
+		}
+	}
+	return nil
+}
+
+func (hc HTTPConfig) check() error {
+	if hc.Port < -1 || hc.Port > 65535 {
+		return fmt.Errorf("http: port %d: want 1 to 65535 (0 or -1: a free port)", hc.Port)
+	}
+	return nil
 }
 
 // check refuses store settings that cannot go together.
@@ -255,6 +287,8 @@ func (sc StoreConfig) check() error {
 		return errors.New("store: set dir or kv, not both (signet serve --import-dir DIR loads a directory into the bucket)")
 	case sc.ReadOnly:
 		return errors.New("store: readonly does not apply to kv; JetStream permissions decide who may write")
+	case sc.Shard:
+		return errors.New("store: shard does not apply to kv; it is a layout of a store directory")
 	case sc.KV.Replicas < 0 || sc.KV.Replicas > 5:
 		return fmt.Errorf("store: kv replicas %d: JetStream allows 1 to 5", sc.KV.Replicas)
 	case sc.KV.History != 0 && (sc.KV.History < 5 || sc.KV.History > 64):

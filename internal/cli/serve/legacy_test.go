@@ -41,11 +41,11 @@ http { host: "0.0.0.0", port: 9999 }
 		t.Fatalf("nats-account-server flags: %+v", cfg)
 	}
 	// -flag=value, signet's own long names with one dash, -ro=false, -D and -V alone.
-	cfg, err = parse(t, "-operator="+opPath, "-hp=0.0.0.0:9", "-ro=false", "-shard", "-V")
+	cfg, err = parse(t, "-operator="+opPath, "-hp=0.0.0.0:9", "-ro=false", "-shard", "-dir=/jwts", "-V")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.OperatorJWTPath != opPath || cfg.HTTP.Port != 9 || cfg.Store.ReadOnly || !cfg.Store.Shard || cfg.Logging.Debug || !cfg.Logging.Trace {
+	if cfg.OperatorJWTPath != opPath || cfg.HTTP.Port != 9 || cfg.Store.ReadOnly || !cfg.Store.Shard || cfg.Store.Dir != "/jwts" || cfg.Logging.Debug || !cfg.Logging.Trace {
 		t.Fatalf("second command line: %+v", cfg)
 	}
 	// nats-account-server's $NATS_ACCOUNT_SERVER_CONFIG stands in for -c.

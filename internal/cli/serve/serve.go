@@ -242,7 +242,7 @@ func Config(f *cmdutil.Factory, o *Options) (accountserver.Config, error) {
 			return cfg, err
 		}
 	}
-	return cfg, nil
+	return cfg, cfg.Check()
 }
 
 // operatorFromFlag takes a JWT file if one exists at v, else the operator named v in the signet

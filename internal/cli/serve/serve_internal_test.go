@@ -81,6 +81,17 @@ nats { servers: ["nats://file:4222"], usercredentials: "file.creds" }
 		t.Fatalf("nats flags: %+v", cfg.NATS)
 	}
 
+	// A store setting that needs a directory takes it from the flag.
+	ro := filepath.Join(dir, "readonly.conf")
+	if err := os.WriteFile(ro, []byte(`operatorjwtpath: "`+opPath+`"
+store { readonly: true, shard: true }
+`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if cfg, err = parse(t, "-c", ro, "--dir", "/from/flag"); err != nil || !cfg.Store.ReadOnly || !cfg.Store.Shard || cfg.Store.Dir != "/from/flag" {
+		t.Fatalf("readonly and shard from the file, dir from the flag: %+v %v", cfg.Store, err)
+	}
+
 	// Without a file: defaults and --operator as a file.
 	cfg, err = parse(t, "--operator", opPath)
 	if err != nil {
