@@ -14,7 +14,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/nats-io/jwt/v2"
 	"github.com/nats-io/nkeys"
 
 	"github.com/signet-dev/signet/internal/plural"
@@ -237,7 +236,7 @@ func (s *Server) handleDelete(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	n, err := s.deleteCounted(token, pub, true)
+	n, err := s.deleteAccounts(token, pub, true)
 	if err != nil {
 		s.log.Info("delete refused", "account", pub, "reason", oneLine(err))
 		httpError(w, oneLine(err), statusOf(err))
@@ -245,32 +244,6 @@ func (s *Server) handleDelete(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header()["Content-Type"] = s.hdr.text
 	fmt.Fprintf(w, "deleted %s\n", plural.N(n, "account"))
-}
-
-// deleteCounted is deleteAccounts answering with the number of accounts the delete removed:
-// each account once, however often the request names it, and only those the store held.
-// They are counted just before the delete commits, outside its key locks: a concurrent change
-// of the same accounts can make the count stale, never the delete.
-func (s *Server) deleteCounted(token, expected string, forward bool) (int, error) {
-	held := 0
-	if gc, err := jwt.DecodeGeneric(token); err == nil {
-		list, _ := gc.Data["accounts"].([]any)
-		seen := make(map[string]bool, len(list))
-		for _, e := range list {
-			pub, _ := e.(string)
-			if pub == "" || seen[pub] {
-				continue
-			}
-			seen[pub] = true
-			if _, err := s.store.Entry(pub); err == nil {
-				held++
-			}
-		}
-	}
-	if _, err := s.deleteAccounts(token, expected, forward); err != nil {
-		return 0, err
-	}
-	return held, nil
 }
 
 func (s *Server) handleOperator(w http.ResponseWriter, r *http.Request) {

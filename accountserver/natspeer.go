@@ -698,7 +698,7 @@ func (p *natsPeer) onPackReply(m *nats.Msg) {
 
 func (p *natsPeer) onDelete(m *nats.Msg) {
 	p.s.metrics.natsRequests.WithLabelValues("delete").Inc()
-	n, err := p.s.deleteCounted(strings.TrimSpace(string(m.Data)), "", false)
+	n, err := p.s.deleteAccounts(strings.TrimSpace(string(m.Data)), "", false)
 	if err != nil {
 		p.respondUpdate(m, "", "delete accounts request failed", err)
 		return

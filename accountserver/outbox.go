@@ -67,7 +67,8 @@ func (s *Server) commitUpdate(pub, token string, rev uint64) error {
 // commitDelete records the delete request (replay guard, and the outbox when it is to be
 // forwarded) and each account's tombstone (deletedArea: the latest of its stored JWT's iat and
 // requestIAT), and deletes the accounts, in one durable commit, under the accounts' key locks.
-func (s *Server) commitDelete(accounts []string, key string, deadline, requestIAT int64, token string, forward bool) error {
+// It returns how many of the accounts (each counted once) the store held.
+func (s *Server) commitDelete(accounts []string, key string, deadline, requestIAT int64, token string, forward bool) (int, error) {
 	b := jwtstore.Batch{
 		Records: []jwtstore.Record{{Area: deletesArea, Name: key, Data: []byte(strconv.FormatInt(deadline, 10))}},
 		Deletes: accounts,
@@ -79,11 +80,18 @@ func (s *Server) commitDelete(accounts []string, key string, deadline, requestIA
 	}
 	unlock := s.lockKeys(accounts)
 	defer unlock()
+	held := 0
+	seen := map[string]bool{}
 	for _, pub := range accounts {
+		if seen[pub] {
+			continue
+		}
+		seen[pub] = true
 		prev := s.deletedAt(pub)
 		iat := max(requestIAT, prev)
 		if e, err := s.store.Entry(pub); err == nil {
 			iat = max(iat, e.IssuedAt)
+			held++
 		}
 		if iat == 0 {
 			continue
@@ -91,15 +99,15 @@ func (s *Server) commitDelete(accounts []string, key string, deadline, requestIA
 		if prev != 0 {
 			// A shared store creates records: the account's older tombstone goes first.
 			if err := s.durable.RemoveRecord(deletedArea, pub); err != nil {
-				return fmt.Errorf("delete accounts: %w", err)
+				return 0, fmt.Errorf("delete accounts: %w", err)
 			}
 		}
 		b.Records = append(b.Records, jwtstore.Record{Area: deletedArea, Name: pub, Data: []byte(strconv.FormatInt(iat, 10))})
 	}
 	if err := s.durable.Commit(b); err != nil {
-		return fmt.Errorf("delete accounts: %w", err)
+		return 0, fmt.Errorf("delete accounts: %w", err)
 	}
-	return nil
+	return held, nil
 }
 
 // deletedAt is the iat recorded when pub was deleted (0: not deleted, or the record is torn).

@@ -94,6 +94,9 @@ func New(cfg Config, logger *slog.Logger) (*Server, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
+	if err := cfg.Check(); err != nil {
+		return nil, err
+	}
 	s := &Server{
 		log:     logger,
 		cfg:     cfg,
@@ -538,7 +541,8 @@ func (s *Server) update(token, expectedSub string, src updateSource) (updateResu
 
 // deleteAccounts verifies an operator-signed delete request and deletes its accounts; when
 // expected is not empty it must be among them. forward sends the request on to the NATS
-// resolvers (HTTP deletes do, NATS ones were seen by the servers already).
+// resolvers (HTTP deletes do, NATS ones were seen by the servers already). It returns how many
+// accounts it removed (each once, and only those the store held).
 func (s *Server) deleteAccounts(token, expected string, forward bool) (int, error) {
 	ts := s.trust.Load()
 	now := time.Now()
@@ -565,7 +569,8 @@ func (s *Server) deleteAccounts(token, expected string, forward bool) (int, erro
 	if err := s.deletes.admit(key, deadline, now); err != nil {
 		return 0, &updateError{http.StatusForbidden, err}
 	}
-	if err := s.commitDelete(accounts, key, deadline, requestIssuedAt(token), token, forward); err != nil {
+	held, err := s.commitDelete(accounts, key, deadline, requestIssuedAt(token), token, forward)
+	if err != nil {
 		if errors.Is(err, jwtstore.ErrRecordExists) {
 			// Another replica of the shared store honoured this very request already.
 			return 0, &updateError{http.StatusForbidden, errors.New("delete request was already used")}
@@ -580,7 +585,7 @@ func (s *Server) deleteAccounts(token, expected string, forward bool) (int, erro
 		p.forwardDelete(key, token)
 	}
 	s.pruneDeleteRecords(now)
-	return len(accounts), nil
+	return held, nil
 }
 
 func contains(list []string, s string) bool {
