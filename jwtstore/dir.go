@@ -299,7 +299,15 @@ func (d *Dir) list() ([]string, error) {
 		if err != nil {
 			return nil, err
 		}
-		keys = append(keys, sub...)
+		for _, k := range sub {
+			if !strings.HasSuffix(k, e.Name()) {
+				// Not where this store looks for it (pathFor): it would be counted and listed
+				// but never served.
+				d.report(fmt.Errorf("skipped %s: %w: an account in shard folder %s belongs in %s", filepath.Join(d.dir, e.Name(), k+fileExt), errNotAccountFile, e.Name(), k[len(k)-2:]))
+				continue
+			}
+			keys = append(keys, k)
+		}
 	}
 	return keys, nil
 }

@@ -174,3 +174,49 @@ func TestDirOpenRemovesOnlyItsOwnTemporaryFiles(t *testing.T) {
 		}
 	}
 }
+
+// A sharded store looks for an account in the folder of its key's last two characters: a JWT
+// file in another shard folder is skipped with a report (not counted or listed and then never
+// served), and the account in its right folder is served.
+func TestShardedStoreSkipsAccountsInTheWrongShardFolder(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	pub, tok := newAccountJWT(t, "A")
+	right := pub[len(pub)-2:]
+	wrong := "AA"
+	if right == wrong {
+		wrong = "BB"
+	}
+	if err := os.MkdirAll(filepath.Join(dir, wrong), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, wrong, pub+".jwt"), []byte(tok), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var reports []string
+	d, err := OpenDir(dir, DirOptions{Shard: true, ReadOnly: true, OnError: func(err error) { reports = append(reports, err.Error()) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Len() != 0 {
+		t.Errorf("an account in the wrong shard folder is counted: %d accounts", d.Len())
+	}
+	if !strings.Contains(strings.Join(reports, "\n"), "belongs in "+right) {
+		t.Errorf("no report names the account's shard folder: %q", reports)
+	}
+	d.Close()
+	if err := os.MkdirAll(filepath.Join(dir, right), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(filepath.Join(dir, wrong, pub+".jwt"), filepath.Join(dir, right, pub+".jwt")); err != nil {
+		t.Fatal(err)
+	}
+	d, err = OpenDir(dir, DirOptions{Shard: true, ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	if got, err := d.Get(pub); err != nil || got != tok || d.Len() != 1 {
+		t.Errorf("the account in its shard folder: %v, %d accounts", err, d.Len())
+	}
+}
