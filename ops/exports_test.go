@@ -88,10 +88,14 @@ func TestAddDeleteImport(t *testing.T) {
 	if _, err := ops.AddExport(fx.s, fx.ks, ops.AddExportRequest{Account: "A", Subject: "news.>"}); err != nil {
 		t.Fatal(err)
 	}
-	fx.refuses(t, "no such export", "exports no stream", func() error {
-		_, err := ops.AddImport(fx.s, fx.ks, ops.AddImportRequest{Account: "B", SrcAccount: "A", RemoteSubject: "other"})
-		return err
-	})
+	// As nsc, an import of what A does not export (yet) is added, with a warning.
+	res, err := ops.AddImport(fx.s, fx.ks, ops.AddImportRequest{Account: "B", SrcAccount: "A", RemoteSubject: "other"})
+	if err != nil || len(res.Warnings) != 1 || !strings.Contains(res.Warnings[0], `does not export stream "other" (yet)`) {
+		t.Fatalf("import of what A does not export: %+v, %v", res, err)
+	}
+	if _, err := ops.DeleteImport(fx.s, fx.ks, ops.DeleteImportRequest{Account: "B", Subject: "other"}); err != nil {
+		t.Fatal(err)
+	}
 	fx.refuses(t, "import from itself", "cannot import from itself", func() error {
 		_, err := ops.AddImport(fx.s, fx.ks, ops.AddImportRequest{Account: "A", SrcAccount: "A", RemoteSubject: "news.x"})
 		return err
@@ -100,7 +104,7 @@ func TestAddDeleteImport(t *testing.T) {
 		_, err := ops.AddImport(fx.s, fx.ks, ops.AddImportRequest{Account: "B"})
 		return err
 	})
-	res, err := ops.AddImport(fx.s, fx.ks, ops.AddImportRequest{Account: "B", SrcAccount: "A", RemoteSubject: "news.>", LocalSubject: "a.news.>"})
+	res, err = ops.AddImport(fx.s, fx.ks, ops.AddImportRequest{Account: "B", SrcAccount: "A", RemoteSubject: "news.>", LocalSubject: "a.news.>"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,10 +133,14 @@ func TestActivationImportAndRevocation(t *testing.T) {
 	if _, err := ops.AddExport(fx.s, fx.ks, ops.AddExportRequest{Account: "A", Subject: "help", Service: true, ExportFields: ops.ExportFields{Private: ptr(true)}}); err != nil {
 		t.Fatal(err)
 	}
-	fx.refuses(t, "private export without a token", "needs an activation token", func() error {
-		_, err := ops.AddImport(fx.s, fx.ks, ops.AddImportRequest{Account: "B", SrcAccount: "A", RemoteSubject: "help"})
-		return err
-	})
+	// As nsc, a private export is imported without a token too, with a warning.
+	imp, err := ops.AddImport(fx.s, fx.ks, ops.AddImportRequest{Account: "B", SrcAccount: "A", RemoteSubject: "help", Service: true})
+	if err != nil || len(imp.Warnings) != 1 || !strings.Contains(imp.Warnings[0], "is private") {
+		t.Fatalf("import of a private export without a token: %+v, %v", imp, err)
+	}
+	if _, err := ops.DeleteImport(fx.s, fx.ks, ops.DeleteImportRequest{Account: "B", Subject: "help"}); err != nil {
+		t.Fatal(err)
+	}
 	fx.refuses(t, "activation for the exporter itself", "needs no activation", func() error {
 		_, err := ops.GenerateActivation(fx.s, fx.ks, ops.GenerateActivationRequest{Account: "A", Target: "A", Subject: "help"})
 		return err

@@ -24,21 +24,23 @@ type AddImportRequest struct {
 	Name          string // "" is the token's name, or the remote subject
 	SrcAccount    string // exporting account: a name of this operator or a public key
 	RemoteSubject string
-	Service       bool // inferred from the export when the exporting account is local
+	Service       bool // a service import; else a stream import (as nsc, whatever the export is)
 	// Token is an activation token (bare or decorated); TokenSource names it in messages.
 	Token, TokenSource string
 	LocalSubject       string // "" is the remote subject
 	Share              bool   // service: share the requester's information for latency tracking
 	AllowTrace         bool   // stream: let message traces cross the import
-	// Force adds the import even when the local exporting account has no such public export.
+	// Force silences the warnings of an import the local exporting account does not export
+	// publicly (missing, of the other kind, or private without Token): it is added either way.
 	Force bool
 	Now   time.Time // the clock for the token's expiry; zero is now
 }
 
-// AddImport adds an import to an account and re-signs it. When the exporting account is in
-// the store, the export must exist (its kind settles the import's) and a private export needs
-// a token that account signed and did not revoke. It takes the store's lock; bad input is an
-// error that changes nothing.
+// AddImport adds an import to an account and re-signs it. As nsc, it adds the import the
+// request asks for even when the exporting account (in the store) does not export it, or not
+// of that kind, or privately while no token is given: the result carries a warning instead.
+// A token must be signed by the exporting account and not revoked. It takes the store's lock;
+// bad input is an error that changes nothing.
 func AddImport(s *store.Store, ks keystore.KeyStore, req AddImportRequest) (*AccountChangeResult, error) {
 	return withLock(s, ks, func(l *Locked) (*AccountChangeResult, error) { return l.AddImport(req) })
 }
@@ -183,24 +185,34 @@ func (req *AddImportRequest) localKey() jwt.Subject {
 	return jwt.Subject(req.RemoteSubject)
 }
 
-// checkExport verifies, against the local exporting account, that the import has an export to
-// import from, and settles the import's kind; it returns the warnings of a forced import.
+// checkExport checks the import against the local exporting account. nsc adds an import
+// whatever the exporting account exports, and so does checkExport: an export that is missing
+// (not yet added), of the other kind, or private while no token is given is a warning (the
+// server will not honor the import until it is fixed), silenced by Force. A token the account
+// did not sign or revoked, and a subject without the importer's key where the export wants it,
+// are errors.
 func (req *AddImportRequest) checkExport(src source, importer string, act *activation) ([]string, error) {
 	stream, service := CoveringExports(src.claims, req.RemoteSubject)
-	if act == nil && !req.Service && stream == nil && service != nil {
-		req.Service = true // the export says what it is
-	}
-	e := stream
+	e, other := stream, service
 	if req.Service {
-		e = service
+		e, other = service, stream
 	}
 	kind := kindOf(req.Service)
 	if e == nil {
-		msg := fmt.Sprintf("account %s exports no %s matching %q", src.label(), kind, req.RemoteSubject)
-		if !req.Force {
-			return nil, fmt.Errorf("%s (list its exports with `signet describe account %s`); pass --force to add the import anyway", msg, shellquote.Quote(src.name))
+		if req.Force {
+			return nil, nil
 		}
-		return []string{msg + ": the server will not honor this import until it does"}, nil
+		msg := fmt.Sprintf("account %s does not export %s %q (yet): the server will not honor this import until it does (list its exports with `signet describe account %s`)",
+			src.label(), kind, req.RemoteSubject, shellquote.Quote(src.name))
+		if other != nil {
+			flag := "without --service"
+			if !req.Service {
+				flag = "with --service"
+			}
+			msg = fmt.Sprintf("account %s exports %q as a %s, not a %s: the server will not honor this %s import (import it %s)",
+				src.label(), other.Subject, kindOf(!req.Service), kind, kind, flag)
+		}
+		return []string{msg}, nil
 	}
 	if e.AccountTokenPosition > 0 {
 		tokens := strings.Split(req.RemoteSubject, ".")
@@ -217,12 +229,9 @@ func (req *AddImportRequest) checkExport(src source, importer string, act *activ
 		}
 		return nil, nil
 	}
-	if e.TokenReq {
-		msg := fmt.Sprintf("%s export %q of account %s is private", kind, e.Subject, src.label())
-		if !req.Force {
-			return nil, fmt.Errorf("%s: it needs an activation token: run `signet generate activation -a %s -t <importing account> -s %s -o act.jwt`, then `signet add import -a <importing account> --token act.jwt`", msg, shellquote.Quote(src.name), shellquote.Quote(req.RemoteSubject))
-		}
-		return []string{msg + ": without an activation token the server will not honor this import"}, nil
+	if e.TokenReq && !req.Force {
+		return []string{fmt.Sprintf("%s export %q of account %s is private: the server will not honor this import without an activation token; get one with `signet generate activation -a %s -t <importing account> -s %s -o act.jwt`, then import with `signet add import -a <importing account> --token act.jwt`",
+			kind, e.Subject, src.label(), shellquote.Quote(src.name), shellquote.Quote(req.RemoteSubject))}, nil
 	}
 	return nil, nil
 }

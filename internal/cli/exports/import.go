@@ -41,8 +41,11 @@ func NewCmdAddImport(f *cmdutil.Factory) *cobra.Command {
 		Short: "Add an import of another account's export",
 		Long: `Add an import to an account, either from a public export (--src-account and
 --remote-subject) or from an activation token for a private export (--token, a file or an
-http(s) URL). When the exporting account is in this operator, signet checks that the export
-exists, takes its kind (stream or service) from it, and refuses a private export without a token.`,
+http(s) URL). The import is a stream import unless --service is given. As nsc, the import is
+added even when the exporting account does not export the subject (yet), exports it as the
+other kind, or exports it privately and no token is given; when the exporting account is in
+this operator, signet then warns that the server will not honor the import (--force silences
+the warning).`,
 		Example: `  signet add import -a B --src-account A --remote-subject "news.>" --local-subject "a.news.>"
   signet add import -a B --token help.jwt --local-subject a.help`,
 		Args: cobra.NoArgs,
@@ -53,12 +56,12 @@ exists, takes its kind (stream or service) from it, and refuses a private export
 	fs.StringVarP(&o.Name, "name", "n", "", "import name (default the remote subject)")
 	fs.StringVar(&o.SrcAccount, "src-account", "", "exporting account: name in this operator or public key")
 	fs.StringVar(&o.RemoteSubject, "remote-subject", "", "subject as the exporting account exports it")
-	fs.BoolVar(&o.Service, "service", false, "import a service (inferred when the exporting account is local)")
+	fs.BoolVar(&o.Service, "service", false, "import a service (default a stream)")
 	fs.StringVarP(&o.Token, "token", "u", "", "activation token for a private export: a file or an http(s) URL")
 	fs.StringVarP(&o.LocalSubject, "local-subject", "s", "", "subject in the importing account (default the remote subject)")
 	fs.BoolVar(&o.Share, "share", false, "service: share the requester's information for latency tracking")
 	fs.BoolVar(&o.AllowTrace, "allow-trace", false, "stream: let message traces cross the import")
-	fs.BoolVar(&o.Force, "force", false, "add the import even when the local exporting account has no such public export")
+	fs.BoolVar(&o.Force, "force", false, "do not warn when the local exporting account has no such public export (the import is added either way, as in nsc)")
 	return cmd
 }
 

@@ -85,7 +85,7 @@ func builtByCommands(t *testing.T) *clitest.Env {
 	e.MustRun("add", "export", "-a", "A", "-s", "help", "--service", "--response-type", "Stream")
 	e.MustRun("add", "export", "-a", "A", "-s", "news.>")
 	e.MustRun("add", "export", "-a", "A", "-s", "secret", "--service", "--private")
-	e.MustRun("add", "import", "-a", "B", "--src-account", "A", "--remote-subject", "help", "--local-subject", "a.help")
+	e.MustRun("add", "import", "-a", "B", "--src-account", "A", "--remote-subject", "help", "--local-subject", "a.help", "--service")
 	e.MustRun("add", "import", "-a", "B", "--src-account", "A", "--remote-subject", "news.>")
 	act := filepath.Join(e.Home, "secret.jwt")
 	e.MustRun("generate", "activation", "-a", "A", "-t", "B", "-s", "secret", "-o", act)
