@@ -206,7 +206,9 @@ func RunSub(ctx context.Context, f *cmdutil.Factory, o *SubOptions) error {
 // ReplyOptions are the inputs of `tool reply`.
 type ReplyOptions struct {
 	ListenOptions
-	Payload string
+	// Payload is the answer to every request; nil (no MESSAGE) echoes each request's own
+	// payload back, as nsc does.
+	Payload *string
 }
 
 // NewCmdReply builds `tool reply`.
@@ -214,11 +216,14 @@ func NewCmdReply(f *cmdutil.Factory) *cobra.Command {
 	o := &ReplyOptions{}
 	cmd := &cobra.Command{
 		Use:     "reply SUBJECT [MESSAGE]",
-		Short:   "Answer requests on a subject with a message until interrupted (or --max requests)",
-		Example: "signet tool reply help 'I can help'",
+		Short:   "Answer requests on a subject with a message (default: the request's own payload) until interrupted (or --max requests)",
+		Example: "signet tool reply help 'I can help'\nsignet tool reply echo",
 		Args:    cobra.RangeArgs(1, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			o.Subject, o.Payload = subjectAndPayload(args)
+			o.Subject = args[0]
+			if len(args) == 2 {
+				o.Payload = &args[1]
+			}
 			return RunReply(cmd.Context(), f, o)
 		},
 	}
@@ -226,7 +231,8 @@ func NewCmdReply(f *cmdutil.Factory) *cobra.Command {
 	return cmd
 }
 
-// RunReply answers requests until ctx ends or o.Max requests were answered.
+// RunReply answers requests, with o.Payload or else an echo of each request, until ctx ends or
+// o.Max requests were answered.
 func RunReply(ctx context.Context, f *cmdutil.Factory, o *ReplyOptions) error {
 	return o.serve(ctx, f, "answering requests on", func(n int, m *nats.Msg) error {
 		fmt.Fprintf(f.IO.Out, "[#%d] received request on [%s]: '%s'\n", n, m.Subject, m.Data)
@@ -234,7 +240,11 @@ func RunReply(ctx context.Context, f *cmdutil.Factory, o *ReplyOptions) error {
 			f.IO.Warn("message #%d on [%s] has no reply subject: not answered", n, m.Subject)
 			return nil
 		}
-		if err := m.Respond([]byte(o.Payload)); err != nil {
+		answer := m.Data
+		if o.Payload != nil {
+			answer = []byte(*o.Payload)
+		}
+		if err := m.Respond(answer); err != nil {
 			return fmt.Errorf("answer request #%d on [%s]: %w", n, m.Subject, err)
 		}
 		return nil
