@@ -96,7 +96,9 @@ func SignActivation(ks keystore.KeyStore, a Activation) (string, error) {
 		return "", err
 	}
 	act := jwt.NewActivationClaims(a.Target)
-	act.Name = a.Export.Name
+	// As nsc, the token is named after the subject it grants (an import made from it takes
+	// that name), not after the export.
+	act.Name = a.Subject
 	act.ImportSubject = jwt.Subject(a.Subject)
 	act.ImportType = a.Export.Type
 	act.NotBefore = a.Start
