@@ -27,7 +27,7 @@ func TestToolCommandsTakeNscAccountAndUserFlags(t *testing.T) {
 	if out := e.MustRun("tool", "rtt", "-a", "O", "-u", "O", "--nats", url); !strings.Contains(out, "round trip time") {
 		t.Errorf("tool rtt -a -u: %s", out)
 	}
-	if out := e.MustRunStatus("tool", "pub", "--account", "O", "--user", "O", "x", "y"); !strings.Contains(out, "published [x]") {
+	if out := e.MustRunStatus("tool", "pub", "--account", "O", "--user", "O", "x", "y"); !strings.Contains(out, "Published [x]") {
 		t.Errorf("tool pub --account --user: %s", out)
 	}
 	if msg := e.MustFail("tool", "req", "-a", "O", "-u", "O", "nobody.here", "ping", "--timeout", "2s"); !strings.Contains(msg, "nobody is listening") {

@@ -65,7 +65,8 @@ func RunPub(ctx context.Context, f *cmdutil.Factory, o *PubOptions) error {
 	if err != nil {
 		return fmt.Errorf("publish to %q: %w", o.Subject, id.explain(err, now(f)))
 	}
-	f.IO.OK("published [%s]: '%s'", o.Subject, o.Payload)
+	// nsc's line, which scripts may read: the payload Go-quoted.
+	fmt.Fprintf(f.IO.ErrOut, "Published [%s] : %q\n", o.Subject, o.Payload)
 	return nil
 }
 
@@ -197,7 +198,7 @@ func NewCmdSub(f *cmdutil.Factory) *cobra.Command {
 // RunSub prints messages until ctx ends or o.Max messages arrived. An ended context is a normal
 // stop, not an error.
 func RunSub(ctx context.Context, f *cmdutil.Factory, o *SubOptions) error {
-	return o.serve(ctx, f, "listening on", func(n int, m *nats.Msg) error {
+	return o.serve(ctx, f, "Listening on", func(n int, m *nats.Msg) error {
 		fmt.Fprintf(f.IO.Out, "[#%d] received on [%s]: '%s'\n", n, m.Subject, m.Data)
 		return nil
 	})
@@ -234,12 +235,12 @@ func NewCmdReply(f *cmdutil.Factory) *cobra.Command {
 // RunReply answers requests, with o.Payload or else an echo of each request, until ctx ends or
 // o.Max requests were answered.
 func RunReply(ctx context.Context, f *cmdutil.Factory, o *ReplyOptions) error {
-	return o.serve(ctx, f, "answering requests on", func(n int, m *nats.Msg) error {
-		fmt.Fprintf(f.IO.Out, "[#%d] received request on [%s]: '%s'\n", n, m.Subject, m.Data)
+	return o.serve(ctx, f, "listening on", func(n int, m *nats.Msg) error {
 		if m.Reply == "" {
-			f.IO.Warn("message #%d on [%s] has no reply subject: not answered", n, m.Subject)
+			fmt.Fprintf(f.IO.ErrOut, "[#%d] ignoring request on [%s]: no reply subject\n", n, m.Subject)
 			return nil
 		}
+		fmt.Fprintf(f.IO.Out, "[#%d] received request on [%s]: '%s'\n", n, m.Subject, m.Data)
 		answer := m.Data
 		if o.Payload != nil {
 			answer = []byte(*o.Payload)
@@ -260,9 +261,11 @@ func subjectAndPayload(args []string) (subject, payload string) {
 }
 
 // serve subscribes and hands each message to handle until ctx ends or Max messages were handled.
-// The subscription is confirmed by the server before the "listening" line is printed, so a
-// caller that waits for that line can publish right away.
-func (o *ListenOptions) serve(ctx context.Context, f *cmdutil.Factory, doing string, handle func(n int, m *nats.Msg) error) error {
+// The subscription is confirmed by the server before the listening line is printed, so a caller
+// that waits for that line can publish right away. That line is nsc's ("<listening> [SUBJECT]",
+// and " for N messages" with a limit), which scripts wait for; the user it connected as is on
+// an [INFO] line of its own.
+func (o *ListenOptions) serve(ctx context.Context, f *cmdutil.Factory, listening string, handle func(n int, m *nats.Msg) error) error {
 	if err := authz.ValidateSubject(o.Subject, true); err != nil {
 		return fmt.Errorf("subscribe: %w", err)
 	}
@@ -278,15 +281,23 @@ func (o *ListenOptions) serve(ctx context.Context, f *cmdutil.Factory, doing str
 	if err != nil {
 		return fmt.Errorf("subscribe to %q: %w", o.Subject, err)
 	}
+	listened := func() {
+		f.IO.Info("connected as user %q of account %q", id.User, id.Account)
+		if o.Max > 0 {
+			fmt.Fprintf(f.IO.ErrOut, "%s [%s] for %d messages\n", listening, o.Subject, o.Max)
+		} else {
+			fmt.Fprintf(f.IO.ErrOut, "%s [%s]\n", listening, o.Subject)
+		}
+	}
 	if err := flush(ctx, nc); err != nil {
 		if ctx.Err() != nil {
 			// Interrupted while the server took the subscription: it listened, briefly.
-			f.IO.Info("%s [%s] as user %q of account %q", doing, o.Subject, id.User, id.Account)
+			listened()
 			return nil
 		}
 		return fmt.Errorf("subscribe to %q: %w", o.Subject, err)
 	}
-	f.IO.Info("%s [%s] as user %q of account %q", doing, o.Subject, id.User, id.Account)
+	listened()
 	for n := 1; o.Max == 0 || n <= o.Max; n++ {
 		m, err := sub.NextMsgWithContext(ctx)
 		if err != nil {
@@ -357,6 +368,8 @@ func RunReq(ctx context.Context, f *cmdutil.Factory, o *ReqOptions) error {
 	defer nc.Close()
 	rctx, cancel := context.WithTimeout(ctx, o.Timeout)
 	defer cancel()
+	// nsc's lines, which scripts may read: this one on stderr, the reply's on stdout.
+	fmt.Fprintf(f.IO.ErrOut, "published request: [%s] : '%s'\n", o.Subject, o.Payload)
 	m, err := nc.RequestWithContext(rctx, o.Subject, []byte(o.Payload))
 	switch {
 	case errors.Is(err, nats.ErrNoResponders):
@@ -366,7 +379,7 @@ func RunReq(ctx context.Context, f *cmdutil.Factory, o *ReqOptions) error {
 	case err != nil:
 		return fmt.Errorf("request on [%s]: %w", o.Subject, id.explain(connErr(nc, err), now(f)))
 	}
-	fmt.Fprintf(f.IO.Out, "received reply on [%s]: '%s'\n", m.Subject, m.Data)
+	fmt.Fprintf(f.IO.Out, "received reply: [%s] : '%s'\n", m.Subject, m.Data)
 	return nil
 }
 
@@ -399,6 +412,6 @@ func RunRTT(ctx context.Context, f *cmdutil.Factory, o *RTTOptions) error {
 	if err := flush(ctx, nc); err != nil {
 		return fmt.Errorf("round trip to %s: %w", nc.ConnectedUrlRedacted(), err)
 	}
-	fmt.Fprintf(f.IO.Out, "round trip time to %s: %s\n", nc.ConnectedUrlRedacted(), time.Since(start))
+	fmt.Fprintf(f.IO.Out, "round trip time to [%s] = %v\n", nc.ConnectedUrlRedacted(), time.Since(start))
 	return nil
 }

@@ -64,7 +64,7 @@ func TestTopLevelSubWithNscQueueAndMaxMessagesReceivesAPub(t *testing.T) {
 	// nsc's flags: -q and --max-messages.
 	done := e.start(ctx, "sub", "orders.>", "-q", "workers", "--max-messages", "1")
 	e.waitSub(t, "orders.new", done)
-	if out := e.MustRunStatus("pub", "orders.new", "one"); !strings.Contains(out, "published [orders.new]: 'one'") {
+	if out := e.MustRunStatus("pub", "orders.new", "one"); !strings.Contains(out, `Published [orders.new] : "one"`) {
 		t.Errorf("pub output: %q", out)
 	}
 	r := wait(t, done)
@@ -83,7 +83,7 @@ func TestTopLevelSubWithNscQueueAndMaxMessagesReceivesAPub(t *testing.T) {
 	if r := wait(t, done); r.Error != nil || !strings.Contains(r.Out, "received request on [help]: 'please'") {
 		t.Errorf("reply: %v\n%s", r.Error, r.Out)
 	}
-	if !regexp.MustCompile(`round trip time to \S+: \S+`).MatchString(e.MustRun("rtt")) {
+	if !regexp.MustCompile(`round trip time to \[\S+\] = \S+`).MatchString(e.MustRun("rtt")) {
 		t.Error("top-level rtt printed no round trip")
 	}
 	// --max-messages -1 (nsc's default) is no limit; 0 is refused as nsc does.
