@@ -72,7 +72,7 @@ leafnodes {
 		t.Fatal(err)
 	}
 	receive(t, inbox, "_INBOX.leaf.request", "42")
-	if got := reply.wait(t).Out; !strings.Contains(got, "received request on [q]") {
+	if got := reply.wait(t).Err; !strings.Contains(got, "received on [q]") {
 		t.Fatalf("reply on the hub printed:\n%s", got)
 	}
 

@@ -40,7 +40,7 @@ func TestDocsServicesRequestsCrossAccountsOnlyThroughImports(t *testing.T) {
 	if got := p.stdout("req", "--account", "B", "--user", "b", "help", "me"); !strings.Contains(got, "'I will help'") {
 		t.Fatalf("B's request printed:\n%s", got)
 	}
-	if got := reply.wait(t).Out; !strings.Contains(got, "received request on [help]: 'me'") {
+	if got := reply.wait(t).Err; !strings.Contains(got, "received on [help]: 'me'") {
 		t.Fatalf("A's replier printed:\n%s", got)
 	}
 
@@ -81,11 +81,11 @@ func TestDocsServicesRequestsCrossAccountsOnlyThroughImports(t *testing.T) {
 	if !strings.Contains(err, "nobody is listening") {
 		t.Fatalf("C's request without an activation: %v", err)
 	}
-	got := reply.stop(t).Out
-	if !strings.Contains(got, "received request on [private.help."+b+"]: 'help_me'") {
+	got := reply.stop(t).Err
+	if !strings.Contains(got, "received on [private.help."+b+"]: 'help_me'") {
 		t.Fatalf("A's replier did not get B's request on the remote subject:\n%s", got)
 	}
-	if strings.Count(got, "received request") != 1 {
+	if strings.Count(got, "] received on [") != 1 {
 		t.Fatalf("A's replier answered more than B's request:\n%s", got)
 	}
 }

@@ -240,7 +240,7 @@ func RunReply(ctx context.Context, f *cmdutil.Factory, o *ReplyOptions) error {
 			fmt.Fprintf(f.IO.ErrOut, "[#%d] ignoring request on [%s]: no reply subject\n", n, m.Subject)
 			return nil
 		}
-		fmt.Fprintf(f.IO.Out, "[#%d] received request on [%s]: '%s'\n", n, m.Subject, m.Data)
+		fmt.Fprintf(f.IO.ErrOut, "[#%d] received on [%s]: '%s'\n", n, m.Subject, m.Data)
 		answer := m.Data
 		if o.Payload != nil {
 			answer = []byte(*o.Payload)

@@ -163,7 +163,7 @@ func TestReqReplyRoundTrip(t *testing.T) {
 	if r.Error != nil {
 		t.Fatalf("reply: %v\n%s", r.Error, r.Err)
 	}
-	if !strings.Contains(r.Out, "[#1] received request on [help]: 'me please'") {
+	if !strings.Contains(r.Err, "[#1] received on [help]: 'me please'") {
 		t.Errorf("reply output:\n%s", r.Out)
 	}
 }

@@ -80,7 +80,7 @@ func TestTopLevelSubWithNscQueueAndMaxMessagesReceivesAPub(t *testing.T) {
 	if out := e.MustRun("req", "help", "please"); !strings.Contains(out, "'on it'") {
 		t.Errorf("req output: %q", out)
 	}
-	if r := wait(t, done); r.Error != nil || !strings.Contains(r.Out, "received request on [help]: 'please'") {
+	if r := wait(t, done); r.Error != nil || !strings.Contains(r.Err, "received on [help]: 'please'") {
 		t.Errorf("reply: %v\n%s", r.Error, r.Out)
 	}
 	if !regexp.MustCompile(`round trip time to \[\S+\] = \S+`).MatchString(e.MustRun("rtt")) {
