@@ -101,7 +101,8 @@ func TestJWTsNoServerCouldUseAreNotStored(t *testing.T) {
 // TestSigningModeRefusesAnOlderSelfSignedJWT: in signing mode a self-signed JWT is re-signed
 // with the time of signing, so its own iat decides: one not newer than the stored JWT (a
 // captured earlier version sent again) is refused with 409 and changes nothing; a newer one is
-// signed and stored.
+// signed and stored; after a delete, a self-signed JWT of before it does not bring the account
+// back.
 func TestSigningModeRefusesAnOlderSelfSignedJWT(t *testing.T) {
 	t.Parallel()
 	okp, skp, _, oc := operatorWithSigningKey()
@@ -133,10 +134,25 @@ func TestSigningModeRefusesAnOlderSelfSignedJWT(t *testing.T) {
 	if got, _ := cfg.Backend.Get(apub); got != stored {
 		t.Fatal("an older self-signed JWT replaced the stored one")
 	}
-	mustPost(t, s, apub, version("next", now+2))
+	next := version("next", now+2)
+	mustPost(t, s, apub, next)
 	got, _ := cfg.Backend.Get(apub)
 	if ac, err := jwt.DecodeAccountClaims(got); err != nil || ac.Name != "next" {
 		t.Fatalf("a newer self-signed JWT was not taken: %v %v", ac, err)
+	}
+	// Deleted (after the second "next" says it was issued in), the account does not come back
+	// with a self-signed JWT of before the deletion, although its re-signed copy would carry a
+	// later iat.
+	time.Sleep(time.Until(time.Unix(now+3, 0)))
+	if code := httpDelete(t, s, apub, deleteRequest(t, okp, time.Minute, apub)); code != 200 {
+		t.Fatalf("delete: %d", code)
+	}
+	time.Sleep(time.Until(time.Unix(time.Now().Unix()+1, 0)))
+	if code, body := post(t, s, apub, next); code != 409 {
+		t.Errorf("a self-signed JWT of before the deletion: %d %s, want 409", code, body)
+	}
+	if _, err := cfg.Backend.Get(apub); err == nil {
+		t.Fatal("a self-signed JWT of before the deletion brought the account back")
 	}
 }
 

@@ -444,6 +444,13 @@ func TestDeleteRequestIsUsedOnceAcrossReplicas(t *testing.T) {
 	if code, body := post(t, b.Server, pub, tok); code != http.StatusConflict {
 		t.Fatalf("the deleted account's JWT posted to the other replica: %d %s, want 409", code, body)
 	}
+	// The request replayed there is refused, and leaves the tombstone as it was.
+	if code := httpDelete(t, b.Server, pub, req); code != http.StatusForbidden {
+		t.Fatalf("replayed delete on another replica: %d, want 403", code)
+	}
+	if code, body := post(t, b.Server, pub, tok); code != http.StatusConflict {
+		t.Fatalf("after a refused replay, the deleted account's JWT: %d %s, want 409", code, body)
+	}
 	newer := encodeWithIAT(t, namedAccount(pub, "B", 5), op.KP, time.Now().Unix()+1)
 	mustPost(t, b.Server, pub, newer)
 	if code := httpDelete(t, b.Server, pub, req); code != http.StatusForbidden {

@@ -28,7 +28,8 @@ import (
 //   - .deleted/<account>: the account was deleted; the data is the latest iat it had (its
 //     stored JWT's, or the delete request's when later). A JWT of the account issued then or
 //     before is refused, so a copy of an old JWT cannot bring a deleted account back; a later
-//     one can (and the record goes).
+//     one can. The record stays (a later JWT outlives it anyway) and a later delete writes
+//     over it.
 //
 // <hash> is replayKey of the request.
 const (
@@ -87,8 +88,12 @@ func (s *Server) commitDelete(accounts []string, key string, deadline, requestIA
 			continue
 		}
 		seen[pub] = true
-		prev := s.deletedAt(pub)
-		iat := max(requestIAT, prev)
+		prev, err := s.deletedAt(pub)
+		if err != nil {
+			return 0, fmt.Errorf("delete accounts: %w", err)
+		}
+		// The request's iat counts up to now: one issued ahead would bar the account until then.
+		iat := max(min(requestIAT, time.Now().Unix()), prev)
 		if e, err := s.store.Entry(pub); err == nil {
 			iat = max(iat, e.IssuedAt)
 			held++
@@ -96,13 +101,9 @@ func (s *Server) commitDelete(accounts []string, key string, deadline, requestIA
 		if iat == 0 {
 			continue
 		}
-		if prev != 0 {
-			// A shared store creates records: the account's older tombstone goes first.
-			if err := s.durable.RemoveRecord(deletedArea, pub); err != nil {
-				return 0, fmt.Errorf("delete accounts: %w", err)
-			}
-		}
-		b.Records = append(b.Records, jwtstore.Record{Area: deletedArea, Name: pub, Data: []byte(strconv.FormatInt(iat, 10))})
+		// Replace: written over an older tombstone of the account in the same commit (one that
+		// a later JWT outlived), so a failed commit leaves the old one.
+		b.Records = append(b.Records, jwtstore.Record{Area: deletedArea, Name: pub, Data: []byte(strconv.FormatInt(iat, 10)), Replace: true})
 	}
 	if err := s.durable.Commit(b); err != nil {
 		return 0, fmt.Errorf("delete accounts: %w", err)
@@ -110,14 +111,22 @@ func (s *Server) commitDelete(accounts []string, key string, deadline, requestIA
 	return held, nil
 }
 
-// deletedAt is the iat recorded when pub was deleted (0: not deleted, or the record is torn).
-func (s *Server) deletedAt(pub string) int64 {
+// deletedAt is the iat recorded when pub was deleted (0: never deleted). A record that cannot
+// be read is an error: taking it for "never deleted" would let an old JWT back in.
+func (s *Server) deletedAt(pub string) (int64, error) {
 	data, ok, err := s.durable.Record(deletedArea, pub)
-	if err != nil || !ok {
-		return 0
+	if err != nil {
+		return 0, fmt.Errorf("read the deletion record of %s: %w", pub, err)
 	}
-	iat, _ := strconv.ParseInt(strings.TrimSpace(string(data)), 10, 64)
-	return iat
+	if !ok {
+		return 0, nil
+	}
+	iat, err := strconv.ParseInt(strings.TrimSpace(string(data)), 10, 64)
+	if err != nil {
+		// Torn by a crash: the account was deleted, when is lost; bar what came before now.
+		return time.Now().Unix(), nil
+	}
+	return iat, nil
 }
 
 // lockKeys takes the per-key locks of keys in a fixed order (no deadlock between two batches).

@@ -480,12 +480,20 @@ func (s *Server) update(token, expectedSub string, src updateSource) (updateResu
 		old, err := s.store.Entry(pub)
 		switch {
 		case errors.Is(err, jwtstore.ErrNotFound):
-			if deleted := s.deletedAt(pub); deleted != 0 && ac.IssuedAt <= deleted {
+			deleted, err := s.deletedAt(pub)
+			if err != nil {
+				return updateResult{pub: pub}, &updateError{http.StatusInternalServerError, err}
+			}
+			issued := ac.IssuedAt
+			if selfIssuedAt != 0 {
+				issued = selfIssuedAt // re-signed, ac carries the time of signing
+			}
+			if deleted != 0 && issued <= deleted {
 				if quietOlder {
 					return updateResult{pub: pub}, nil
 				}
 				return updateResult{pub: pub}, &updateError{http.StatusConflict,
-					fmt.Errorf("account was deleted, and this jwt (issued at %d) is not newer than its last one (%d): only a jwt issued later brings it back", ac.IssuedAt, deleted)}
+					fmt.Errorf("account was deleted, and this jwt (issued at %d) is not newer than its last one (%d): only a jwt issued later brings it back", issued, deleted)}
 			}
 		case err != nil:
 			return updateResult{pub: pub}, &updateError{http.StatusInternalServerError, fmt.Errorf("read stored jwt: %w", err)}
@@ -528,9 +536,6 @@ func (s *Server) update(token, expectedSub string, src updateSource) (updateResu
 			return updateResult{pub: pub}, &updateError{http.StatusInternalServerError, fmt.Errorf("store: %w", err)}
 		}
 		break
-	}
-	if s.deletedAt(pub) != 0 {
-		s.removeRecord(deletedArea, pub) // brought back by a newer jwt: the tombstone has served
 	}
 	s.log.Info("updated account jwt", "account", pub, "name", ac.Name)
 	if s.announcer == nil {

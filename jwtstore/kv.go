@@ -491,7 +491,13 @@ func (k *KV) Commit(b Batch) error {
 	defer cancel()
 	for _, r := range b.Records {
 		key := recordKey(r.Area, r.Name)
-		rev, err := k.kv.Create(ctx, key, r.Data)
+		var rev uint64
+		var err error
+		if r.Replace {
+			rev, err = k.kv.Put(ctx, key, r.Data)
+		} else {
+			rev, err = k.kv.Create(ctx, key, r.Data)
+		}
 		if errors.Is(err, jetstream.ErrKeyExists) {
 			return fmt.Errorf("record %s/%s: %w", r.Area, r.Name, ErrRecordExists)
 		}

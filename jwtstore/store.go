@@ -70,6 +70,10 @@ type Record struct {
 	// Name is the file name: letters, digits, '-' or '_'.
 	Name string
 	Data []byte
+	// Replace lets a commit overwrite a record of the same name. Without it a shared store's
+	// commit fails with ErrRecordExists when the record is there already (how replicas share a
+	// replay guard); the directory and memory stores overwrite either way.
+	Replace bool
 }
 
 // Put is one JWT to store in a Batch.
