@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/nats-io/jwt/v2"
+	"github.com/nats-io/nkeys"
 
 	"github.com/signet-dev/signet/ops"
 )
@@ -181,6 +182,31 @@ func TestActivationImportAndRevocation(t *testing.T) {
 	}
 	fx.refuses(t, "clear a revocation twice", "is not revoked", func() error {
 		_, err := ops.ClearActivationRevocation(fx.s, fx.ks, ops.ActivationRevocationRequest{Account: "A", Target: "B", Service: true})
+		return err
+	})
+}
+
+// An activation token must be signed by the exporting account, or one of its signing keys, even
+// when that account does not export the subject (yet), where the import is otherwise added with
+// a warning: a forged token is refused and changes nothing.
+func TestForgedActivationTokenIsRefusedWhereTheExportIsMissing(t *testing.T) {
+	t.Parallel()
+	fx := testFixture(t)
+	bPub := fx.withB(t)
+	act := jwt.NewActivationClaims(bPub)
+	act.ImportSubject = "not.exported"
+	act.ImportType = jwt.Service
+	act.IssuerAccount = fx.account(t, "A").Subject
+	forger, err := nkeys.CreateAccount()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := act.Encode(forger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fx.refuses(t, "a token the exporter did not sign", "neither the key nor a signing key", func() error {
+		_, err := ops.AddImport(fx.s, fx.ks, ops.AddImportRequest{Account: "B", Token: tok})
 		return err
 	})
 }

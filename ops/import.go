@@ -198,6 +198,11 @@ func (req *AddImportRequest) checkExport(src source, importer string, act *activ
 		e, other = service, stream
 	}
 	kind := kindOf(req.Service)
+	// The token is checked whatever the exports say: a token the account did not sign is
+	// refused even where the export is not there (yet).
+	if act != nil && !src.claims.DidSign(act.ActivationClaims) {
+		return nil, fmt.Errorf("the activation token was signed by %s, which is neither the key nor a signing key of account %s", act.Issuer, src.label())
+	}
 	if e == nil {
 		if req.Force {
 			return nil, nil
@@ -221,9 +226,6 @@ func (req *AddImportRequest) checkExport(src source, importer string, act *activ
 		}
 	}
 	if act != nil {
-		if !src.claims.DidSign(act.ActivationClaims) {
-			return nil, fmt.Errorf("the activation token was signed by %s, which is neither the key nor a signing key of account %s", act.Issuer, src.label())
-		}
 		if e.IsClaimRevoked(act.ActivationClaims) {
 			return nil, fmt.Errorf("account %s revoked this activation of %s export %q: ask for a new one", src.label(), kind, e.Subject)
 		}
