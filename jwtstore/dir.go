@@ -210,14 +210,15 @@ func validKey(pub string) bool {
 }
 
 // sweepTemp removes the temporary files that writes cut short by a crash left in the store:
-// in its folder and in shard folders (named by two characters of a key), nothing deeper, and
-// only signet's temporary JWT files (".<KEY>.jwt.tmp<digits>") and health checks'
-// (".healthz.tmp<digits>") older than staleTempAge. The folder may be shared with other files
-// (a --dir pointed at a home folder): those are never touched.
+// in its folder and in shard folders (named by two characters of a key), signet's temporary JWT
+// files (".<KEY>.jwt.tmp<digits>") and health checks' (".healthz.tmp<digits>"); in record areas
+// (".outbox", ".deletes"...), compactions' (".log.tmp<digits>"); nothing deeper, and only those
+// older than staleTempAge. The folder may be shared with other files (a --dir pointed at a home
+// folder): those are never touched.
 func sweepTemp(dir string, now time.Time) (int, error) {
 	removed := 0
-	var sweep func(folder string, top bool) error
-	sweep = func(folder string, top bool) error {
+	var sweep func(folder string, top bool, match func(string) bool) error
+	sweep = func(folder string, top bool, match func(string) bool) error {
 		entries, err := os.ReadDir(folder)
 		if err != nil {
 			return fmt.Errorf("sweep temporary files in %s: %w", folder, err)
@@ -225,14 +226,19 @@ func sweepTemp(dir string, now time.Time) (int, error) {
 		for _, e := range entries {
 			name := e.Name()
 			if e.IsDir() {
-				if top && isShardName(name) {
-					if err := sweep(filepath.Join(folder, name), false); err != nil {
-						return err
-					}
+				var err error
+				switch {
+				case top && isShardName(name):
+					err = sweep(filepath.Join(folder, name), false, isStoreTemp)
+				case top && validArea(name):
+					err = sweep(filepath.Join(folder, name), false, isRecordLogTemp)
+				}
+				if err != nil {
+					return err
 				}
 				continue
 			}
-			if !e.Type().IsRegular() || !isStoreTemp(name) {
+			if !e.Type().IsRegular() || !match(name) {
 				continue
 			}
 			if info, err := e.Info(); err != nil || now.Sub(info.ModTime()) < staleTempAge {
@@ -244,8 +250,13 @@ func sweepTemp(dir string, now time.Time) (int, error) {
 		}
 		return nil
 	}
-	err := sweep(dir, true)
+	err := sweep(dir, true, isStoreTemp)
 	return removed, err
+}
+
+// isRecordLogTemp reports whether name is the temporary file of a record log's compaction.
+func isRecordLogTemp(name string) bool {
+	return store.IsTempName(name) && strings.HasPrefix(name, "."+recordLogName+".tmp")
 }
 
 // isStoreTemp reports whether name is a temporary file of the store's writes or health checks.

@@ -122,8 +122,9 @@ func TestDirOpenRemovesStaleTemporaryFiles(t *testing.T) {
 }
 
 // A store folder may hold other people's files (a --dir pointed at a folder in use): opening
-// it removes only the store's own stale temporary files, in the folder and its shard folders,
-// and never a file merely named like one, nor anything deeper.
+// it removes only the store's own stale temporary files, in the folder, its shard folders and
+// its record areas (a compaction's), and never a file merely named like one, nor anything
+// deeper.
 func TestDirOpenRemovesOnlyItsOwnTemporaryFiles(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
@@ -133,6 +134,7 @@ func TestDirOpenRemovesOnlyItsOwnTemporaryFiles(t *testing.T) {
 		"." + pub + ".jwt.tmp12345",
 		filepath.Join(shard, "."+pub+".jwt.tmp999"),
 		".healthz.tmp42",
+		filepath.Join(".outbox", ".log.tmp77"),
 	}
 	foreign := []string{
 		".config.tmpl",
@@ -144,6 +146,8 @@ func TestDirOpenRemovesOnlyItsOwnTemporaryFiles(t *testing.T) {
 		filepath.Join("deep", "er", "."+pub+".jwt.tmp2"),
 		filepath.Join(shard, "deeper", "."+pub+".jwt.tmp3"),
 		"." + pub + ".creds.tmp4",
+		filepath.Join(".outbox", ".notes.tmp5"),
+		filepath.Join(".outbox", "deeper", ".log.tmp6"),
 	}
 	old := time.Now().Add(-time.Hour)
 	for _, name := range append(own, foreign...) {
