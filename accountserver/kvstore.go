@@ -136,13 +136,15 @@ func clientAuth(creds string, t TLSConfig) []nats.Option {
 // store's) are made: its errors name the servers with their passwords redacted, and a URL that
 // does not parse is refused here, since the client's error would quote it whole.
 func dialNATS(servers []string, opts []nats.Option) (*nats.Conn, error) {
-	for _, s := range servers {
-		u := strings.TrimSpace(s)
-		if !strings.Contains(u, "://") {
-			u = "nats://" + u // as the client reads it
-		}
-		if _, err := url.Parse(u); err != nil {
-			return nil, fmt.Errorf("nats server %s is not a valid URL", redact.URL(s))
+	for _, entry := range servers {
+		for _, s := range strings.Split(entry, ",") { // one entry may list several, as the client reads it
+			u := strings.TrimSpace(s)
+			if !strings.Contains(u, "://") {
+				u = "nats://" + u // as the client reads it
+			}
+			if _, err := url.Parse(u); err != nil {
+				return nil, fmt.Errorf("nats server %s is not a valid URL", redact.URL(s))
+			}
 		}
 	}
 	nc, err := nats.Connect(strings.Join(servers, ","), opts...)

@@ -47,7 +47,19 @@ func LogAttr(_ []string, a slog.Attr) slog.Attr {
 // URL is a server URL as a log line or an error may show it: a password is replaced by
 // "xxxxx", and so is a user without a password (in a NATS URL that is a token). A URL that does
 // not parse but may hold credentials is replaced whole, since where they end cannot be told.
+// A comma-separated list (as NATS clients take one entry) is redacted URL by URL.
 func URL(s string) string {
+	if strings.Contains(s, ",") {
+		parts := strings.Split(s, ",")
+		for i, p := range parts {
+			parts[i] = oneURL(strings.TrimSpace(p))
+		}
+		return strings.Join(parts, ",")
+	}
+	return oneURL(s)
+}
+
+func oneURL(s string) string {
 	// Without a scheme (NATS clients take "host:port"), "user:pass@host" would parse as an
 	// opaque URL of scheme "user": parse it as a scheme-relative one.
 	relative := !strings.Contains(s, "://")

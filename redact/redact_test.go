@@ -55,14 +55,15 @@ func TestLogLinesCarryNoSeed(t *testing.T) {
 func TestURLsShowNoPasswordOrToken(t *testing.T) {
 	t.Parallel()
 	for in, want := range map[string]string{
-		"nats://bob:s3cret@h:4222":     "nats://bob:xxxxx@h:4222",
-		"nats://s3cret@h:4222":         "nats://xxxxx@h:4222",
-		"nats://h:4222":                "nats://h:4222",
-		"nats://bob:s3cret%zz@h:4222":  "(unparsable url with credentials)",
-		"bob:s3cret@h:4222":            "bob:xxxxx@h:4222",
-		"bob:s3cret@[h:4222":           "(unparsable url with credentials)",
-		"h:4222":                       "h:4222",
-		"tls://bob:s3cret@[::1]:4222/": "tls://bob:xxxxx@[::1]:4222/",
+		"nats://bob:s3cret@h:4222":      "nats://bob:xxxxx@h:4222",
+		"nats://a:p1@h1,nats://b:p2@h2": "nats://a:xxxxx@h1,nats://b:xxxxx@h2",
+		"nats://s3cret@h:4222":          "nats://xxxxx@h:4222",
+		"nats://h:4222":                 "nats://h:4222",
+		"nats://bob:s3cret%zz@h:4222":   "(unparsable url with credentials)",
+		"bob:s3cret@h:4222":             "bob:xxxxx@h:4222",
+		"bob:s3cret@[h:4222":            "(unparsable url with credentials)",
+		"h:4222":                        "h:4222",
+		"tls://bob:s3cret@[::1]:4222/":  "tls://bob:xxxxx@[::1]:4222/",
 	} {
 		if got := redact.URL(in); got != want {
 			t.Errorf("URL(%q) = %q, want %q", in, got, want)
