@@ -15,7 +15,6 @@ import (
 	"github.com/nats-io/nkeys"
 
 	"github.com/signet-dev/signet/internal/natstest"
-	"github.com/signet-dev/signet/jwtstore"
 )
 
 // TestJWTsNoServerCouldUseAreNotStored: an account JWT that has expired, that is not valid yet,
@@ -105,15 +104,7 @@ func TestJWTsNoServerCouldUseAreNotStored(t *testing.T) {
 // back.
 func TestSigningModeRefusesAnOlderSelfSignedJWT(t *testing.T) {
 	t.Parallel()
-	okp, skp, _, oc := operatorWithSigningKey()
-	opJWT, _ := oc.Encode(okp)
-	seed, _ := skp.Seed()
-	keyFile := t.TempDir() + "/op.nk"
-	if err := writeFile0600(keyFile, seed); err != nil {
-		t.Fatal(err)
-	}
-	cfg := Config{OperatorJWT: opJWT, HTTP: HTTPConfig{Port: -1}, Backend: jwtstore.NewMemory(),
-		Signing: SigningConfig{Key: keyFile}}
+	cfg, okp, _ := signingModeConfig(t, SigningConfig{})
 	s := startServer(t, cfg)
 	akp, _ := nkeys.CreateAccount()
 	apub, _ := akp.PublicKey()

@@ -77,10 +77,11 @@ func FuzzDeleteRequest(f *testing.F) {
 		if jti != "" || iatOff != 0 {
 			token = resign(t, token, signer, iatOff, jti, now, win)
 		}
-		got, id, deadline, err := VerifyDeleteRequest(oc, token, now)
+		req, err := VerifyDeleteRequest(oc, token, now)
 		if err != nil {
 			return
 		}
+		got, id, deadline := req.Accounts, req.ID, req.Deadline
 		if byStranger {
 			t.Fatalf("a request signed by a stranger was admitted: %v", got)
 		}

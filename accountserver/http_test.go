@@ -234,6 +234,24 @@ func operatorWithSigningKey() (okp, skp nkeys.KeyPair, spub string, oc *jwt.Oper
 	return okp, skp, spub, oc
 }
 
+// signingModeConfig is a memory-store configuration in signing mode: an operator with one
+// signing key, whose seed is in a key file that sig (the signing block) is pointed at. It
+// returns the operator's identity key and the signing key's public key too.
+func signingModeConfig(t *testing.T, sig SigningConfig) (cfg Config, okp nkeys.KeyPair, spub string) {
+	t.Helper()
+	okp, skp, spub, oc := operatorWithSigningKey()
+	opJWT, err := oc.Encode(okp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seed, _ := skp.Seed()
+	sig.Key = filepath.Join(t.TempDir(), "op.nk")
+	if err := writeFile0600(sig.Key, seed); err != nil {
+		t.Fatal(err)
+	}
+	return Config{OperatorJWT: opJWT, HTTP: HTTPConfig{Port: -1}, Backend: jwtstore.NewMemory(), Signing: sig}, okp, spub
+}
+
 func TestHTTPStrictSigningKeys(t *testing.T) {
 	t.Parallel()
 	okp, skp, _, oc := operatorWithSigningKey()
@@ -516,15 +534,7 @@ func TestReloadSwitchesOperator(t *testing.T) {
 // TestReloadChangesSigningPolicy: a reload with new default limits signs the next push with them.
 func TestReloadChangesSigningPolicy(t *testing.T) {
 	t.Parallel()
-	okp, skp, _, oc := operatorWithSigningKey()
-	opJWT, _ := oc.Encode(okp)
-	seed, _ := skp.Seed()
-	keyFile := filepath.Join(t.TempDir(), "op.nk")
-	if err := writeFile0600(keyFile, seed); err != nil {
-		t.Fatal(err)
-	}
-	cfg := Config{OperatorJWT: opJWT, HTTP: HTTPConfig{Port: -1}, Backend: jwtstore.NewMemory(),
-		Signing: SigningConfig{Key: keyFile, DefaultLimits: Limits{Conns: 5}}}
+	cfg, _, _ := signingModeConfig(t, SigningConfig{DefaultLimits: Limits{Conns: 5}})
 	s := startServer(t, cfg)
 	conns := func() int64 {
 		t.Helper()
@@ -555,15 +565,7 @@ func TestReloadChangesSigningPolicy(t *testing.T) {
 
 func TestSigningMode(t *testing.T) {
 	t.Parallel()
-	okp, skp, spub, oc := operatorWithSigningKey()
-	opJWT, _ := oc.Encode(okp)
-	seed, _ := skp.Seed()
-	keyFile := t.TempDir() + "/op.nk"
-	if err := writeFile0600(keyFile, seed); err != nil {
-		t.Fatal(err)
-	}
-	cfg := Config{OperatorJWT: opJWT, HTTP: HTTPConfig{Port: -1}, Backend: jwtstore.NewMemory(),
-		Signing: SigningConfig{Key: keyFile, DefaultLimits: Limits{Conns: 5}, MaxLimits: Limits{Payload: 1000}}}
+	cfg, _, spub := signingModeConfig(t, SigningConfig{DefaultLimits: Limits{Conns: 5}, MaxLimits: Limits{Payload: 1000}})
 	s := startServer(t, cfg)
 	akp, _ := nkeys.CreateAccount()
 	apub, _ := akp.PublicKey()
@@ -624,13 +626,13 @@ func TestDeleteRefusesExpiredRequest(t *testing.T) {
 		t.Fatal(err)
 	}
 	later := time.Now().Add(2 * DeleteWindow)
-	if _, _, _, err := VerifyDeleteRequest(oc, deleteRequest(t, op.KP, time.Minute, pub), later); err == nil {
+	if _, err := VerifyDeleteRequest(oc, deleteRequest(t, op.KP, time.Minute, pub), later); err == nil {
 		t.Fatal("a delete request checked after its exp was accepted")
 	}
-	if _, _, _, err := VerifyDeleteRequest(oc, deleteRequest(t, op.KP, 0, pub), later); err == nil {
+	if _, err := VerifyDeleteRequest(oc, deleteRequest(t, op.KP, 0, pub), later); err == nil {
 		t.Fatal("a delete request without exp, issued before the window, was accepted")
 	}
-	if _, _, _, err := VerifyDeleteRequest(oc, deleteRequest(t, op.KP, time.Minute, pub), time.Now()); err != nil {
+	if _, err := VerifyDeleteRequest(oc, deleteRequest(t, op.KP, time.Minute, pub), time.Now()); err != nil {
 		t.Fatalf("a live delete request was refused: %v", err)
 	}
 }

@@ -551,7 +551,7 @@ func (s *Server) update(token, expectedSub string, src updateSource) (updateResu
 func (s *Server) deleteAccounts(token, expected string, forward bool) (int, error) {
 	ts := s.trust.Load()
 	now := time.Now()
-	accounts, _, deadline, err := VerifyDeleteRequest(ts.op, token, now)
+	req, err := VerifyDeleteRequest(ts.op, token, now)
 	if err != nil {
 		code := http.StatusBadRequest
 		if errors.Is(err, ErrUntrusted) {
@@ -559,6 +559,7 @@ func (s *Server) deleteAccounts(token, expected string, forward bool) (int, erro
 		}
 		return 0, &updateError{code, err}
 	}
+	accounts, deadline := req.Accounts, req.Deadline
 	if expected != "" && !contains(accounts, expected) {
 		return 0, &updateError{http.StatusBadRequest, fmt.Errorf("delete request does not name account %s", expected)}
 	}
@@ -574,7 +575,7 @@ func (s *Server) deleteAccounts(token, expected string, forward bool) (int, erro
 	if err := s.deletes.admit(key, deadline, now); err != nil {
 		return 0, &updateError{http.StatusForbidden, err}
 	}
-	held, err := s.commitDelete(accounts, key, deadline, requestIssuedAt(token), token, forward)
+	held, err := s.commitDelete(accounts, key, deadline, req.IssuedAt, token, forward)
 	if err != nil {
 		if errors.Is(err, jwtstore.ErrRecordExists) {
 			// Another replica of the shared store honoured this very request already.

@@ -90,74 +90,75 @@ type deleteGuard struct {
 	seen map[string]int64 // jti -> unix time after which the request is dead anyway
 }
 
-// requestIssuedAt is the iat of a delete request VerifyDeleteRequest accepted (0 without one).
-func requestIssuedAt(token string) int64 {
-	gc, err := jwt.DecodeGeneric(token)
-	if err != nil {
-		return 0
-	}
-	return gc.IssuedAt
-}
-
 func newDeleteGuard() *deleteGuard { return &deleteGuard{seen: make(map[string]int64)} }
+
+// DeleteRequest is what VerifyDeleteRequest accepted.
+type DeleteRequest struct {
+	Accounts []string // the account keys to delete
+	ID       string   // the claims' jti
+	Deadline int64    // when the request dies (unix seconds): its exp, or iat + DeleteWindow
+	IssuedAt int64    // its iat (0 without one)
+}
 
 // VerifyDeleteRequest checks a delete request in the form nats-server's
 // $SYS.REQ.CLAIMS.DELETE takes: generic claims, self-signed by the operator key or one of its
 // signing keys, with data {"accounts": [...]}. It also demands a time window: exp in the future
 // and at most DeleteWindow away, or (without exp) iat within DeleteWindow of now. It returns the
-// account keys and the claims' id and death time (for replay tracking).
-func VerifyDeleteRequest(op *jwt.OperatorClaims, token string, now time.Time) (accounts []string, id string, deadline int64, err error) {
+// account keys, the claims' id and death time (for replay tracking) and their iat.
+func VerifyDeleteRequest(op *jwt.OperatorClaims, token string, now time.Time) (DeleteRequest, error) {
 	if op == nil {
-		return nil, "", 0, errors.New("no operator to verify against")
+		return DeleteRequest{}, errors.New("no operator to verify against")
 	}
 	gc, err := jwt.DecodeGeneric(token)
 	if err != nil {
-		return nil, "", 0, fmt.Errorf("not a valid delete request: %w", err)
+		return DeleteRequest{}, fmt.Errorf("not a valid delete request: %w", err)
 	}
 	if gc.Subject != gc.Issuer {
-		return nil, "", 0, errors.New("delete request is not self signed")
+		return DeleteRequest{}, errors.New("delete request is not self signed")
 	}
 	trusted := op.SigningKeys.Contains(gc.Issuer) || (gc.Issuer == op.Subject && !op.StrictSigningKeyUsage)
 	if !trusted {
-		return nil, "", 0, fmt.Errorf("delete request issuer %s: %w", gc.Issuer, ErrUntrusted)
+		return DeleteRequest{}, fmt.Errorf("delete request issuer %s: %w", gc.Issuer, ErrUntrusted)
 	}
 	unix := now.Unix()
 	win := int64(DeleteWindow / time.Second)
+	var req DeleteRequest
 	switch {
 	case gc.Expires > 0:
 		if gc.Expires <= unix {
-			return nil, "", 0, errors.New("delete request expired")
+			return DeleteRequest{}, errors.New("delete request expired")
 		}
 		if gc.Expires-unix > win {
-			return nil, "", 0, fmt.Errorf("delete request valid for longer than %v", DeleteWindow)
+			return DeleteRequest{}, fmt.Errorf("delete request valid for longer than %v", DeleteWindow)
 		}
-		deadline = gc.Expires
+		req.Deadline = gc.Expires
 	case gc.IssuedAt > 0:
 		if gc.IssuedAt > unix+win || gc.IssuedAt < unix-win {
-			return nil, "", 0, fmt.Errorf("delete request issued outside the %v window", DeleteWindow)
+			return DeleteRequest{}, fmt.Errorf("delete request issued outside the %v window", DeleteWindow)
 		}
-		deadline = gc.IssuedAt + win
+		req.Deadline = gc.IssuedAt + win
 	default:
-		return nil, "", 0, errors.New("delete request carries neither exp nor iat")
+		return DeleteRequest{}, errors.New("delete request carries neither exp nor iat")
 	}
 	if gc.ID == "" {
-		return nil, "", 0, errors.New("delete request has no jti")
+		return DeleteRequest{}, errors.New("delete request has no jti")
 	}
 	list, ok := gc.Data["accounts"].([]any)
 	if !ok || len(list) == 0 {
-		return nil, "", 0, errors.New("malformed delete request: no accounts list")
+		return DeleteRequest{}, errors.New("malformed delete request: no accounts list")
 	}
 	for _, e := range list {
 		acc, ok := e.(string)
 		if !ok || !nkeys.IsValidPublicAccountKey(acc) {
-			return nil, "", 0, fmt.Errorf("malformed delete request: %v is not an account public key", e)
+			return DeleteRequest{}, fmt.Errorf("malformed delete request: %v is not an account public key", e)
 		}
 		if acc == op.SystemAccount {
-			return nil, "", 0, errors.New("not allowed to delete the system account")
+			return DeleteRequest{}, errors.New("not allowed to delete the system account")
 		}
-		accounts = append(accounts, acc)
+		req.Accounts = append(req.Accounts, acc)
 	}
-	return accounts, gc.ID, deadline, nil
+	req.ID, req.IssuedAt = gc.ID, gc.IssuedAt
+	return req, nil
 }
 
 // admit records a delete request id; it fails if the id was seen and has not expired yet.
