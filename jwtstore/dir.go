@@ -374,19 +374,6 @@ var errNotAccountFile = errors.New("not an account jwt file")
 // as is (see load).
 func (d *Dir) readJWTFile(pub string) ([]byte, error) {
 	path := d.pathFor(pub)
-	data, err := readJWTFile(path, pub)
-	if err != nil || len(data) == 0 || d.opts.Accept == nil {
-		return data, err
-	}
-	if err := d.opts.Accept(pub, string(data)); err != nil {
-		return nil, fmt.Errorf("%s: %w: %v", path, errNotAccountFile, err)
-	}
-	return data, nil
-}
-
-// readJWTFile reads the file of pub when it is a regular file (links are not followed) holding
-// an account JWT whose subject is pub; an empty file is returned as is (see load).
-func readJWTFile(path, pub string) ([]byte, error) {
 	st, err := os.Lstat(path)
 	if err != nil {
 		return nil, err
@@ -400,6 +387,11 @@ func readJWTFile(path, pub string) ([]byte, error) {
 	}
 	if sub, ok := peekAccountSubject(string(data)); !ok || sub != pub {
 		return nil, fmt.Errorf("%s: %w: it holds no account JWT for %s", path, errNotAccountFile, pub)
+	}
+	if d.opts.Accept != nil {
+		if err := d.opts.Accept(pub, string(data)); err != nil {
+			return nil, fmt.Errorf("%s: %w: %v", path, errNotAccountFile, err)
+		}
 	}
 	return data, nil
 }
