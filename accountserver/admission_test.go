@@ -248,3 +248,65 @@ func TestStoreFolderFilesTheOperatorDidNotSignAreNotServed(t *testing.T) {
 		t.Errorf("LOOKUP of another operator's JWT put in the folder: %v %q, want an empty answer", err, msg.Data)
 	}
 }
+
+// TestSigningModeTakesUpdatesFromAnAccountWhoseClockIsBehind: in signing mode the server signs
+// each version with its own time, one second of its own after the stored one, while a
+// self-signed update is measured against the account's own previous iat. An account whose clock
+// runs a minute behind the server's can update itself, also twice within a second; its older
+// versions sent again are still refused; and after an operator-signed update, a self-signed JWT
+// issued (by the server's clock) before that update does not replace it.
+func TestSigningModeTakesUpdatesFromAnAccountWhoseClockIsBehind(t *testing.T) {
+	t.Parallel()
+	cfg, okp, _ := signingModeConfig(t, SigningConfig{})
+	s := startServer(t, cfg)
+	akp, _ := nkeys.CreateAccount()
+	apub, _ := akp.PublicKey()
+	now := time.Now().Unix()
+	version := func(name string, iat int64) string {
+		ac := jwt.NewAccountClaims(apub)
+		ac.Name = name
+		return encodeWithIAT(t, ac, akp, iat)
+	}
+	stored := func() *jwt.AccountClaims {
+		t.Helper()
+		tok, err := cfg.Backend.Get(apub)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ac, err := jwt.DecodeAccountClaims(tok)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ac
+	}
+	v1, v2, v3 := version("v1", now-60), version("v2", now-59), version("v3", now-58)
+	var iats []int64
+	for _, v := range []string{v1, v2, v3} {
+		mustPost(t, s, apub, v)
+		iats = append(iats, stored().IssuedAt)
+	}
+	if got := stored(); got.Name != "v3" || !(iats[0] < iats[1] && iats[1] < iats[2]) {
+		t.Fatalf("stored %q, re-signed iats %v: want v3, each version in a second of its own", got.Name, iats)
+	}
+	for _, v := range []string{v1, v2, v3} {
+		if code, body := post(t, s, apub, v); code != 409 {
+			t.Errorf("an earlier self-signed version sent again: %d %s, want 409", code, body)
+		}
+	}
+	if got := stored(); got.Name != "v3" {
+		t.Fatalf("a replayed version replaced v3: stored %q", got.Name)
+	}
+	byOperator := jwt.NewAccountClaims(apub)
+	byOperator.Name = "operator"
+	mustPost(t, s, apub, encodeWithIAT(t, byOperator, okp, iats[2]+1))
+	if code, body := post(t, s, apub, version("v4", now-57)); code != 409 {
+		t.Errorf("a self-signed JWT from before the operator's update: %d %s, want 409", code, body)
+	}
+	if got := stored(); got.Name != "operator" {
+		t.Fatalf("the operator's update was replaced by %q", got.Name)
+	}
+	mustPost(t, s, apub, version("v5", iats[2]+2))
+	if got := stored(); got.Name != "v5" {
+		t.Fatalf("a self-signed JWT issued after the operator's update: stored %q, want v5", got.Name)
+	}
+}

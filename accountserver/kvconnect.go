@@ -167,7 +167,7 @@ func (s *Server) Rollback(pub string, target uint64, sign SignFunc) (RollbackRes
 	l := s.lockKey(pub)
 	l.Lock()
 	defer l.Unlock()
-	err = s.commitUpdate(pub, token, cur.Revision)
+	err = s.commitUpdate(pub, token, cur.Revision, selfSigned{})
 	if errors.Is(err, jwtstore.ErrConflict) {
 		return res, fmt.Errorf("rollback of account %s: %w (it was at revision %d): nothing written; look at `signet kv history` again and decide anew", pub, ErrMovedOn, cur.Revision)
 	}

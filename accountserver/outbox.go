@@ -30,12 +30,19 @@ import (
 //     before is refused, so a copy of an old JWT cannot bring a deleted account back; a later
 //     one can. The record stays (a later JWT outlives it anyway) and a later delete writes
 //     over it.
+//   - .selfsigned/<account>: signing mode: "<self> <stored>", the iat the account gave the
+//     last JWT it signed itself and the iat of the JWT signet serve stored for it (re-signed,
+//     with the server's time). While the stored JWT is still that one, the next self-signed JWT
+//     is compared with the account's own last iat, not with the server's time of signing, so a
+//     client whose clock runs behind the server's can still update the account; written in the
+//     same commit as the JWT.
 //
 // <hash> is replayKey of the request.
 const (
 	outboxArea    = ".outbox"
 	deletesArea   = ".deletes"
 	deletedArea   = ".deleted"
+	selfArea      = ".selfsigned"
 	outboxDeleteP = "delete-"
 )
 
@@ -57,12 +64,40 @@ func replayKey(token string) string {
 // commitUpdate stores token for pub and, when NATS is configured, its outbox entry, in one
 // durable commit. rev is the revision the decision to store it was made on (a shared store
 // refuses the put if the account moved on). A shared store is its own outbox.
-func (s *Server) commitUpdate(pub, token string, rev uint64) error {
+func (s *Server) commitUpdate(pub, token string, rev uint64, self selfSigned) error {
 	b := jwtstore.Batch{Puts: []jwtstore.Put{{Pub: pub, JWT: token, Revision: rev}}}
 	if s.notifying && s.announcer == nil {
 		b.Records = []jwtstore.Record{{Area: outboxArea, Name: pub}}
 	}
+	if self.self != 0 {
+		data := strconv.FormatInt(self.self, 10) + " " + strconv.FormatInt(self.stored, 10)
+		b.Records = append(b.Records, jwtstore.Record{Area: selfArea, Name: pub, Data: []byte(data), Replace: true})
+	}
 	return s.durable.Commit(b)
+}
+
+// selfSigned pairs, in signing mode, the iat an account gave a JWT it signed itself (self) with
+// the iat of the JWT stored for it after re-signing (stored). Zero: not a self-signed update.
+type selfSigned struct{ self, stored int64 }
+
+// selfSignedBase is the iat a self-signed update of pub must pass, given the stored JWT's iat:
+// the account's own iat of its last self-signed JWT while the stored JWT is the one made of it,
+// or else (an operator-signed JWT came since, or none was recorded) the stored JWT's iat.
+func (s *Server) selfSignedBase(pub string, storedIAT int64) (int64, error) {
+	data, ok, err := s.durable.Record(selfArea, pub)
+	if err != nil {
+		return 0, fmt.Errorf("read the self-signed record of %s: %w", pub, err)
+	}
+	if !ok {
+		return storedIAT, nil
+	}
+	selfText, storedText, _ := strings.Cut(strings.TrimSpace(string(data)), " ")
+	self, err1 := strconv.ParseInt(selfText, 10, 64)
+	stored, err2 := strconv.ParseInt(storedText, 10, 64)
+	if err1 != nil || err2 != nil || stored != storedIAT || self > storedIAT {
+		return storedIAT, nil
+	}
+	return self, nil
 }
 
 // commitDelete records the delete request (replay guard, and the outbox when it is to be

@@ -456,9 +456,15 @@ func (s *Server) update(token, expectedSub string, src updateSource) (updateResu
 	quietOlder := src == fromPack || src == fromDir
 	ts := s.trust.Load()
 	ac, err := VerifyAccountJWT(ts.op, token, expectedSub)
-	var selfIssuedAt int64 // signing mode: the iat of the JWT the account signed itself
+	// Signing mode: claims the account signed itself, re-signed below once the stored JWT is
+	// known (their iat must pass it), and the iat the account gave them.
+	var self *jwt.AccountClaims
+	var selfIssuedAt int64
 	if err != nil && src == fromHTTP && ts.signer != nil && errors.Is(err, ErrUntrusted) {
-		token, ac, selfIssuedAt, err = s.signAccount(ts, token, expectedSub)
+		self, err = selfSignedClaims(ts, token, expectedSub)
+		if err == nil {
+			ac, selfIssuedAt = self, self.IssuedAt
+		}
 	} else if err == nil {
 		err = admissible(ac, time.Now())
 	}
@@ -478,6 +484,7 @@ func (s *Server) update(token, expectedSub string, src updateSource) (updateResu
 	defer l.Unlock()
 	for attempt := 1; ; attempt++ {
 		old, err := s.store.Entry(pub)
+		after := int64(0) // a re-signed JWT's iat must pass this one
 		switch {
 		case errors.Is(err, jwtstore.ErrNotFound):
 			deleted, err := s.deletedAt(pub)
@@ -485,9 +492,10 @@ func (s *Server) update(token, expectedSub string, src updateSource) (updateResu
 				return updateResult{pub: pub}, &updateError{http.StatusInternalServerError, err}
 			}
 			issued := ac.IssuedAt
-			if selfIssuedAt != 0 {
+			if self != nil {
 				issued = selfIssuedAt // re-signed, ac carries the time of signing
 			}
+			after = deleted
 			if deleted != 0 && issued <= deleted {
 				if quietOlder {
 					return updateResult{pub: pub}, nil
@@ -499,11 +507,18 @@ func (s *Server) update(token, expectedSub string, src updateSource) (updateResu
 			return updateResult{pub: pub}, &updateError{http.StatusInternalServerError, fmt.Errorf("read stored jwt: %w", err)}
 		case old.JWT == token:
 			return updateResult{pub: pub}, nil
-		case selfIssuedAt != 0 && selfIssuedAt <= old.IssuedAt:
-			// Re-signed, it would carry the time of signing: compare the account's own iat, or
-			// any self-signed JWT of the past, sent again, would roll the account back.
-			return updateResult{pub: pub}, &updateError{http.StatusConflict,
-				fmt.Errorf("self-signed jwt issued at %d is not newer than the stored one (%d)", selfIssuedAt, old.IssuedAt)}
+		case self != nil:
+			// Re-signed, it carries the time of signing: compare the account's own iat, or any
+			// self-signed JWT of the past, sent again, would roll the account back.
+			base, err := s.selfSignedBase(pub, old.IssuedAt)
+			if err != nil {
+				return updateResult{pub: pub}, &updateError{http.StatusInternalServerError, err}
+			}
+			if selfIssuedAt <= base {
+				return updateResult{pub: pub}, &updateError{http.StatusConflict,
+					fmt.Errorf("self-signed jwt issued at %d is not newer than the account's last one (%d)", selfIssuedAt, base)}
+			}
+			after = old.IssuedAt
 		case old.IssuedAt > ac.IssuedAt:
 			if quietOlder {
 				return updateResult{pub: pub}, nil
@@ -521,7 +536,14 @@ func (s *Server) update(token, expectedSub string, src updateSource) (updateResu
 			return updateResult{pub: pub}, &updateError{http.StatusConflict,
 				fmt.Errorf("jwt issued at %d differs from the stored one issued in the same second: re-issue it with a later iat", ac.IssuedAt)}
 		}
-		err = s.commitUpdate(pub, token, old.Revision)
+		var signed selfSigned
+		if self != nil {
+			if token, ac, err = s.resign(ts, self, after); err != nil {
+				return updateResult{pub: pub}, &updateError{http.StatusInternalServerError, err}
+			}
+			signed = selfSigned{self: selfIssuedAt, stored: ac.IssuedAt}
+		}
+		err = s.commitUpdate(pub, token, old.Revision, signed)
 		if errors.Is(err, jwtstore.ErrConflict) && attempt < maxConflictRetries {
 			// Another replica wrote this account since our copy saw it: read it from the
 			// shared store and decide again.

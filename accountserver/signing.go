@@ -39,42 +39,48 @@ func loadSigningKey(path string, op *jwt.OperatorClaims) (nkeys.KeyPair, error) 
 	return kp, nil
 }
 
-// signAccount is signing mode: a JWT the account signed itself (a new account, or an update by
-// the account's own key) is re-signed with the operator signing key after the operator's policy
-// is applied. selfIssuedAt is the iat the account gave it (the re-signed JWT has the time of
-// signing): update takes it only if it is newer than the stored JWT, so an old self-signed JWT
-// sent again cannot roll the account back.
-func (s *Server) signAccount(ts *trustState, token, expectedSub string) (signed string, out *jwt.AccountClaims, selfIssuedAt int64, err error) {
+// selfSignedClaims is signing mode's first half: the claims of a JWT the account signed itself
+// (a new account, or an update by the account's own key), checked and with the operator's
+// policy applied, for resign to sign once the stored JWT is known. Their IssuedAt is still the
+// iat the account gave them.
+func selfSignedClaims(ts *trustState, token, expectedSub string) (*jwt.AccountClaims, error) {
 	ac, err := jwt.DecodeAccountClaims(token)
 	if err != nil {
-		return "", nil, 0, fmt.Errorf("not a valid account jwt: %w", err)
+		return nil, fmt.Errorf("not a valid account jwt: %w", err)
 	}
 	if expectedSub != "" && ac.Subject != expectedSub {
-		return "", nil, 0, fmt.Errorf("jwt subject %s does not match account %s", ac.Subject, expectedSub)
+		return nil, fmt.Errorf("jwt subject %s does not match account %s", ac.Subject, expectedSub)
 	}
 	if ac.Issuer != ac.Subject {
-		return "", nil, 0, fmt.Errorf("issuer %s: neither the operator nor the account itself: %w", ac.Issuer, ErrUntrusted)
+		return nil, fmt.Errorf("issuer %s: neither the operator nor the account itself: %w", ac.Issuer, ErrUntrusted)
 	}
-	selfIssuedAt = ac.IssuedAt
 	if err := admissible(ac, time.Now()); err != nil {
-		return "", nil, 0, err
+		return nil, err
 	}
 	applyPolicy(&ac.Limits, ts.policy)
 	vr := &jwt.ValidationResults{}
 	ac.Validate(vr)
 	if vr.IsBlocking(false) {
-		return "", nil, 0, fmt.Errorf("validation failed: %v", vr.Errors())
+		return nil, fmt.Errorf("validation failed: %v", vr.Errors())
 	}
-	signed, err = ac.Encode(ts.signer)
+	return ac, nil
+}
+
+// resign signs the claims of selfSignedClaims with the operator signing key, with an iat later
+// than after (the stored JWT's, or the account's tombstone's): the server issues this JWT, so it
+// keeps the rule every issuer of signet keeps, one second of its own for each version of an
+// account (ops.EncodeAccountAfter; a quick second update waits for the next second).
+func (s *Server) resign(ts *trustState, ac *jwt.AccountClaims, after int64) (string, *jwt.AccountClaims, error) {
+	signed, err := ops.EncodeAccountAfter(ac, ts.signer, after)
 	if err != nil {
-		return "", nil, 0, fmt.Errorf("sign account: %w", err)
+		return "", nil, err
 	}
-	out, err = VerifyAccountJWT(ts.op, signed, ac.Subject)
+	out, err := VerifyAccountJWT(ts.op, signed, ac.Subject)
 	if err != nil {
-		return "", nil, 0, fmt.Errorf("re-signed account does not verify: %w", err)
+		return "", nil, fmt.Errorf("re-signed account does not verify: %w", err)
 	}
 	s.log.Info("signed account jwt", "account", ac.Subject, "name", ac.Name)
-	return signed, out, selfIssuedAt, nil
+	return signed, out, nil
 }
 
 // applyPolicy fills unlimited limits from the defaults and caps them at the maxima.

@@ -34,18 +34,18 @@ func SignAccount(s *store.Store, ks keystore.KeyStore, oc *jwt.OperatorClaims, a
 		}
 		kp = k
 	}
-	return encodeAfter(ac, kp, ac.IssuedAt)
+	return EncodeAccountAfter(ac, kp, ac.IssuedAt)
 }
 
 // maxIssueWait bounds how long signing waits for the clock to pass the stored JWT's iat: long
 // enough for a managed operator's server whose clock runs a few seconds ahead of this one.
 const maxIssueWait = 5 * time.Second
 
-// encodeAfter signs ac with an iat later than prev (the stored JWT's), so that every version of
-// an account has its own second: two JWTs of one second cannot be ordered, and a server or a
+// EncodeAccountAfter signs ac with an iat later than prev (the stored JWT's), so that every
+// version of an account has its own second: two JWTs of one second cannot be ordered, and a server or a
 // pull that takes the wrong one brings back an older state. jwt/v2 stamps the current time, so
 // a quick second edit waits for the next second.
-func encodeAfter(ac *jwt.AccountClaims, kp nkeys.KeyPair, prev int64) (string, error) {
+func EncodeAccountAfter(ac *jwt.AccountClaims, kp nkeys.KeyPair, prev int64) (string, error) {
 	deadline := time.Now().Add(maxIssueWait)
 	for {
 		token, err := ac.Encode(kp)
