@@ -33,7 +33,7 @@ func newMetrics(s *Server) *metrics {
 			Buckets: []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, 1},
 		}, []string{"route"}),
 		notifySent: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "signet_notifications_sent_total", Help: "Account update notifications published to NATS.",
+			Name: "signet_notifications_sent_total", Help: "Account update notifications published to NATS (counted when handed to the connection; one whose flush then fails is counted as failed too, and sent again).",
 		}),
 		notifyFailed: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "signet_notifications_failed_total", Help: "Notifications that could not be published (retried) or that a server answered with an error.",

@@ -350,8 +350,8 @@ func TestNotificationReplies(t *testing.T) {
 	_, pub, tok := op.Account(t, "A")
 	mustPost(t, s, pub, tok)
 	// Both servers store the account and answer; an announcement made before the connection
-	// settled is made again, and its answers may be counted before it is counted as sent: wait
-	// for a moment when both servers hold the account and the counts agree.
+	// settled is made again: wait for a moment when both servers hold the account and the
+	// counts agree.
 	waitFor(t, 10*time.Second, "both servers to store the account and answer every notification", func() bool {
 		for _, ns := range servers {
 			if data, err := os.ReadFile(filepath.Join(ns.Dir, pub+".jwt")); err != nil || string(data) != tok {

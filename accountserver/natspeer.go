@@ -409,6 +409,9 @@ func (p *natsPeer) flushPending() {
 			failed = append(failed, pub)
 			continue
 		}
+		// Counted once handed to the connection, before the flush: a server's answer can
+		// arrive before the flush returns, and is never counted before its announcement.
+		p.s.metrics.notifySent.Inc()
 		announced = append(announced, pub)
 	}
 	if err := p.nc.FlushTimeout(5 * time.Second); err != nil {
@@ -420,7 +423,6 @@ func (p *natsPeer) flushPending() {
 			failedDels = append(failedDels, d.key)
 		}
 	}
-	p.s.metrics.notifySent.Add(float64(len(announced)))
 	p.s.metrics.notifyFailed.Add(float64(len(failed)))
 
 	var delivered []string
