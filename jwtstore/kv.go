@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -90,8 +91,13 @@ type KV struct {
 	ctx       context.Context
 	cancel    context.CancelFunc
 	watchDone chan struct{}
-	// watchSeq is the highest stream sequence the watch brought (watch goroutine only).
-	watchSeq uint64
+	// watchSeq is a stream sequence the copy is complete up to: for every key it holds the
+	// value as of watchSeq or a later one. The watch goroutine writes it (advance); Refresh
+	// waits for it (waitWatch).
+	watchSeq atomic.Uint64
+	// seqMu guards seqMoved, which is closed (and replaced) each time watchSeq advances.
+	seqMu    sync.Mutex
+	seqMoved chan struct{}
 
 	annMu    sync.Mutex
 	held     map[string][]jetstream.Msg // outbox record name -> changes delivered, not yet done
@@ -141,6 +147,8 @@ func OpenKV(nc *nats.Conn, opts KVOptions) (*KV, error) {
 		recs:   newMemRecords(),
 		revs:   map[string]uint64{},
 		held:   map[string][]jetstream.Msg{},
+
+		seqMoved: make(chan struct{}),
 	}
 	ctx, cancel := k.opCtx()
 	defer cancel()
@@ -246,8 +254,8 @@ loading:
 			if e == nil {
 				break loading
 			}
-			k.watchSeq = max(k.watchSeq, e.Revision())
 			k.applyEntry(e)
+			k.advance(e.Revision())
 			stall.Reset(k.opts.Timeout)
 		case <-stall.C:
 			w.Stop()
@@ -264,8 +272,8 @@ loading:
 // before the changes that follow, so nothing missed in between stays missed.
 func (k *KV) follow(w jetstream.KeyWatcher) {
 	defer close(k.watchDone)
-	for {
-		if k.drain(w); k.ctx.Err() != nil {
+	for current := true; ; current = false { // load brought the first watch's latest values
+		if k.drain(w, current); k.ctx.Err() != nil {
 			w.Stop()
 			return
 		}
@@ -292,10 +300,17 @@ const watchCheck = time.Second
 // A watch's consumer can be lost with a stream leader without the watch noticing: once the
 // stream holds messages the watch has not brought, and the watch has brought nothing since
 // the previous check, it is given up for a new one.
-func (k *KV) drain(w jetstream.KeyWatcher) {
+//
+// current says that w has brought every key's latest value already (its first nil). A new
+// watch brings only those latest values, so until it has brought them all, a key whose
+// latest value comes later may still lack an earlier one that the sequence brought so far
+// covers (a tombstone replaced after the account's delete marker): watchSeq advances only
+// once it has.
+func (k *KV) drain(w jetstream.KeyWatcher, current bool) {
 	tick := time.NewTicker(watchCheck)
 	defer tick.Stop()
-	behindAt := uint64(0) // watchSeq when the watch was last seen behind; 0: it was not
+	brought := k.watchSeq.Load() // the highest sequence w (or the watch before it) brought
+	behindAt := uint64(0)        // brought when the watch was last seen behind; 0: it was not
 	for {
 		select {
 		case <-k.ctx.Done():
@@ -304,33 +319,74 @@ func (k *KV) drain(w jetstream.KeyWatcher) {
 			if !ok {
 				return
 			}
-			if e != nil {
-				k.watchSeq = max(k.watchSeq, e.Revision())
+			if e == nil {
+				current = true
+			} else {
 				k.applyEntry(e)
+				brought = max(brought, e.Revision())
+			}
+			if current {
+				k.advance(brought)
 			}
 		case <-tick.C:
-			if !k.behind() {
+			if !k.behind(brought) {
 				behindAt = 0
 				continue
 			}
-			if behindAt != 0 && behindAt == k.watchSeq {
-				k.opts.OnError(fmt.Errorf("watch of kv bucket %s stalled at sequence %d; watching it again", k.opts.Bucket, k.watchSeq))
+			if behindAt != 0 && behindAt == brought {
+				k.opts.OnError(fmt.Errorf("watch of kv bucket %s stalled at sequence %d; watching it again", k.opts.Bucket, brought))
 				return
 			}
-			behindAt = k.watchSeq
+			behindAt = brought
 		}
 	}
 }
 
-// behind reports whether the stream holds messages past what the watch brought.
-func (k *KV) behind() bool {
+// behind reports whether the stream holds messages past seq, what the watch brought.
+func (k *KV) behind(seq uint64) bool {
 	ctx, cancel := context.WithTimeout(k.ctx, 2*watchCheck)
 	defer cancel()
 	info, err := k.str.Info(ctx)
 	if err != nil {
 		return false // the stream cannot say; the watch is given the benefit of the doubt
 	}
-	return info.State.LastSeq > k.watchSeq
+	return info.State.LastSeq > seq
+}
+
+// advance records that the copy holds, for every key, its value as of stream sequence seq or a
+// later one (the watch brings changes in order), and wakes whoever waits for it. It is called
+// after the message is applied, so a waiter that sees seq finds the copy holding it.
+func (k *KV) advance(seq uint64) {
+	if seq <= k.watchSeq.Load() {
+		return
+	}
+	k.seqMu.Lock()
+	defer k.seqMu.Unlock()
+	k.watchSeq.Store(seq)
+	close(k.seqMoved)
+	k.seqMoved = make(chan struct{})
+}
+
+// waitWatch returns once the copy is complete up to stream sequence seq (watchSeq), or an error
+// when ctx ends (or the store closes) first.
+func (k *KV) waitWatch(ctx context.Context, seq uint64) error {
+	for {
+		k.seqMu.Lock()
+		moved := k.seqMoved
+		k.seqMu.Unlock()
+		// Read after taking the channel: an advance past this read closes that channel.
+		at := k.watchSeq.Load()
+		if at >= seq {
+			return nil
+		}
+		select {
+		case <-moved:
+		case <-ctx.Done():
+			return fmt.Errorf("watch of kv bucket %s at sequence %d, not yet at %d: %w", k.opts.Bucket, at, seq, ctx.Err())
+		case <-k.ctx.Done():
+			return fmt.Errorf("kv bucket %s: store closed while waiting for its watch", k.opts.Bucket)
+		}
+	}
 }
 
 func (k *KV) applyEntry(e jetstream.KeyValueEntry) {
@@ -407,7 +463,12 @@ func (k *KV) Entry(pub string) (Entry, error) {
 }
 
 // Refresh implements Refresher: it reads the account's latest revision from the bucket's
-// stream itself (a deletion included, so a writer can compare-and-set on it).
+// stream itself (a deletion included, so a writer can compare-and-set on it), then waits, within
+// Timeout, until the watch has brought the copy up to that revision: every key as of it or
+// later. So once it answers (an Entry, or ErrNotFound), the copy holds what was written to the
+// bucket before that revision (the tombstone record a delete writes before the account's delete
+// marker, say), not only the account; if the watch does not get there in time it returns
+// another error, never a copy that skipped earlier messages.
 func (k *KV) Refresh(pub string) (Entry, error) {
 	ctx, cancel := k.opCtx()
 	defer cancel()
@@ -415,6 +476,10 @@ func (k *KV) Refresh(pub string) (Entry, error) {
 	m, err := k.str.GetLastMsgForSubject(ctx, k.prefix+key)
 	switch {
 	case err == nil:
+		if err := k.waitWatch(ctx, m.Sequence); err != nil {
+			return Entry{}, fmt.Errorf("refresh %s: %w", pub, err)
+		}
+		// The watch brought it or a later revision already; apply keeps the later one.
 		op := ""
 		if m.Header != nil {
 			op = m.Header.Get("KV-Operation")

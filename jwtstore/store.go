@@ -97,7 +97,11 @@ var ErrRecordExists = errors.New("record already exists")
 
 // Refresher is a store whose reads are served from a local copy of a shared state: Refresh
 // reads one account from the shared state itself (and updates the copy), for a writer whose
-// Put failed with ErrConflict.
+// Put failed with ErrConflict. When it answers (an Entry, or ErrNotFound for an account that is
+// absent), the copy holds at least everything the shared state held when that account was read,
+// records written before it included (a deleted account's tombstone), so what the writer reads
+// next from the copy is not older than the answer; when it cannot promise that (within the
+// store's timeout) it returns another error.
 type Refresher interface {
 	Refresh(pub string) (Entry, error)
 }
