@@ -309,4 +309,15 @@ func TestSigningModeTakesUpdatesFromAnAccountWhoseClockIsBehind(t *testing.T) {
 	if got := stored(); got.Name != "v5" {
 		t.Fatalf("a self-signed JWT issued after the operator's update: stored %q, want v5", got.Name)
 	}
+	// An operator-signed JWT two minutes ahead of the server's clock: the server cannot re-sign
+	// a version after it (it would have to wait two minutes), which is a conflict, not a wait.
+	ahead := time.Now().Unix() + 120
+	byOperator.Name = "ahead"
+	mustPost(t, s, apub, encodeWithIAT(t, byOperator, okp, ahead))
+	if code, body := post(t, s, apub, version("v6", ahead+10)); code != 409 || !strings.Contains(body, "clock") {
+		t.Errorf("a self-signed update after a JWT issued ahead of the server's clock: %d %s, want 409 naming the clock", code, body)
+	}
+	if got := stored(); got.Name != "ahead" {
+		t.Fatalf("stored %q, want the operator's JWT issued ahead", got.Name)
+	}
 }

@@ -538,8 +538,9 @@ func (s *Server) update(token, expectedSub string, src updateSource) (updateResu
 		}
 		var signed selfSigned
 		if self != nil {
-			if token, ac, err = s.resign(ts, self, after); err != nil {
-				return updateResult{pub: pub}, &updateError{http.StatusInternalServerError, err}
+			var uerr *updateError
+			if token, ac, uerr = s.resign(ts, self, after); uerr != nil {
+				return updateResult{pub: pub}, uerr
 			}
 			signed = selfSigned{self: selfIssuedAt, stored: ac.IssuedAt}
 		}

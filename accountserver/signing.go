@@ -2,6 +2,7 @@ package accountserver
 
 import (
 	"fmt"
+	"net/http"
 	"os"
 	"strings"
 	"time"
@@ -70,14 +71,17 @@ func selfSignedClaims(ts *trustState, token, expectedSub string) (*jwt.AccountCl
 // than after (the stored JWT's, or the account's tombstone's): the server issues this JWT, so it
 // keeps the rule every issuer of signet keeps, one second of its own for each version of an
 // account (ops.EncodeAccountAfter; a quick second update waits for the next second).
-func (s *Server) resign(ts *trustState, ac *jwt.AccountClaims, after int64) (string, *jwt.AccountClaims, error) {
+//
+// A stored iat too far ahead of the server's clock to pass within a few seconds is a conflict
+// (409), as an older JWT is.
+func (s *Server) resign(ts *trustState, ac *jwt.AccountClaims, after int64) (string, *jwt.AccountClaims, *updateError) {
 	signed, err := ops.EncodeAccountAfter(ac, ts.signer, after)
 	if err != nil {
-		return "", nil, err
+		return "", nil, &updateError{http.StatusConflict, err}
 	}
 	out, err := VerifyAccountJWT(ts.op, signed, ac.Subject)
 	if err != nil {
-		return "", nil, fmt.Errorf("re-signed account does not verify: %w", err)
+		return "", nil, &updateError{http.StatusInternalServerError, fmt.Errorf("re-signed account does not verify: %w", err)}
 	}
 	s.log.Info("signed account jwt", "account", ac.Subject, "name", ac.Name)
 	return signed, out, nil
