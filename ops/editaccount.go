@@ -3,6 +3,7 @@ package ops
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/nats-io/jwt/v2"
@@ -120,24 +121,78 @@ func (a *AccountSettings) apply(ks keystore.KeyStore, ac *jwt.AccountClaims, now
 	return msgs, keys, nil
 }
 
-// noBearerUsers refuses --disallow-bearer on an account that has bearer users, as nsc does:
-// nats-server would refuse them once the account is pushed.
-func noBearerUsers(s *store.Store, account string) error {
-	users, err := s.UserNames(account)
-	if err != nil {
+// noBearerUsers refuses --disallow-bearer on an account that has bearer users, as nsc does, and
+// counts as one a user that a scoped signing key whose template says --bearer signed (nsc does
+// not): nats-server would refuse them all once the account is pushed. ac is the account as the
+// edit leaves it.
+func noBearerUsers(s *store.Store, account string, ac *jwt.AccountClaims) error {
+	users, err := bearerUsers(s, account, ac)
+	if err != nil || len(users) == 0 {
 		return err
 	}
+	qa := shellquote.Quote(account)
+	var why []string
 	for _, u := range users {
-		uc, _, err := s.User(account, u)
-		if err != nil {
-			return err
+		if us := userScope(u.Claims, ac); us != nil {
+			why = append(why, fmt.Sprintf("user %q of account %q is a bearer user through scoped signing key %s (role %q): clear bearer in the scope with `signet edit signing-key -a %s --sk %s --bearer=false`, or re-sign the user with another key (-K)",
+				u.Name, account, us.Key, us.Role, qa, scopeName(us)))
+			continue
 		}
-		if uc.BearerToken {
-			return fmt.Errorf("--disallow-bearer: user %q of account %q uses a bearer token: change it first with `signet edit user %s -a %s --bearer=false` (or delete it)",
-				u, account, shellquote.Quote(u), shellquote.Quote(account))
+		why = append(why, fmt.Sprintf("user %q of account %q uses a bearer token: change it with `signet edit user %s -a %s --bearer=false`",
+			u.Name, account, shellquote.Quote(u.Name), qa))
+	}
+	return fmt.Errorf("--disallow-bearer: the server would refuse the account's bearer users; change them first (or delete them): %s", strings.Join(why, "; "))
+}
+
+// bearerScopeWarning warns of a scoped signing key whose template says --bearer in an account
+// that disallows bearer tokens: the server would refuse every user it signs, and add user
+// refuses them. ok is false when there is nothing to warn of.
+func bearerScopeWarning(account string, ac *jwt.AccountClaims, us *jwt.UserScope) (warning string, ok bool) {
+	if !ac.Limits.DisallowBearer || !us.Template.BearerToken {
+		return "", false
+	}
+	return fmt.Sprintf("account %q disallows bearer tokens, but the template of scoped signing key %s (role %q) says --bearer: the server would refuse every user it signs; clear it with `signet edit signing-key -a %s --sk %s --bearer=false`",
+		account, us.Key, us.Role, shellquote.Quote(account), scopeName(us)), true
+}
+
+// bearerScopeWarnings are the bearerScopeWarning of every scoped signing key of the account.
+func bearerScopeWarnings(account string, ac *jwt.AccountClaims) []string {
+	var out []string
+	for _, k := range ac.SigningKeys.Keys() {
+		scope, _ := ac.SigningKeys.GetScope(k)
+		if us, ok := scope.(*jwt.UserScope); ok {
+			if w, ok := bearerScopeWarning(account, ac, us); ok {
+				out = append(out, w)
+			}
 		}
 	}
-	return nil
+	return out
+}
+
+// namedUser is a stored user: its name in the store and its claims.
+type namedUser struct {
+	Name   string
+	Claims *jwt.UserClaims
+}
+
+// bearerUsers are the stored users of account that nats-server reads as bearer users under the
+// account claims ac (isBearerUser).
+func bearerUsers(s *store.Store, account string, ac *jwt.AccountClaims) ([]namedUser, error) {
+	names, err := s.UserNames(account)
+	if err != nil {
+		return nil, err
+	}
+	var out []namedUser
+	for _, u := range names {
+		uc, _, err := s.User(account, u)
+		if err != nil {
+			return nil, err
+		}
+		if isBearerUser(uc, ac) {
+			out = append(out, namedUser{Name: u, Claims: uc})
+		}
+	}
+	return out, nil
 }
 
 // applyAccountSigningKeys adds (public key, seed, seed file, or "generate") and removes account
@@ -218,8 +273,9 @@ type EditAccountRequest struct {
 	Account string // the account's name or public key
 	Signer  string // operator key (-K); "" lets Signer choose
 	AccountSettings
-	// ResignAnyway re-signs an account the settings leave unchanged (nsc counts --js-enable -1
-	// as an edit); without it, a request that changes nothing is an error.
+	// ResignAnyway re-signs an account the settings leave unchanged (nsc counts --js-enable -1,
+	// --allow-pub-response=0 and --response-ttl "" as an edit); without it, a request that
+	// changes nothing is an error.
 	ResignAnyway bool
 	Now          time.Time // the clock for Header's relative times; zero is now
 }
@@ -228,6 +284,9 @@ type EditAccountRequest struct {
 type EditAccountResult struct {
 	AccountResult
 	Changes []string
+	// Warnings are what the edit leaves that the server will not honor as meant: with
+	// --disallow-bearer, a scoped key whose template says --bearer (no user of it is stored).
+	Warnings []string
 }
 
 // EditAccount changes an account's limits (JetStream tiers included), signing keys, default
@@ -239,7 +298,7 @@ func EditAccount(s *store.Store, ks keystore.KeyStore, req EditAccountRequest) (
 
 // EditAccount is EditAccount within the caller's locked step.
 func (l *Locked) EditAccount(req EditAccountRequest) (*EditAccountResult, error) {
-	var msgs []string
+	var msgs, warnings []string
 	var keys []nkeys.KeyPair
 	acc, err := l.UpdateAccount(AccountUpdate{
 		Account: req.Account,
@@ -250,9 +309,10 @@ func (l *Locked) EditAccount(req EditAccountRequest) (*EditAccountResult, error)
 				return err
 			}
 			if d := req.Limits.DisallowBearer; d != nil && *d {
-				if err := noBearerUsers(l.Store, name); err != nil {
+				if err := noBearerUsers(l.Store, name, ac); err != nil {
 					return err
 				}
+				warnings = bearerScopeWarnings(name, ac)
 			}
 			if len(msgs) == 0 && !req.Header.Changed() && req.Signer == "" && !req.ResignAnyway {
 				return errors.New("nothing to edit: give at least one flag (see `signet edit account --help`)")
@@ -264,5 +324,5 @@ func (l *Locked) EditAccount(req EditAccountRequest) (*EditAccountResult, error)
 	if err != nil {
 		return nil, err
 	}
-	return &EditAccountResult{AccountResult: *acc, Changes: msgs}, nil
+	return &EditAccountResult{AccountResult: *acc, Changes: msgs, Warnings: warnings}, nil
 }

@@ -4,11 +4,14 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
+	"strings"
 
 	"github.com/nats-io/jwt/v2"
 	"github.com/nats-io/nkeys"
 
 	"github.com/signet-dev/signet/authz"
+	"github.com/signet-dev/signet/internal/shellquote"
 	"github.com/signet-dev/signet/keystore"
 	"github.com/signet-dev/signet/store"
 )
@@ -27,6 +30,9 @@ type EditSigningKeyRequest struct {
 	DescriptionSet bool
 	Permissions    authz.UserPermOptions // the template's permissions and limits
 	Signer         string                // operator key that re-signs the account; "" lets Signer choose
+	// ResignAnyway re-signs the account when the request leaves the scope unchanged: nsc counts
+	// --allow-pub-response=0 and --response-ttl "" (values that change nothing) as an edit.
+	ResignAnyway bool
 }
 
 // EditSigningKeyResult is the re-signed account and the scoped key.
@@ -65,6 +71,13 @@ func (l *Locked) EditSigningKey(req EditSigningKeyRequest) (*EditSigningKeyResul
 			newKey, res.Key = kp, pub
 			changes, warnings, err := req.scope(name, ac, pub)
 			res.Changes, res.Warnings = changes, warnings
+			if err != nil {
+				return err
+			}
+			w, err := checkBearerScope(l.Store, name, ac, pub)
+			if w != "" {
+				res.Warnings = append(res.Warnings, w)
+			}
 			return err
 		},
 		BeforeSave: func() error {
@@ -117,11 +130,43 @@ func (req *EditSigningKeyRequest) scope(name string, ac *jwt.AccountClaims, pub 
 		return nil, nil, err
 	}
 	changes = append(changes, pm...)
-	if len(changes) == 0 && !changed {
+	if len(changes) == 0 && !changed && !req.ResignAnyway {
 		return nil, nil, fmt.Errorf("nothing to edit for signing key %s: give --role, --description or permission flags (see `signet edit signing-key --help`)", pub)
 	}
 	ac.SigningKeys.AddScopedSigner(scope)
 	return changes, templateWarnings(scope.Template), nil
+}
+
+// checkBearerScope checks scoped signing key pub of an account that disallows bearer tokens
+// whose template, as the edit leaves it (ac), says --bearer: the users it signs would be bearer
+// users the server refuses. With such users stored it refuses the edit, naming them; with none
+// it returns a warning, as add user refuses the users it would sign. nsc checks neither.
+func checkBearerScope(s *store.Store, account string, ac *jwt.AccountClaims, pub string) (warning string, err error) {
+	scope, _ := ac.SigningKeys.GetScope(pub)
+	us, ok := scope.(*jwt.UserScope)
+	if !ok {
+		return "", nil
+	}
+	warning, ok = bearerScopeWarning(account, ac, us)
+	if !ok {
+		return "", nil
+	}
+	users, err := bearerUsers(s, account, ac)
+	if err != nil {
+		return "", err
+	}
+	var signed []string
+	for _, u := range users {
+		if u.Claims.Issuer == pub {
+			signed = append(signed, strconv.Quote(u.Name))
+		}
+	}
+	if len(signed) == 0 {
+		return warning, nil
+	}
+	q := shellquote.Quote(account)
+	return "", fmt.Errorf("account %q forbids the use of bearer tokens (--disallow-bearer), and scoped signing key %s (role %q) signs user(s) %s: with --bearer in its template the server would refuse them; leave out --bearer (or give --bearer=false), or allow them with `signet edit account %s --disallow-bearer=false`",
+		account, pub, us.Role, strings.Join(signed, ", "), q)
 }
 
 // resolveScopedKey turns a request's Key into an account signing key. It returns the key pair

@@ -89,15 +89,15 @@ func (l *Locked) AddUser(req AddUserRequest) (*AddUserResult, error) {
 	if err := req.Header.ApplyGeneric(&uc.GenericFields, &uc.ClaimsData, now(req.Now)); err != nil {
 		return nil, err
 	}
-	if err := checkBearer(account, req.Name, ac, req.Permissions.Bearer); err != nil {
-		return nil, err
-	}
 	changes, err := req.Permissions.Apply(&uc.UserPermissionLimits)
 	if err != nil {
 		return nil, err
 	}
 	token, err := SignUser(ks, account, ac, uc, req.Signer, oc.StrictSigningKeyUsage)
 	if err != nil {
+		return nil, err
+	}
+	if err := checkBearer(account, req.Name, uc, ac); err != nil {
 		return nil, err
 	}
 	var seed []byte
@@ -164,6 +164,9 @@ type EditUserRequest struct {
 	Header      Header
 	Permissions authz.UserPermOptions // permissions and limits; a scoped user refuses them without Signer
 	Now         time.Time             // the clock for Header's relative times; zero is now
+	// ResignAnyway re-signs a user the request leaves unchanged: nsc counts
+	// --allow-pub-response=0 and --response-ttl "" (values that change nothing) as an edit.
+	ResignAnyway bool
 }
 
 // EditUser changes a user's validity, tags, permissions and limits, re-signs it with the key
@@ -202,9 +205,6 @@ func (l *Locked) EditUser(req EditUserRequest) (*UserResult, error) {
 	if err := req.Header.ApplyGeneric(&uc.GenericFields, &uc.ClaimsData, now(req.Now)); err != nil {
 		return nil, err
 	}
-	if err := checkBearer(account, name, ac, req.Permissions.Bearer); err != nil {
-		return nil, err
-	}
 	scoped := isScopedUser(uc, ac) && req.Signer == ""
 	if scoped && len(req.Permissions.SetFlags()) > 0 {
 		return nil, fmt.Errorf("user %q is scoped: its permissions come from signing key %s; edit them with `signet edit signing-key`, or re-sign the user with a non-scoped key using -K", name, uc.Issuer)
@@ -213,7 +213,7 @@ func (l *Locked) EditUser(req EditUserRequest) (*UserResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	if len(changes) == 0 && !req.Header.Changed() && req.Signer == "" {
+	if len(changes) == 0 && !req.Header.Changed() && req.Signer == "" && !req.ResignAnyway {
 		return nil, errors.New("nothing to edit: give at least one flag (see `signet edit user --help`)")
 	}
 	if scoped {
@@ -221,6 +221,9 @@ func (l *Locked) EditUser(req EditUserRequest) (*UserResult, error) {
 	}
 	token, err := SignUser(ks, account, ac, uc, req.Signer, oc.StrictSigningKeyUsage)
 	if err != nil {
+		return nil, err
+	}
+	if err := checkBearer(account, name, uc, ac); err != nil {
 		return nil, err
 	}
 	if err := s.SaveUser(account, name, token); err != nil {
@@ -234,14 +237,51 @@ func (l *Locked) EditUser(req EditUserRequest) (*UserResult, error) {
 	return res, nil
 }
 
-// checkBearer refuses to make a user a bearer user (bearer, the --bearer of a request) in an
-// account that disallows bearer tokens, as nsc does: nats-server would refuse its connections.
-func checkBearer(account, user string, ac *jwt.AccountClaims, bearer *bool) error {
-	if bearer == nil || !*bearer || !ac.Limits.DisallowBearer {
+// checkBearer refuses a signed user (uc, its Issuer the key that signed it) that nats-server
+// would read as a bearer user in an account that disallows bearer tokens: the server refuses
+// its connections. nsc refuses only --bearer; a user signed by a scoped signing key whose
+// template says --bearer is just as much a bearer user, and is refused too.
+func checkBearer(account, user string, uc *jwt.UserClaims, ac *jwt.AccountClaims) error {
+	if !ac.Limits.DisallowBearer || !isBearerUser(uc, ac) {
 		return nil
 	}
 	q := shellquote.Quote(account)
-	return fmt.Errorf("account %q forbids the use of bearer tokens (--disallow-bearer): user %q cannot be a bearer user, the server would refuse it; leave out --bearer, or allow them with `signet edit account %s --disallow-bearer=false`", account, user, q)
+	allow := fmt.Sprintf("or allow them with `signet edit account %s --disallow-bearer=false`", q)
+	if us := userScope(uc, ac); us != nil {
+		return fmt.Errorf("account %q forbids the use of bearer tokens (--disallow-bearer): user %q would be a bearer user, which the server refuses: it is signed by scoped signing key %s (role %q), whose template says --bearer; sign it with another key (-K), clear bearer in the scope with `signet edit signing-key -a %s --sk %s --bearer=false`, %s",
+			account, user, us.Key, us.Role, q, scopeName(us), allow)
+	}
+	return fmt.Errorf("account %q forbids the use of bearer tokens (--disallow-bearer): user %q cannot be a bearer user, the server would refuse it; leave out --bearer (or give --bearer=false), %s", account, user, allow)
+}
+
+// isBearerUser reports whether nats-server reads the user as a bearer user. A user signed by a
+// scoped signing key has the permissions and limits of the scope's template, bearer included:
+// the server puts the template in place of the user's own.
+func isBearerUser(uc *jwt.UserClaims, ac *jwt.AccountClaims) bool {
+	if isScopedUser(uc, ac) {
+		us := userScope(uc, ac)
+		return us != nil && us.Template.BearerToken
+	}
+	return uc.BearerToken
+}
+
+// userScope is the user scope of the signing key that signed the user, nil when the user is
+// not scoped.
+func userScope(uc *jwt.UserClaims, ac *jwt.AccountClaims) *jwt.UserScope {
+	if !isScopedUser(uc, ac) {
+		return nil
+	}
+	scope, _ := ac.SigningKeys.GetScope(uc.Issuer)
+	us, _ := scope.(*jwt.UserScope)
+	return us
+}
+
+// scopeName is how a command names a scoped key: its role, else its public key.
+func scopeName(us *jwt.UserScope) string {
+	if us.Role != "" {
+		return shellquote.Quote(us.Role)
+	}
+	return us.Key
 }
 
 // OnlyUser is the user a command acts on when it is not named: the account's only user, as nsc

@@ -109,6 +109,9 @@ type UserOptions struct {
 	PublicKey string // add user --public-key/-k: the user's key instead of a new one
 	Common    CommonOptions
 	Perms     authz.UserPermOptions
+	// ResignAnyway re-signs an unchanged user (edit user): a flag was given with its "no
+	// change" value.
+	ResignAnyway bool
 }
 
 func (o *UserOptions) addFlags(cmd *cobra.Command) {

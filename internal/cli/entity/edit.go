@@ -116,7 +116,8 @@ func NewCmdEditAccount(f *cmdutil.Factory) *cobra.Command {
 	cmd = nameCmd("account [NAME]", "Edit an account", func() error {
 		// nsc counts --js-enable -1 and --rm-js-tier -1 (its defaults, "no change") as an edit
 		// and re-signs: scripts that pass them alone must not fail with "nothing to edit".
-		o.ResignAnyway = cmd.Flags().Changed("js-enable") || cmd.Flags().Changed("rm-js-tier")
+		o.ResignAnyway = cmd.Flags().Changed("js-enable") || cmd.Flags().Changed("rm-js-tier") ||
+			flags.ResponseFlagGiven(cmd.Flags())
 		return RunEditAccount(f, o)
 	})
 	o.addFlags(cmd)
@@ -142,17 +143,17 @@ func RunEditAccount(f *cmdutil.Factory, o *AccountOptions) error {
 	if err != nil {
 		return err
 	}
-	for _, m := range res.Changes {
-		f.IO.OK("%s", m)
-	}
-	f.IO.OK("edited account %q", res.Name)
-	return f.AccountSaved(t.Store, res.Name)
+	return f.AccountChanged(t.Store, res.Name, res.Warnings, append(res.Changes, fmt.Sprintf("edited account %q", res.Name)))
 }
 
 // NewCmdEditUser builds `edit user`.
 func NewCmdEditUser(f *cmdutil.Factory) *cobra.Command {
 	o := &UserOptions{}
-	cmd := nameCmd("user [NAME]", "Edit a user and regenerate its creds", func() error { return RunEditUser(f, o) })
+	var cmd *cobra.Command
+	cmd = nameCmd("user [NAME]", "Edit a user and regenerate its creds", func() error {
+		o.ResignAnyway = flags.ResponseFlagGiven(cmd.Flags())
+		return RunEditUser(f, o)
+	})
 	o.addFlags(cmd)
 	cmdutil.NameArg(cmd, &o.Name, cmdutil.KindUser, "name")
 	return cmd
@@ -165,12 +166,13 @@ func RunEditUser(f *cmdutil.Factory, o *UserOptions) error {
 		return err
 	}
 	res, err := ops.EditUser(t.Store, t.KeyStore, ops.EditUserRequest{
-		Account:     t.Account,
-		User:        o.Name,
-		Signer:      o.Signer,
-		Header:      o.Common,
-		Permissions: o.Perms,
-		Now:         f.Now(),
+		Account:      t.Account,
+		User:         o.Name,
+		Signer:       o.Signer,
+		Header:       o.Common,
+		Permissions:  o.Perms,
+		Now:          f.Now(),
+		ResignAnyway: o.ResignAnyway,
 	})
 	if err != nil {
 		return err

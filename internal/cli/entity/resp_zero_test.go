@@ -6,7 +6,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/jwt/v2"
 	"github.com/nats-io/nats.go"
+
+	"github.com/signet-dev/signet/internal/cli"
+	"github.com/signet-dev/signet/internal/cli/clitest"
+	"github.com/signet-dev/signet/ops"
+	"github.com/signet-dev/signet/store"
 )
 
 // TestAllowPubResponseZeroGivesNoResponsePermission: --allow-pub-response=0, nsc's default, is
@@ -44,44 +50,154 @@ func TestAllowPubResponseZeroGivesNoResponsePermission(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// answer subscribes to subject as user and replies to each request; it returns the
-	// asynchronous errors of the user's connection.
-	answer := func(user, subject string) <-chan error {
-		errs := make(chan error, 4)
-		nc, err := x.dial("A", user, errs)
-		if err != nil {
-			t.Fatalf("%s: %v", user, err)
+	x.mustAnswer(asker, "A", "answers", "user with --allow-pub-response")
+	for _, u := range []string{"added", "edited"} {
+		x.cannotAnswer(asker, "A", u, "--allow-pub-response=0 gave it a response permission")
+	}
+}
+
+// TestAllowPubResponseZeroAloneResignsAndKeepsTheResponsePermission: `edit user U
+// --allow-pub-response=0` alone (or `--response-ttl ""`) re-signs the user and exits 0, as nsc
+// does, and leaves the response permission it has as it is, as nsc does: the user still answers
+// requests on a real nats-server. --rm-response-perms is what removes it: the user then cannot
+// answer.
+func TestAllowPubResponseZeroAloneResignsAndKeepsTheResponsePermission(t *testing.T) {
+	t.Parallel()
+	x := newEnforced(t)
+	x.e.MustRun("add", "account", "A")
+	x.e.MustRun("add", "user", "asker", "-a", "A")
+	x.e.MustRun("add", "user", "answers", "-a", "A", "--allow-pub", "none.x", "--allow-pub-response=2", "--response-ttl", "1m")
+	x.push("A")
+	for _, args := range [][]string{
+		{"edit", "user", "answers", "-a", "A", "--allow-pub-response=0"},
+		{"edit", "user", "answers", "-a", "A", "--response-ttl", ""},
+	} {
+		if out := x.e.MustRunStatus(args...); !strings.Contains(out, `edited user "answers"`) {
+			t.Errorf("signet %s: %s", strings.Join(args, " "), out)
 		}
-		if _, err := nc.Subscribe(subject, func(m *nats.Msg) { send(errs, m.Respond([]byte("answer of "+user))) }); err != nil {
-			t.Fatal(err)
-		}
-		if err := nc.Flush(); err != nil {
-			t.Fatal(err)
-		}
-		return errs
+	}
+	uc, _, err := x.s.User("A", "answers")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if uc.Resp == nil || uc.Resp.MaxMsgs != 2 || uc.Resp.Expires != time.Minute {
+		t.Fatalf("response permission after --allow-pub-response=0: %+v, want max 2, ttl 1m", uc.Resp)
 	}
 
-	answer("answers", "q.answers")
-	if msg, err := asker.Request("q.answers", []byte("hi"), 5*time.Second); err != nil || string(msg.Data) != "answer of answers" {
-		t.Fatalf("user with --allow-pub-response: reply %v, %v", msg, err)
+	asker, err := x.dial("A", "asker", nil)
+	if err != nil {
+		t.Fatal(err)
 	}
-	for _, u := range []string{"added", "edited"} {
-		errs := answer(u, "q."+u)
-		msg, err := asker.Request("q."+u, []byte("hi"), time.Second)
-		if err == nil {
-			t.Errorf("user %s answered a request (%q): --allow-pub-response=0 gave it a response permission", u, msg.Data)
-			continue
+	x.mustAnswer(asker, "A", "answers", "after --allow-pub-response=0")
+
+	x.e.MustRun("edit", "user", "answers", "-a", "A", "--rm-response-perms")
+	x.cannotAnswer(asker, "A", "answers", "--rm-response-perms left it a response permission")
+}
+
+// TestResponseFlagAloneIsAnEdit: --allow-pub-response=0 or --response-ttl "" alone is an edit
+// that re-signs and exits 0 on edit account, edit signing-key and edit user (a scoped user too),
+// as in nsc, and leaves the response permissions as they were; an edit with no flag at all is
+// still refused.
+func TestResponseFlagAloneIsAnEdit(t *testing.T) {
+	t.Parallel()
+	e := clitest.New(t, cli.NewRootCmd)
+	e.MustRun("add", "operator", "O")
+	e.MustRun("add", "account", "A", "--allow-pub-response=3")
+	e.MustRun("edit", "signing-key", "-a", "A", "--sk", "generate", "--role", "svc", "--allow-pub-response=2")
+	e.MustRun("add", "user", "s", "-a", "A", "-K", "svc")
+	e.MustRun("add", "user", "u", "-a", "A", "--allow-pub-response=4")
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"edit", "account", "A", "--allow-pub-response=0"}, `edited account "A"`},
+		{[]string{"edit", "account", "A", "--response-ttl", ""}, `edited account "A"`},
+		{[]string{"edit", "signing-key", "-a", "A", "--sk", "svc", "--allow-pub-response=0"}, "edited signing key"},
+		{[]string{"edit", "user", "s", "-a", "A", "--allow-pub-response=0"}, `edited user "s"`},
+		{[]string{"edit", "user", "u", "-a", "A", "--allow-pub-response=0"}, `edited user "u"`},
+	} {
+		if out := e.MustRunStatus(tc.args...); !strings.Contains(out, tc.want) {
+			t.Errorf("signet %s: %q lacks %q", strings.Join(tc.args, " "), out, tc.want)
 		}
-		if !errors.Is(err, nats.ErrTimeout) {
-			t.Errorf("user %s: request failed with %v, want a timeout", u, err)
+	}
+	s, err := store.Stores{Dir: e.StoresDir()}.Open("O")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ac, _, err := s.Account("A")
+	if err != nil {
+		t.Fatal(err)
+	}
+	scope, _ := ac.SigningKeys.GetScope(ops.RoleKey(ac, "svc"))
+	u, _, err := s.User("A", "u")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := ac.DefaultPermissions.Resp; r == nil || r.MaxMsgs != 3 {
+		t.Errorf("account default response permission: %+v, want max 3", r)
+	}
+	if us, ok := scope.(*jwt.UserScope); !ok || us.Template.Resp == nil || us.Template.Resp.MaxMsgs != 2 {
+		t.Errorf("scope: %+v, want a response permission of max 2", scope)
+	}
+	if u.Resp == nil || u.Resp.MaxMsgs != 4 {
+		t.Errorf("user u response permission: %+v, want max 4", u.Resp)
+	}
+	for _, args := range [][]string{{"edit", "user", "u", "-a", "A"}, {"edit", "account", "A"}} {
+		if msg := e.MustFail(args...); !strings.Contains(msg, "nothing to edit") {
+			t.Errorf("signet %s: %s, want nothing to edit", strings.Join(args, " "), msg)
 		}
-		select {
-		case err := <-errs:
-			if !strings.Contains(strings.ToLower(err.Error()), "permissions violation for publish") {
-				t.Errorf("user %s: %v, want a publish permissions violation", u, err)
-			}
-		case <-time.After(5 * time.Second):
-			t.Errorf("user %s: the server reported no permissions violation for the reply", u)
+	}
+}
+
+// answer subscribes to subject as user and replies to each request; it returns the
+// asynchronous errors of the user's connection.
+func (x *enforced) answer(account, user, subject string) <-chan error {
+	x.t.Helper()
+	errs := make(chan error, 4)
+	nc, err := x.dial(account, user, errs)
+	if err != nil {
+		x.t.Fatalf("%s: %v", user, err)
+	}
+	if _, err := nc.Subscribe(subject, func(m *nats.Msg) { send(errs, m.Respond([]byte("answer of "+user))) }); err != nil {
+		x.t.Fatal(err)
+	}
+	if err := nc.Flush(); err != nil {
+		x.t.Fatal(err)
+	}
+	return errs
+}
+
+// mustAnswer checks that user, on a new connection, answers asker's request; when says when.
+func (x *enforced) mustAnswer(asker *nats.Conn, account, user, when string) {
+	x.t.Helper()
+	subject := "q.answered." + user
+	x.answer(account, user, subject)
+	if msg, err := asker.Request(subject, []byte("hi"), 5*time.Second); err != nil || string(msg.Data) != "answer of "+user {
+		x.t.Fatalf("%s: user %s does not answer a request: reply %v, %v", when, user, msg, err)
+	}
+}
+
+// cannotAnswer checks that user, on a new connection, does not answer asker's request: the
+// request times out and the server reports the reply as a publish permissions violation. why
+// says what an answer would mean.
+func (x *enforced) cannotAnswer(asker *nats.Conn, account, user, why string) {
+	x.t.Helper()
+	subject := "q.refused." + user
+	errs := x.answer(account, user, subject)
+	msg, err := asker.Request(subject, []byte("hi"), time.Second)
+	if err == nil {
+		x.t.Errorf("user %s answered a request (%q): %s", user, msg.Data, why)
+		return
+	}
+	if !errors.Is(err, nats.ErrTimeout) {
+		x.t.Errorf("user %s: request failed with %v, want a timeout", user, err)
+	}
+	select {
+	case err := <-errs:
+		if !strings.Contains(strings.ToLower(err.Error()), "permissions violation for publish") {
+			x.t.Errorf("user %s: %v, want a publish permissions violation", user, err)
 		}
+	case <-time.After(5 * time.Second):
+		x.t.Errorf("user %s: the server reported no permissions violation for the reply", user)
 	}
 }

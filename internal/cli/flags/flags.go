@@ -127,6 +127,14 @@ func addPermFlags(fs *pflag.FlagSet, o *authz.UserPermOptions, typeName string) 
 	list(&o.DenySub, "deny-sub", "deny subscribe")
 }
 
+// ResponseFlagGiven reports whether --allow-pub-response or --response-ttl was given. nsc counts
+// either as an edit and re-signs even when its value changes nothing (--allow-pub-response=0,
+// its default, or --response-ttl ""), so a script that passes one alone must not fail with
+// "nothing to edit".
+func ResponseFlagGiven(fs *pflag.FlagSet) bool {
+	return fs.Changed("allow-pub-response") || fs.Changed("response-ttl")
+}
+
 func addPermRemoveFlags(fs *pflag.FlagSet, o *authz.UserPermOptions, typeName string) {
 	fs.BoolVar(&o.RmResponsePerms, "rm-response-perms", false, fmt.Sprintf("remove response settings from %s", typeName))
 	fs.StringSliceVar(&o.Rm, "rm", nil, fmt.Sprintf("remove publish/subscribe and deny %s - comma separated list or option can be specified multiple times", typeName))
