@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/jwt/v2"
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nkeys"
@@ -177,5 +178,39 @@ func TestNATSPasswordIsNotLogged(t *testing.T) {
 		if strings.Contains(fmt.Sprint(err), "s3cret") || strings.Contains(logs.String(), "s3cret") {
 			t.Errorf("%s: error %v, log:\n%s", url, err, logs)
 		}
+	}
+}
+
+// TestSeedInAPostedAccountNameDoesNotReachTheLog: New redacts seeds from whatever logger it is
+// given. The account's name in a POSTed JWT is the request's text that signet serve logs
+// ("updated account jwt"); here it quotes an operator, an account and a user seed, and the
+// logger, writing to a buffer, redacts nothing itself.
+func TestSeedInAPostedAccountNameDoesNotReachTheLog(t *testing.T) {
+	t.Parallel()
+	op := natstest.NewOperator(t, "O")
+	var seeds []string
+	for _, create := range []func() (nkeys.KeyPair, error){nkeys.CreateOperator, nkeys.CreateAccount, nkeys.CreateUser} {
+		kp, err := create()
+		if err != nil {
+			t.Fatal(err)
+		}
+		seed, _ := kp.Seed()
+		seeds = append(seeds, string(seed))
+	}
+	var logs natstest.SyncBuffer
+	s := startLogging(t, testConfig(t, op), slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
+	_, pub, tok := op.Account(t, "", func(ac *jwt.AccountClaims) { ac.Name = "team " + strings.Join(seeds, " ") })
+	mustPost(t, s, pub, tok)
+	if !strings.Contains(logs.String(), "updated account jwt") {
+		t.Fatalf("the log has no line about the update (the test needs one):\n%s", logs.String())
+	}
+	var shown []string
+	for _, seed := range seeds {
+		if strings.Contains(logs.String(), seed[2:]) {
+			shown = append(shown, seed[:2]+"...")
+		}
+	}
+	if len(shown) > 0 {
+		t.Errorf("the log shows seeds %v:\n%s", shown, logs.String())
 	}
 }

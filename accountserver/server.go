@@ -29,6 +29,7 @@ import (
 	"github.com/nats-io/nkeys"
 
 	"github.com/signet-dev/signet/jwtstore"
+	"github.com/signet-dev/signet/redact"
 )
 
 // maxConflictRetries bounds how often an update is decided again after another replica of a
@@ -89,11 +90,13 @@ type Server struct {
 }
 
 // New checks cfg, loads the operator (and system account) and opens the store. It does not
-// listen or connect yet: Start does.
+// listen or connect yet: Start does. What it logs reaches logger with seeds redacted (log lines
+// quote what requests carry, like an account's name).
 func New(cfg Config, logger *slog.Logger) (*Server, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
+	logger = redact.Logger(logger)
 	if err := cfg.Check(); err != nil {
 		return nil, err
 	}

@@ -4,6 +4,8 @@
 package redact
 
 import (
+	"context"
+	"fmt"
 	"log/slog"
 	"net/url"
 	"regexp"
@@ -29,7 +31,7 @@ func Seeds(s string) string {
 }
 
 // LogAttr is a slog ReplaceAttr function that redacts seeds from every string, error and
-// message of a log record.
+// message of a log record, and from any other value whose text holds one.
 func LogAttr(_ []string, a slog.Attr) slog.Attr {
 	switch a.Value.Kind() {
 	case slog.KindString:
@@ -37,8 +39,18 @@ func LogAttr(_ []string, a slog.Attr) slog.Attr {
 			a.Value = slog.StringValue(Seeds(s))
 		}
 	case slog.KindAny:
-		if err, ok := a.Value.Any().(error); ok {
-			a.Value = slog.StringValue(Seeds(err.Error()))
+		switch v := a.Value.Any().(type) {
+		case error:
+			a.Value = slog.StringValue(Seeds(v.Error()))
+		case []byte:
+			if s := string(v); Seeds(s) != s {
+				a.Value = slog.StringValue(Seeds(s))
+			}
+		default:
+			// Anything else a handler formats: a seed inside a struct, a list or a Stringer.
+			if s := fmt.Sprint(v); Seeds(s) != s {
+				a.Value = slog.StringValue(Seeds(s))
+			}
 		}
 	}
 	return a
@@ -96,4 +108,58 @@ func URLs(urls []string) string {
 		out[i] = URL(s)
 	}
 	return strings.Join(out, ",")
+}
+
+// Logger returns l with every message, attribute (those added with With included) and group
+// name redacted before its handler sees them. A logger made by Logger is returned as it is, so
+// wrapping twice costs nothing.
+func Logger(l *slog.Logger) *slog.Logger {
+	if _, ok := l.Handler().(seedHandler); ok {
+		return l
+	}
+	return slog.New(seedHandler{l.Handler()})
+}
+
+// seedHandler is the handler of Logger: it passes on redacted copies of what it is given.
+type seedHandler struct{ next slog.Handler }
+
+func (h seedHandler) Enabled(ctx context.Context, level slog.Level) bool {
+	return h.next.Enabled(ctx, level)
+}
+
+func (h seedHandler) Handle(ctx context.Context, r slog.Record) error {
+	out := slog.NewRecord(r.Time, r.Level, Seeds(r.Message), r.PC)
+	r.Attrs(func(a slog.Attr) bool {
+		out.AddAttrs(attr(a))
+		return true
+	})
+	return h.next.Handle(ctx, out)
+}
+
+func (h seedHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
+	out := make([]slog.Attr, len(attrs))
+	for i, a := range attrs {
+		out[i] = attr(a)
+	}
+	return seedHandler{h.next.WithAttrs(out)}
+}
+
+func (h seedHandler) WithGroup(name string) slog.Handler {
+	return seedHandler{h.next.WithGroup(Seeds(name))}
+}
+
+// attr is a redacted, resolved, copy of a, groups included.
+func attr(a slog.Attr) slog.Attr {
+	a.Key = Seeds(a.Key)
+	a.Value = a.Value.Resolve()
+	if a.Value.Kind() != slog.KindGroup {
+		return LogAttr(nil, a)
+	}
+	group := a.Value.Group()
+	out := make([]slog.Attr, len(group))
+	for i, g := range group {
+		out[i] = attr(g)
+	}
+	a.Value = slog.GroupValue(out...)
+	return a
 }

@@ -73,3 +73,27 @@ func TestURLsShowNoPasswordOrToken(t *testing.T) {
 		t.Errorf("URLs: %q", got)
 	}
 }
+
+// TestLoggerRedactsWhatReachesItsHandler: a logger wrapped by Logger hands its handler no seed,
+// wherever the seed is: message, attribute, error, a list, a group, attributes added with With,
+// a group name. Wrapping it again returns it as it is.
+func TestLoggerRedactsWhatReachesItsHandler(t *testing.T) {
+	t.Parallel()
+	kp, _ := nkeys.CreateUser()
+	raw, _ := kp.Seed()
+	seed := string(raw)
+	var buf bytes.Buffer
+	log := redact.Logger(slog.New(slog.NewJSONHandler(&buf, nil)))
+	log.With("with", "w "+seed).WithGroup("g"+seed).Info("msg "+seed,
+		"value", seed, "err", errors.New("parse "+seed), "list", []string{seed},
+		slog.Group("grp", "inner", seed))
+	if strings.Contains(buf.String(), seed[2:]) {
+		t.Errorf("the handler got the seed: %s", buf.String())
+	}
+	if n := strings.Count(buf.String(), "(redacted)"); n != 7 {
+		t.Errorf("want 7 places redacted, got %d: %s", n, buf.String())
+	}
+	if again := redact.Logger(log); again != log {
+		t.Error("Logger wrapped a logger it made again")
+	}
+}

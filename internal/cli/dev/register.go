@@ -174,7 +174,7 @@ func Run(ctx context.Context, f *cmdutil.Factory, o *Options) error {
 	if o.Verbose {
 		level = slog.LevelInfo
 	}
-	logger := slog.New(slog.NewTextHandler(f.IO.ErrOut, &slog.HandlerOptions{Level: level, ReplaceAttr: redact.LogAttr}))
+	logger := redact.Logger(slog.New(slog.NewTextHandler(f.IO.ErrOut, &slog.HandlerOptions{Level: level})))
 	var stack running
 	if o.HA {
 		var h *devstack.HAStack

@@ -105,7 +105,7 @@ func open(f *cmdutil.Factory, o *Options) (*accountserver.Server, error) {
 		return nil, err
 	}
 	// Warnings only (a JWT in the bucket that is not trusted): the rest is a server's chatter.
-	logger := slog.New(slog.NewTextHandler(f.IO.ErrOut, &slog.HandlerOptions{Level: slog.LevelWarn, ReplaceAttr: redact.LogAttr}))
+	logger := redact.Logger(slog.New(slog.NewTextHandler(f.IO.ErrOut, &slog.HandlerOptions{Level: slog.LevelWarn})))
 	return accountserver.OpenKVStore(cfg, logger)
 }
 

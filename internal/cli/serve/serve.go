@@ -327,7 +327,7 @@ func Run(ctx context.Context, f *cmdutil.Factory, o *Options) error {
 	if cfg.Logging.Debug || cfg.Logging.Trace {
 		level = slog.LevelDebug
 	}
-	logger := slog.New(slog.NewTextHandler(f.IO.ErrOut, &slog.HandlerOptions{Level: level, ReplaceAttr: redact.LogAttr}))
+	logger := redact.Logger(slog.New(slog.NewTextHandler(f.IO.ErrOut, &slog.HandlerOptions{Level: level})))
 	if file := o.configFile(f); file != "" {
 		logger.Info("loaded configuration", "file", file)
 	}
