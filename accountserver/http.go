@@ -265,7 +265,7 @@ func (s *Server) handlePack(w http.ResponseWriter, r *http.Request) {
 	w.Header()["Content-Type"] = s.hdr.text
 	count := 0
 	var werr error
-	err := s.store.Range(func(pub, token string) bool {
+	err := s.rangeServed(func(pub, token string) bool {
 		if count == limit {
 			return false
 		}
@@ -329,7 +329,7 @@ func (s *Server) handleReady(w http.ResponseWriter, r *http.Request) {
 func (s *Server) writeHealth(w http.ResponseWriter, needNATS bool) {
 	var h health
 	h.Store.ReadOnly = s.store.ReadOnly()
-	h.Store.Accounts = s.store.Len()
+	h.Store.Accounts = s.servedLen()
 	h.Store.Readable, h.Store.Writable = true, !h.Store.ReadOnly
 	if d, ok := s.store.(*jwtstore.Dir); ok {
 		if _, err := os.ReadDir(d.Path()); err != nil {

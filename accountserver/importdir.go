@@ -203,7 +203,8 @@ type ExportReport struct {
 // sharded (<last two characters>/<account>.jwt, nats-account-server's shard option). Each file
 // is written atomically (a reader sees the old file or the whole new one). A directory that
 // holds anything is refused unless force; with force, the store's accounts replace their files
-// and other files are left alone. The store holds only JWTs verified when they entered it.
+// and other files are left alone. The store holds only JWTs verified when they entered it;
+// those whose issuer the operator no longer trusts (see lookup) are left out.
 func (s *Server) ExportDir(dir string, shard, force bool) (ExportReport, error) {
 	rep := ExportReport{Dir: dir, Sharded: shard}
 	ents, err := os.ReadDir(dir)
@@ -218,7 +219,7 @@ func (s *Server) ExportDir(dir string, shard, force bool) (ExportReport, error) 
 		return rep, fmt.Errorf("export: %s is not empty (%d entries): choose an empty or new directory, or pass --force to write over the account files in it", dir, len(ents))
 	}
 	tokens := map[string]string{}
-	if err := s.store.Range(func(pub, token string) bool {
+	if err := s.rangeServed(func(pub, token string) bool {
 		tokens[pub] = token
 		return true
 	}); err != nil {

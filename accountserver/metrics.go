@@ -52,7 +52,7 @@ func newMetrics(s *Server) *metrics {
 	m.reg.MustRegister(m.requests, m.latency, m.notifySent, m.notifyFailed, m.notifyReply, m.natsRequests, m.storeErrors,
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "signet_store_accounts", Help: "Accounts in the store.",
-		}, func() float64 { return float64(s.store.Len()) }),
+		}, func() float64 { return float64(s.servedLen()) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "signet_nats_connected", Help: "1 when the NATS connection is up.",
 		}, func() float64 {

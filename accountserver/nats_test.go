@@ -70,17 +70,25 @@ func userConn(t testing.TB, ns *natstest.Server, userJWT string, seed []byte, op
 	return nc, err
 }
 
-// TestURLResolver: nats-server fetches accounts from signet serve over HTTP and applies
-// updates signet serve announces, without restarts.
-func TestURLResolver(t *testing.T) {
-	t.Parallel()
-	op := natstest.NewOperator(t, "O")
+// urlResolverServer starts an account server for op and a nats-server using it as its URL
+// resolver, to which the account server is connected as the system user.
+func urlResolverServer(t testing.TB, op *natstest.Operator) (*Server, Config, *natstest.Server) {
+	t.Helper()
 	cfg := testConfig(t, op)
 	port := freePort(t)
 	natsConfig(t, &cfg, op, fmt.Sprintf("nats://127.0.0.1:%d", port))
 	s := startServer(t, cfg)
 	ns := natstest.Start(t, op.Trust(), natstest.Options{Resolver: natstest.URL, URL: s.ResolverURL(), Extra: listenExtra(port)})
 	waitConnected(t, s)
+	return s, cfg, ns
+}
+
+// TestURLResolver: nats-server fetches accounts from signet serve over HTTP and applies
+// updates signet serve announces, without restarts.
+func TestURLResolver(t *testing.T) {
+	t.Parallel()
+	op := natstest.NewOperator(t, "O")
+	s, _, ns := urlResolverServer(t, op)
 
 	nc, pub, ujwt, useed, err := pushedUser(t, op, s, ns)
 	if err != nil {
@@ -378,6 +386,32 @@ func metricValue(body, name string) float64 {
 	return -1
 }
 
+// packOverNATS asks for the JWTs of a store whose hash differs from hash, as a full resolver
+// does, and returns the lines sent before the end marker.
+func packOverNATS(t testing.TB, sys *nats.Conn, hash []byte) []string {
+	t.Helper()
+	inbox := nats.NewInbox()
+	sub, err := sys.SubscribeSync(inbox)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Unsubscribe()
+	if err := sys.PublishRequest("$SYS.REQ.CLAIMS.PACK", inbox, hash); err != nil {
+		t.Fatal(err)
+	}
+	var lines []string
+	for {
+		m, err := sub.NextMsg(5 * time.Second)
+		if err != nil {
+			t.Fatalf("pack reply: %v", err)
+		}
+		if len(m.Data) == 0 {
+			return lines
+		}
+		lines = append(lines, string(m.Data))
+	}
+}
+
 // TestPackExchange: signet serve answers $SYS.REQ.CLAIMS.PACK like a full resolver: nothing but
 // the end marker when the hashes match, else every JWT and then the end marker.
 func TestPackExchange(t *testing.T) {
@@ -394,29 +428,7 @@ func TestPackExchange(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer sys.Close()
-	pack := func(hash []byte) []string {
-		inbox := nats.NewInbox()
-		sub, err := sys.SubscribeSync(inbox)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer sub.Unsubscribe()
-		if err := sys.PublishRequest("$SYS.REQ.CLAIMS.PACK", inbox, hash); err != nil {
-			t.Fatal(err)
-		}
-		var lines []string
-		for {
-			m, err := sub.NextMsg(5 * time.Second)
-			if err != nil {
-				t.Fatalf("pack reply: %v", err)
-			}
-			if len(m.Data) == 0 {
-				return lines
-			}
-			lines = append(lines, string(m.Data))
-		}
-	}
-	lines := pack(make([]byte, 32))
+	lines := packOverNATS(t, sys, make([]byte, 32))
 	if len(lines) != 3 {
 		t.Fatalf("pack with a different hash: %d lines", len(lines))
 	}
@@ -430,7 +442,7 @@ func TestPackExchange(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if lines := pack(h[:]); len(lines) != 0 {
+	if lines := packOverNATS(t, sys, h[:]); len(lines) != 0 {
 		t.Fatalf("pack with our hash: %d lines", len(lines))
 	}
 }

@@ -622,8 +622,8 @@ func (p *natsPeer) onAccountUpdate(m *nats.Msg) {
 
 func (p *natsPeer) onList(m *nats.Msg) {
 	p.s.metrics.natsRequests.WithLabelValues("list").Inc()
-	ids := make([]string, 0, p.s.store.Len())
-	if err := p.s.store.Range(func(pub, _ string) bool { ids = append(ids, pub); return true }); err != nil {
+	ids := make([]string, 0, p.s.servedLen())
+	if err := p.s.rangeServed(func(pub, _ string) bool { ids = append(ids, pub); return true }); err != nil {
 		p.s.log.Error("list request", "err", err)
 		return // let them time out, as nats-server does
 	}
@@ -637,7 +637,7 @@ func (p *natsPeer) onPack(m *nats.Msg) {
 	if m.Reply == "" {
 		return
 	}
-	ours, err := p.s.store.Hash()
+	ours, err := p.s.servedHash()
 	if err != nil {
 		p.s.log.Error("pack request: store hash", "err", err)
 		return
@@ -647,7 +647,7 @@ func (p *natsPeer) onPack(m *nats.Msg) {
 		return
 	}
 	now := time.Now().Unix()
-	err = p.s.store.Range(func(pub, token string) bool {
+	err = p.s.rangeServed(func(pub, token string) bool {
 		if e := jwtstore.NewEntry(token); e.Expires > 0 && e.Expires < now {
 			return true
 		}
@@ -665,7 +665,7 @@ func (p *natsPeer) requestPack() {
 	if !p.connected() {
 		return
 	}
-	h, err := p.s.store.Hash()
+	h, err := p.s.servedHash()
 	if err != nil {
 		p.s.log.Error("store hash", "err", err)
 		return

@@ -276,7 +276,7 @@ func (s *Server) StartHTTP() error {
 	}
 	s.httpErr = make(chan error, 1)
 	go func() { s.httpErr <- s.httpSrv.Serve(ln) }()
-	s.log.Info("account server is running", "http", s.HTTPAddr(), "accounts", s.store.Len())
+	s.log.Info("account server is running", "http", s.HTTPAddr(), "accounts", s.servedLen())
 	s.log.Info("configure the nats-server with:")
 	s.log.Info(fmt.Sprintf("resolver: URL(%s)", s.ResolverURL()))
 	return nil
@@ -352,8 +352,9 @@ func (s *Server) PendingNotifications() int {
 }
 
 // Reload applies a new configuration: operator, system account, signing policy, and a re-read
-// of a read-only store. Listen address, store location and NATS settings need a restart; a change
-// of those is logged and otherwise ignored.
+// of a read-only store. From its return on, stored JWTs whose issuer the new operator does not
+// trust are not served (see lookup); they stay in the store. Listen address, store location and
+// NATS settings need a restart; a change of those is logged and otherwise ignored.
 func (s *Server) Reload(cfg Config) error {
 	ts, err := loadTrust(cfg)
 	if err != nil {
@@ -378,6 +379,7 @@ func (s *Server) Reload(cfg Config) error {
 		}
 	}
 	s.log.Info("configuration reloaded", "operator", ts.op.Subject)
+	s.warnUnserved()
 	return nil
 }
 
@@ -487,6 +489,11 @@ func (s *Server) update(token, expectedSub string, src updateSource) (updateResu
 	defer l.Unlock()
 	for attempt := 1; ; attempt++ {
 		old, err := s.store.Entry(pub)
+		if err == nil && !ts.serves(old.Issuer) {
+			// Stored under an operator (or signing key) trusted before a reload: not served,
+			// so not what this JWT must be newer than. It replaces it.
+			old, err = jwtstore.Entry{Revision: old.Revision}, jwtstore.ErrNotFound
+		}
 		after := int64(0) // a re-signed JWT's iat must pass this one
 		switch {
 		case errors.Is(err, jwtstore.ErrNotFound):
@@ -628,19 +635,6 @@ func contains(list []string, s string) bool {
 	}
 	return false
 }
-
-// lookup returns the JWT to serve for pub: the store's, else the configured system account's.
-func (s *Server) lookup(pub string) (jwtstore.Entry, error) {
-	e, err := s.store.Entry(pub)
-	if errors.Is(err, jwtstore.ErrNotFound) {
-		if ts := s.trust.Load(); ts.sysJWT != "" && pub == ts.sysPub {
-			return ts.sysEntry(), nil
-		}
-	}
-	return e, err
-}
-
-func (ts *trustState) sysEntry() jwtstore.Entry { return jwtstore.NewEntry(ts.sysJWT) }
 
 // onStoreChange is told about files changed under a read-only store. The store asked Accept
 // (VerifyAccountJWT) about the JWT when it read the file: one the operator did not sign never

@@ -51,6 +51,13 @@ func VerifyAccountJWT(op *jwt.OperatorClaims, token string, expectedSub string) 
 	return ac, nil
 }
 
+// trustsIssuer reports whether op accepts iss as the signer of what it issues (account JWTs,
+// delete requests): one of its signing keys, or its own key unless it demands signing keys.
+// VerifyAccountJWT says the same with reasons.
+func trustsIssuer(op *jwt.OperatorClaims, iss string) bool {
+	return op.SigningKeys.Contains(iss) || (iss == op.Subject && !op.StrictSigningKeyUsage)
+}
+
 // MaxClockSkew is how far ahead of this server's clock an incoming JWT's iat may be. A JWT
 // issued further ahead (a signer whose clock is wrong) would make every correct update of the
 // account "older" until this server's clock caught up.
@@ -116,8 +123,7 @@ func VerifyDeleteRequest(op *jwt.OperatorClaims, token string, now time.Time) (D
 	if gc.Subject != gc.Issuer {
 		return DeleteRequest{}, errors.New("delete request is not self signed")
 	}
-	trusted := op.SigningKeys.Contains(gc.Issuer) || (gc.Issuer == op.Subject && !op.StrictSigningKeyUsage)
-	if !trusted {
+	if !trustsIssuer(op, gc.Issuer) {
 		return DeleteRequest{}, fmt.Errorf("delete request issuer %s: %w", gc.Issuer, ErrUntrusted)
 	}
 	unix := now.Unix()

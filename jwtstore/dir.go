@@ -57,7 +57,7 @@ type DirOptions struct {
 }
 
 type dirItem struct {
-	e      Entry // JWT valid when cached; Hash, times valid when hashed
+	e      Entry // JWT valid when cached; Hash, times and Issuer valid when hashed
 	hashed bool
 	cached bool
 }
@@ -71,7 +71,7 @@ type Dir struct {
 
 	mu       sync.RWMutex
 	idx      map[string]dirItem
-	hash     [sha256.Size]byte // XOR over hashed items
+	tally    tally // of the hashed items
 	unhashed int
 	cached   int
 
@@ -107,7 +107,7 @@ func OpenDir(dir string, opts DirOptions) (*Dir, error) {
 	if !st.IsDir() {
 		return nil, fmt.Errorf("open jwt store: %s is not a directory", dir)
 	}
-	d := &Dir{dir: dir, opts: opts, idx: make(map[string]dirItem), seed: maphash.MakeSeed(), logs: map[string]*recordLog{}}
+	d := &Dir{dir: dir, opts: opts, idx: make(map[string]dirItem), tally: newTally(), seed: maphash.MakeSeed(), logs: map[string]*recordLog{}}
 	if !opts.ReadOnly {
 		if d.writer, err = lockWriter(dir); err != nil {
 			return nil, fmt.Errorf("open jwt store %s: %w", dir, err)
@@ -473,24 +473,9 @@ func (d *Dir) load(pub string) (Entry, error) {
 	e := NewEntry(string(data))
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	it, ok := d.idx[pub]
-	if !ok {
-		return e, nil // deleted meanwhile (by the watcher); still answer with what we read
+	if _, ok := d.idx[pub]; ok { // else deleted meanwhile (by the watcher); still answer with what we read
+		d.setLocked(pub, e)
 	}
-	if !it.hashed {
-		it.hashed = true
-		d.unhashed--
-		xorInto(&d.hash, e.Hash)
-	}
-	it.e = e
-	if !it.cached && d.mayCache() {
-		it.cached = true
-		d.cached++
-	}
-	if !it.cached {
-		it.e.JWT = ""
-	}
-	d.idx[pub] = it
 	return e, nil
 }
 
@@ -503,13 +488,12 @@ func (d *Dir) setLocked(pub string, e Entry) {
 	it, ok := d.idx[pub]
 	if ok {
 		if it.hashed {
-			xorInto(&d.hash, it.e.Hash)
+			d.tally.remove(it.e)
 		} else {
 			d.unhashed--
 		}
 	}
-	it.e, it.hashed = e, true
-	xorInto(&d.hash, e.Hash)
+	it.e, it.hashed = d.tally.add(e), true
 	if !it.cached && d.mayCache() {
 		it.cached = true
 		d.cached++
@@ -527,7 +511,7 @@ func (d *Dir) removeLocked(pub string) bool {
 		return false
 	}
 	if it.hashed {
-		xorInto(&d.hash, it.e.Hash)
+		d.tally.remove(it.e)
 	} else {
 		d.unhashed--
 	}
@@ -679,25 +663,53 @@ func (d *Dir) Len() int {
 
 // Hash implements Store. The first call after opening a large store reads every file once.
 func (d *Dir) Hash() ([sha256.Size]byte, error) {
-	d.mu.RLock()
-	pending := d.unhashed
-	d.mu.RUnlock()
-	if pending > 0 {
-		for _, k := range d.keys() {
-			d.mu.RLock()
-			it, ok := d.idx[k]
-			d.mu.RUnlock()
-			if !ok || it.hashed {
-				continue
-			}
-			if _, err := d.load(k); err != nil && !errors.Is(err, ErrNotFound) {
-				return [sha256.Size]byte{}, err
-			}
-		}
+	if err := d.hashAll(); err != nil {
+		return [sha256.Size]byte{}, err
 	}
 	d.mu.RLock()
 	defer d.mu.RUnlock()
-	return d.hash, nil
+	return d.tally.hash, nil
+}
+
+// LenIssuedBy implements ByIssuer: accounts not read yet count.
+func (d *Dir) LenIssuedBy(keep func(issuer string) bool) int {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	n, _ := d.tally.issuedBy(keep)
+	return n + d.unhashed
+}
+
+// HashIssuedBy implements ByIssuer. Like Hash, it reads every file not read yet.
+func (d *Dir) HashIssuedBy(keep func(issuer string) bool) ([sha256.Size]byte, error) {
+	if err := d.hashAll(); err != nil {
+		return [sha256.Size]byte{}, err
+	}
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	_, h := d.tally.issuedBy(keep)
+	return h, nil
+}
+
+// hashAll reads the files of the accounts not read yet, so that every one is in the tally.
+func (d *Dir) hashAll() error {
+	d.mu.RLock()
+	pending := d.unhashed
+	d.mu.RUnlock()
+	if pending == 0 {
+		return nil
+	}
+	for _, k := range d.keys() {
+		d.mu.RLock()
+		it, ok := d.idx[k]
+		d.mu.RUnlock()
+		if !ok || it.hashed {
+			continue
+		}
+		if _, err := d.load(k); err != nil && !errors.Is(err, ErrNotFound) {
+			return err
+		}
+	}
+	return nil
 }
 
 // ReadOnly implements Store.

@@ -533,6 +533,14 @@ func (k *KV) Len() int { return k.cache.Len() }
 // Hash implements Store.
 func (k *KV) Hash() ([32]byte, error) { return k.cache.Hash() }
 
+// LenIssuedBy implements ByIssuer.
+func (k *KV) LenIssuedBy(keep func(issuer string) bool) int { return k.cache.LenIssuedBy(keep) }
+
+// HashIssuedBy implements ByIssuer.
+func (k *KV) HashIssuedBy(keep func(issuer string) bool) ([32]byte, error) {
+	return k.cache.HashIssuedBy(keep)
+}
+
 // ReadOnly implements Store: a KV store is writable (JetStream decides who may write).
 func (k *KV) ReadOnly() bool { return false }
 

@@ -9,14 +9,14 @@ import (
 type Memory struct {
 	mu      sync.RWMutex
 	entries map[string]Entry
-	hash    [sha256.Size]byte
+	tally   tally
 
 	recs *memRecords
 }
 
 // NewMemory returns an empty memory store.
 func NewMemory() *Memory {
-	return &Memory{entries: make(map[string]Entry), recs: newMemRecords()}
+	return &Memory{entries: make(map[string]Entry), tally: newTally(), recs: newMemRecords()}
 }
 
 // Get implements Store.
@@ -47,10 +47,9 @@ func (m *Memory) set(pub string, e Entry) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if old, ok := m.entries[pub]; ok {
-		xorInto(&m.hash, old.Hash)
+		m.tally.remove(old)
 	}
-	m.entries[pub] = e
-	xorInto(&m.hash, e.Hash)
+	m.entries[pub] = m.tally.add(e)
 }
 
 // Delete implements Store.
@@ -58,7 +57,7 @@ func (m *Memory) Delete(pub string) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if old, ok := m.entries[pub]; ok {
-		xorInto(&m.hash, old.Hash)
+		m.tally.remove(old)
 		delete(m.entries, pub)
 	}
 	return nil
@@ -93,7 +92,23 @@ func (m *Memory) Len() int {
 func (m *Memory) Hash() ([sha256.Size]byte, error) {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
-	return m.hash, nil
+	return m.tally.hash, nil
+}
+
+// LenIssuedBy implements ByIssuer.
+func (m *Memory) LenIssuedBy(keep func(issuer string) bool) int {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	n, _ := m.tally.issuedBy(keep)
+	return n
+}
+
+// HashIssuedBy implements ByIssuer.
+func (m *Memory) HashIssuedBy(keep func(issuer string) bool) ([sha256.Size]byte, error) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	_, h := m.tally.issuedBy(keep)
+	return h, nil
 }
 
 // ReadOnly implements Store: a memory store is always writable.

@@ -32,6 +32,10 @@ type Entry struct {
 	Expires int64
 	// IssuedAt is the JWT's iat claim (unix seconds), 0 when it cannot be read.
 	IssuedAt int64
+	// Issuer is the JWT's iss claim, the key that signed it (its signature was checked with
+	// that key before the JWT was stored), empty when it cannot be read. A server whose trust
+	// changed compares it with the keys it trusts now instead of verifying the JWT again.
+	Issuer string
 	// Revision is the shared store's revision of the account (JetStream KV), 0 in stores that
 	// keep no revisions. A Put carries it back so the write fails if another writer came first.
 	Revision uint64
@@ -191,37 +195,112 @@ func checkRecord(r Record) error {
 type ChangeFunc func(pub, jwt string)
 
 // NewEntry derives an Entry from a JWT. A JWT whose claims cannot be read still gets an Entry
-// (with zero times), because the store serves what it holds.
+// (with zero times and no issuer).
 func NewEntry(token string) Entry {
-	e := Entry{JWT: token, Hash: sha256.Sum256([]byte(token))}
-	e.IssuedAt, e.Expires = claimTimes(token)
-	return e
+	c := readClaims(token)
+	return Entry{JWT: token, Hash: sha256.Sum256([]byte(token)), IssuedAt: c.IssuedAt, Expires: c.Expires, Issuer: c.Issuer}
 }
 
-// claimTimes reads iat and exp from a JWT's payload without verifying it: the store is not where
-// trust is decided, and signature checks on every load would make a million accounts slow.
-func claimTimes(token string) (iat, exp int64) {
+// Issuer reads a JWT's iss claim without verifying the JWT (empty when it cannot be read).
+func Issuer(token string) string { return readClaims(token).Issuer }
+
+// storedClaims are the claims an Entry keeps.
+type storedClaims struct {
+	IssuedAt int64  `json:"iat"`
+	Expires  int64  `json:"exp"`
+	Issuer   string `json:"iss"`
+}
+
+// readClaims reads a JWT's payload without verifying it: the store is not where trust is
+// decided, and signature checks on every load would make a million accounts slow.
+func readClaims(token string) storedClaims {
+	var c storedClaims
 	first := strings.IndexByte(token, '.')
 	if first < 0 {
-		return 0, 0
+		return c
 	}
 	rest := token[first+1:]
 	second := strings.IndexByte(rest, '.')
 	if second < 0 {
-		return 0, 0
+		return c
 	}
 	payload, err := base64.RawURLEncoding.DecodeString(rest[:second])
 	if err != nil {
-		return 0, 0
-	}
-	var c struct {
-		IssuedAt int64 `json:"iat"`
-		Expires  int64 `json:"exp"`
+		return c
 	}
 	if json.Unmarshal(payload, &c) != nil {
-		return 0, 0
+		return storedClaims{}
 	}
-	return c.IssuedAt, c.Expires
+	return c
+}
+
+// ByIssuer is a Store that counts and hashes its JWTs by issuer, so that a server trusting only
+// some of the issuers it holds JWTs of (its operator changed) can report and exchange what it
+// serves without reading every JWT.
+type ByIssuer interface {
+	// LenIssuedBy is Len counting only the JWTs whose issuer keep accepts. Accounts whose JWT
+	// was not read yet (directory store) count: whoever reads them checks them then.
+	LenIssuedBy(keep func(issuer string) bool) int
+	// HashIssuedBy is Hash over the JWTs whose issuer keep accepts.
+	HashIssuedBy(keep func(issuer string) bool) ([sha256.Size]byte, error)
+}
+
+// tally is the XOR of the hashes of a set of entries, in all and by issuer, with the number of
+// entries of each issuer.
+type tally struct {
+	hash     [sha256.Size]byte
+	byIssuer map[string]*issuerTally
+}
+
+type issuerTally struct {
+	issuer string // the key of byIssuer, shared by the entries of this issuer
+	n      int
+	hash   [sha256.Size]byte
+}
+
+func newTally() tally { return tally{byIssuer: map[string]*issuerTally{}} }
+
+// add counts e and returns it with its Issuer shared with the other entries of that issuer
+// (a million accounts signed by a handful of keys keep a handful of strings).
+func (t *tally) add(e Entry) Entry {
+	xorInto(&t.hash, e.Hash)
+	it := t.byIssuer[e.Issuer]
+	if it == nil {
+		it = &issuerTally{issuer: e.Issuer}
+		t.byIssuer[e.Issuer] = it
+	}
+	it.n++
+	xorInto(&it.hash, e.Hash)
+	e.Issuer = it.issuer
+	return e
+}
+
+// remove takes back what add counted for e.
+func (t *tally) remove(e Entry) {
+	xorInto(&t.hash, e.Hash)
+	it := t.byIssuer[e.Issuer]
+	if it == nil {
+		return
+	}
+	xorInto(&it.hash, e.Hash)
+	if it.n--; it.n <= 0 {
+		delete(t.byIssuer, e.Issuer)
+	}
+}
+
+// issuedBy is the number and the XOR of the hashes of the entries whose issuer keep accepts.
+func (t *tally) issuedBy(keep func(issuer string) bool) (int, [sha256.Size]byte) {
+	var (
+		n int
+		h [sha256.Size]byte
+	)
+	for iss, it := range t.byIssuer {
+		if keep(iss) {
+			n += it.n
+			xorInto(&h, it.hash)
+		}
+	}
+	return n, h
 }
 
 func xorInto(dst *[sha256.Size]byte, src [sha256.Size]byte) {
