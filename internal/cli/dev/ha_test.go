@@ -208,14 +208,23 @@ func TestDevHAStopsAndStartsNodesAndReplicasFromStdinAndKeepsServing(t *testing.
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp, err := http.Get(p.replicas[2] + "/accounts/" + ac.Subject)
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK || strings.TrimSpace(string(body)) != strings.TrimSpace(string(cJWT)) {
-		t.Fatalf("replica 3 does not serve account C pushed to replica 2: HTTP %d", resp.StatusCode)
+	// Replica 3 learns it through its watch of the bucket, which may be starting again after
+	// node 1 stopped (its consumer can go with the node): give it the time that takes.
+	status := 0
+	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		resp, err := http.Get(p.replicas[2] + "/accounts/" + ac.Subject)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		status = resp.StatusCode
+		if status == http.StatusOK && strings.TrimSpace(string(body)) == strings.TrimSpace(string(cJWT)) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("replica 3 does not serve account C pushed to replica 2: HTTP %d", status)
+		}
 	}
 
 	// Both come back; node 1 lets C's users in.
