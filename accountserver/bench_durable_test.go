@@ -143,6 +143,9 @@ func postAll(b *testing.B, client *http.Client, base string, keys, bodies []stri
 //     without waiting; nothing synced;
 //   - signet-process: signet serve (built from this repository) in a process of its own, as
 //     users run it, with the same configuration file as nats-account-server;
+//   - signet-process-memory: the same without the store block: signet serve's memory store,
+//     nothing on disk at all. No store design, durable or not, can beat it: it is the ceiling
+//     of what signet serve's own process could reach with a cheaper store;
 //   - nats-account-server: the real binary, in a process of its own, when
 //     SIGNET_BENCH_NATS_ACCOUNT_SERVER names it (docs/perf/serve.md says how to build it).
 //
@@ -183,12 +186,16 @@ func BenchmarkPOSTDurable(b *testing.B) {
 		{name: "nats-account-server-path", start: func(ns *natstest.Server) (string, int) { return startNASPath(b, op, ns), 0 }},
 	}
 	signet := buildSignet(b)
-	variants = append(variants, &variant{name: "signet-process", start: func(ns *natstest.Server) (string, int) {
-		return startAccountServerProcess(b, op, ns, signet, "serve", "-c")
-	}})
+	variants = append(variants,
+		&variant{name: "signet-process", start: func(ns *natstest.Server) (string, int) {
+			return startAccountServerProcess(b, op, ns, false, signet, "serve", "-c")
+		}},
+		&variant{name: "signet-process-memory", start: func(ns *natstest.Server) (string, int) {
+			return startAccountServerProcess(b, op, ns, true, signet, "serve", "-c")
+		}})
 	if nas := os.Getenv("SIGNET_BENCH_NATS_ACCOUNT_SERVER"); nas != "" {
 		variants = append(variants, &variant{name: "nats-account-server", start: func(ns *natstest.Server) (string, int) {
-			return startAccountServerProcess(b, op, ns, nas, "-c")
+			return startAccountServerProcess(b, op, ns, false, nas, "-c")
 		}})
 	}
 	if only := os.Getenv("SIGNET_BENCH_VARIANTS"); only != "" {
@@ -265,8 +272,10 @@ func BenchmarkPOSTDurable(b *testing.B) {
 			b.ReportMetric(rate["signet"]/r, "signet/"+other)
 		}
 	}
-	if r := rate["nats-account-server"]; r > 0 && rate["signet-process"] > 0 {
-		b.ReportMetric(rate["signet-process"]/r, "signet-process/nats-account-server")
+	for _, mine := range []string{"signet-process", "signet-process-memory"} {
+		if r := rate["nats-account-server"]; r > 0 && rate[mine] > 0 {
+			b.ReportMetric(rate[mine]/r, mine+"/nats-account-server")
+		}
 	}
 	b.ReportMetric(0, "ns/op")
 }

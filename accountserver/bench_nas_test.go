@@ -109,10 +109,10 @@ func buildSignet(b *testing.B) string {
 
 // startAccountServerProcess runs an account server binary in a process of its own, configured
 // with a nats-account-server configuration file (which signet serve reads too): a fresh store
-// folder, connected as the system user to ns. argv is the command line before the
-// configuration file's path ("serve -c" for signet, "-c" for nats-account-server). It returns
-// the URL its POSTs go to and the process's id.
-func startAccountServerProcess(b *testing.B, op *natstest.Operator, ns *natstest.Server, argv ...string) (string, int) {
+// folder (none when memory is set: the server's memory store), connected as the system user to
+// ns. argv is the command line before the configuration file's path ("serve -c" for signet,
+// "-c" for nats-account-server). It returns the URL its POSTs go to and the process's id.
+func startAccountServerProcess(b *testing.B, op *natstest.Operator, ns *natstest.Server, memory bool, argv ...string) (string, int) {
 	b.Helper()
 	dir := b.TempDir()
 	write := func(name, content string) string {
@@ -123,12 +123,16 @@ func startAccountServerProcess(b *testing.B, op *natstest.Operator, ns *natstest
 		return p
 	}
 	port := freePort(b)
+	store := fmt.Sprintf("store { dir: %q }", filepath.Join(dir, "jwt"))
+	if memory {
+		store = ""
+	}
 	conf := write("account-server.conf", fmt.Sprintf(`operatorjwtpath: %q
 systemaccountjwtpath: %q
 http { host: "127.0.0.1", port: %d }
-store { dir: %q }
+%s
 nats { servers: [%q], usercredentials: %q }
-`, write("operator.jwt", op.JWT), write("sys.jwt", op.SysJWT), port, filepath.Join(dir, "jwt"),
+`, write("operator.jwt", op.JWT), write("sys.jwt", op.SysJWT), port, store,
 		ns.ClientURL(), op.SysCredsFile(b)))
 	cmd := exec.Command(argv[0], append(argv[1:], conf)...)
 	if err := cmd.Start(); err != nil {
