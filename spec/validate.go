@@ -144,6 +144,15 @@ func validateAccount(p *problems, sp *Spec, name string, a *Account, path []any)
 				p.add(up, "user %q is signed by the scoped signing key %q, which sets its permissions and limits: drop the user's own permissions, or edit the role's scope", un, u.SigningKey)
 			}
 		}
+		// nats-server refuses a bearer user in an account that disallows bearer tokens, whether
+		// the user is bearer itself or through its scoped signing key's template.
+		if a.Limits != nil && a.Limits.DisallowBearer {
+			if sc := a.SigningKeys[u.SigningKey]; u.SigningKey != "" && sc != nil && sc.Bearer {
+				p.add(up, "user %q is a bearer user through role %q (its scope says bearer), and account %q disallows bearer tokens: the server would refuse its connections", un, u.SigningKey, name)
+			} else if u.Bearer {
+				p.add(up, "user %q is a bearer user, and account %q disallows bearer tokens: the server would refuse its connections", un, name)
+			}
+		}
 	}
 }
 
