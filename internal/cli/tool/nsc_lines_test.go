@@ -10,8 +10,8 @@ import (
 // TestToolLinesAreNscs: the lines scripts read from nsc's tool commands are nsc's, on the same
 // streams: pub's `Published [S] : "P"`, sub's `Listening on [S] for N messages`, reply's
 // `listening on [S] for N messages` and `[#N] ignoring request on [S]: no reply subject`, and
-// req's `published request: [S] : 'P'` on stderr; req's `received reply: [INBOX] : 'P'` and
-// rtt's `round trip time to [URL] = D` on stdout.
+// req's `published request: [S] : 'P'` (and `request timed out`, exit 0) on stderr; req's
+// `received reply: [INBOX] : 'P'` and rtt's `round trip time to [URL] = D` on stdout.
 func TestToolLinesAreNscs(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
@@ -46,6 +46,20 @@ func TestToolLinesAreNscs(t *testing.T) {
 		t.Errorf("tool req: %v, stdout %q, stderr %q", r.Error, r.Out, r.Err)
 	}
 	hasLine("tool reply stderr", wait(t, reply).Err, "listening on [svc] for 1 messages")
+
+	// A request a subscriber takes and nobody answers: nsc prints `request timed out` and
+	// exits 0 (a request nobody subscribes to is an error in both).
+	quiet := e.start(ctx, "tool", "sub", "--max-messages", "1", "quiet")
+	e.waitSub(t, "quiet", quiet)
+	r = e.Run("tool", "req", "--timeout", "300ms", "quiet", "x")
+	if r.Error != nil || r.Out != "" {
+		t.Errorf("tool req that times out: %v, stdout %q, want no error and nothing on stdout", r.Error, r.Out)
+	}
+	hasLine("tool req stderr on a timeout", r.Err, "request timed out")
+	wait(t, quiet)
+	if r := e.Run("tool", "req", "--timeout", "300ms", "nobody.listens", "x"); r.Error == nil {
+		t.Error("tool req with nobody subscribed: no error")
+	}
 
 	reply = e.start(ctx, "tool", "reply", "--max-messages", "1", "noreply")
 	e.waitSub(t, "noreply", reply)
