@@ -53,10 +53,7 @@ func (s *Server) openKV(kc KVConfig) error {
 		History:    kc.History,
 		AckWait:    kc.AckWait,
 		OutboxArea: outboxArea,
-		Accept: func(pub, token string) error {
-			_, err := VerifyAccountJWT(s.trust.Load().op, token, pub)
-			return err
-		},
+		Accept:     verifyStored, // served only while its issuer is trusted (lookup)
 		OnError: func(err error) {
 			if errors.Is(err, jwtstore.ErrKVFailover) {
 				s.log.Info("kv store", "err", err)

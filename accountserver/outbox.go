@@ -31,7 +31,7 @@ import (
 //     one can. The record stays (a later JWT outlives it anyway) and a later delete writes
 //     over it.
 //   - .selfsigned/<account>: signing mode: "<self> <stored>", the iat the account gave the
-//     last JWT it signed itself and the iat of the JWT signet serve stored for it (re-signed,
+//     last JWT it signed itself and the sha256 of the JWT signet serve stored for it (re-signed,
 //     with the server's time). While the stored JWT is still that one, the next self-signed JWT
 //     is compared with the account's own last iat, not with the server's time of signing, so a
 //     client whose clock runs behind the server's can still update the account; written in the
@@ -70,32 +70,41 @@ func (s *Server) commitUpdate(pub, token string, rev uint64, self selfSigned) er
 		b.Records = []jwtstore.Record{{Area: outboxArea, Name: pub}}
 	}
 	if self.self != 0 {
-		data := strconv.FormatInt(self.self, 10) + " " + strconv.FormatInt(self.stored, 10)
+		data := strconv.FormatInt(self.self, 10) + " " + tokenHash(self.stored)
 		b.Records = append(b.Records, jwtstore.Record{Area: selfArea, Name: pub, Data: []byte(data), Replace: true})
 	}
 	return s.durable.Commit(b)
 }
 
 // selfSigned pairs, in signing mode, the iat an account gave a JWT it signed itself (self) with
-// the iat of the JWT stored for it after re-signing (stored). Zero: not a self-signed update.
-type selfSigned struct{ self, stored int64 }
+// the JWT stored for it after re-signing (stored). Zero: not a self-signed update.
+type selfSigned struct {
+	self   int64
+	stored string
+}
 
-// selfSignedBase is the iat a self-signed update of pub must pass, given the stored JWT's iat:
-// the account's own iat of its last self-signed JWT while the stored JWT is the one made of it,
-// or else (an operator-signed JWT came since, or none was recorded) the stored JWT's iat.
-func (s *Server) selfSignedBase(pub string, storedIAT int64) (int64, error) {
+// tokenHash names a stored JWT in a record: the hex sha256 of its text.
+func tokenHash(token string) string {
+	h := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(h[:])
+}
+
+// selfSignedBase is the iat a self-signed update of pub must pass, given the stored JWT (old):
+// the account's own iat of its last self-signed JWT while the stored JWT is the very one made of
+// it, or else (an operator-signed JWT came since, a replica's write lost to another's, or none
+// was recorded) the stored JWT's iat.
+func (s *Server) selfSignedBase(pub string, old jwtstore.Entry) (int64, error) {
 	data, ok, err := s.durable.Record(selfArea, pub)
 	if err != nil {
 		return 0, fmt.Errorf("read the self-signed record of %s: %w", pub, err)
 	}
 	if !ok {
-		return storedIAT, nil
+		return old.IssuedAt, nil
 	}
-	selfText, storedText, _ := strings.Cut(strings.TrimSpace(string(data)), " ")
-	self, err1 := strconv.ParseInt(selfText, 10, 64)
-	stored, err2 := strconv.ParseInt(storedText, 10, 64)
-	if err1 != nil || err2 != nil || stored != storedIAT || self > storedIAT {
-		return storedIAT, nil
+	selfText, stored, _ := strings.Cut(strings.TrimSpace(string(data)), " ")
+	self, err := strconv.ParseInt(selfText, 10, 64)
+	if err != nil || stored != tokenHash(old.JWT) || self > old.IssuedAt {
+		return old.IssuedAt, nil
 	}
 	return self, nil
 }

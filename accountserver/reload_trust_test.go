@@ -126,11 +126,15 @@ func TestReloadToAnotherOperatorStopsServingTheOldOperatorsJWTs(t *testing.T) {
 		t.Fatalf("after the reload to O2, signet_store_accounts is %v", metricValue(body, "signet_store_accounts"))
 	}
 
-	// B signed by O2, issued before O1's: O1's JWT, not served, is not what it must be newer
-	// than.
+	// B signed by O2: one issued before O1's stored JWT is refused (the stored JWT, not served,
+	// still counts, or dropping a signing key would let the JWTs it signed be rolled back); one
+	// issued later replaces it.
 	bc := jwt.NewAccountClaims(b)
 	bc.Name = "B"
-	b2 := encodeWithIAT(t, bc, o2.KP, time.Now().Unix()-60)
+	if code, body := post(t, s, b, encodeWithIAT(t, bc, o2.KP, time.Now().Unix()-600)); code != 409 {
+		t.Fatalf("O2's jwt of B issued before O1's stored one: %d %s, want 409", code, body)
+	}
+	b2 := encodeWithIAT(t, bc, o2.KP, time.Now().Unix()+2) // after O1's, issued in this second
 	mustPost(t, s, b, b2)
 	wantServed(t, s, b, b2, "O2's jwt of B posted after the reload")
 	if got := lookupOverNATS(t, sys, b); got != b2 {

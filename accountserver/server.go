@@ -32,6 +32,14 @@ import (
 	"github.com/signet-dev/signet/redact"
 )
 
+// maxResignWait bounds how long signing mode waits for its clock to pass the stored JWT's iat
+// before it re-signs (longer is a 409: the clocks disagree), and maxResignWaits how often one
+// update waits (other updates of the account may keep moving it on).
+const (
+	maxResignWait  = 5 * time.Second
+	maxResignWaits = 3
+)
+
 // maxConflictRetries bounds how often an update is decided again after another replica of a
 // shared store wrote the same account first.
 const maxConflictRetries = 5
@@ -190,12 +198,9 @@ func (s *Server) openStore() error {
 		ReadOnly: s.cfg.Store.ReadOnly,
 		OnChange: s.onStoreChange,
 		OnError:  func(err error) { s.log.Warn("jwt store", "dir", s.cfg.Store.Dir, "err", err) },
-		// A file written behind signet's back (or under another operator) is served only if
-		// the operator signed it, as the bucket of replicas does.
-		Accept: func(pub, token string) error {
-			_, err := VerifyAccountJWT(s.trust.Load().op, token, pub)
-			return err
-		},
+		// A file written behind signet's back is kept only if it is an account JWT an
+		// operator key signed; it is served only while that key is trusted (lookup).
+		Accept: verifyStored,
 	})
 	if err != nil {
 		return err
@@ -487,13 +492,12 @@ func (s *Server) update(token, expectedSub string, src updateSource) (updateResu
 	l := s.lockKey(pub)
 	l.Lock()
 	defer l.Unlock()
-	for attempt := 1; ; attempt++ {
+	waits := 0
+	for attempt := 1; ; {
+		// A stored JWT whose issuer a reload stopped trusting is not served, but it still
+		// counts here: an older JWT (one that signing key issued before, say) must not replace
+		// it, or dropping a signing key would open a rollback.
 		old, err := s.store.Entry(pub)
-		if err == nil && !ts.serves(old.Issuer) {
-			// Stored under an operator (or signing key) trusted before a reload: not served,
-			// so not what this JWT must be newer than. It replaces it.
-			old, err = jwtstore.Entry{Revision: old.Revision}, jwtstore.ErrNotFound
-		}
 		after := int64(0) // a re-signed JWT's iat must pass this one
 		switch {
 		case errors.Is(err, jwtstore.ErrNotFound):
@@ -520,7 +524,7 @@ func (s *Server) update(token, expectedSub string, src updateSource) (updateResu
 		case self != nil:
 			// Re-signed, it carries the time of signing: compare the account's own iat, or any
 			// self-signed JWT of the past, sent again, would roll the account back.
-			base, err := s.selfSignedBase(pub, old.IssuedAt)
+			base, err := s.selfSignedBase(pub, old)
 			if err != nil {
 				return updateResult{pub: pub}, &updateError{http.StatusInternalServerError, err}
 			}
@@ -548,14 +552,28 @@ func (s *Server) update(token, expectedSub string, src updateSource) (updateResu
 		}
 		var signed selfSigned
 		if self != nil {
+			// The re-signed JWT gets a second of its own after `after`. Waiting for it is done
+			// outside the key lock, which stripes many accounts, and the update decided again.
+			if wait := time.Until(time.Unix(after+1, 0)); wait > 0 {
+				if wait > maxResignWait || waits == maxResignWaits {
+					return updateResult{pub: pub}, &updateError{http.StatusConflict,
+						fmt.Errorf("the stored jwt was issued at %s, later than this server's clock allows a re-signed one to follow soon: check the clocks", time.Unix(after, 0).UTC().Format(time.RFC3339))}
+				}
+				waits++
+				l.Unlock()
+				time.Sleep(wait)
+				l.Lock()
+				continue
+			}
 			var uerr *updateError
 			if token, ac, uerr = s.resign(ts, self, after); uerr != nil {
 				return updateResult{pub: pub}, uerr
 			}
-			signed = selfSigned{self: selfIssuedAt, stored: ac.IssuedAt}
+			signed = selfSigned{self: selfIssuedAt, stored: token}
 		}
 		err = s.commitUpdate(pub, token, old.Revision, signed)
 		if errors.Is(err, jwtstore.ErrConflict) && attempt < maxConflictRetries {
+			attempt++
 			// Another replica wrote this account since our copy saw it: read it from the
 			// shared store and decide again.
 			if _, err := s.store.(jwtstore.Refresher).Refresh(pub); err != nil && !errors.Is(err, jwtstore.ErrNotFound) {
@@ -637,8 +655,9 @@ func contains(list []string, s string) bool {
 }
 
 // onStoreChange is told about files changed under a read-only store. The store asked Accept
-// (VerifyAccountJWT) about the JWT when it read the file: one the operator did not sign never
-// gets here, it is skipped and reported through OnError.
+// (verifyStored) about the JWT when it read the file: one no operator key signed never gets
+// here, it is skipped and reported through OnError; one whose issuer is not trusted now is not
+// announced (the announcement reads it through lookup).
 func (s *Server) onStoreChange(pub, token string) {
 	if token == "" {
 		s.log.Info("account jwt removed from store", "account", pub)

@@ -14,6 +14,25 @@ import (
 // ErrUntrusted is wrapped by VerifyAccountJWT when the JWT is not signed by the operator.
 var ErrUntrusted = errors.New("not issued by the operator or one of its signing keys")
 
+// verifyStored is what a JWT read from the store (a file, a bucket entry) must be to be kept
+// in it: an account JWT for pub, signed by the operator key it names. Whether that key is
+// trusted is not decided here but when the JWT would be served (lookup, rangeServed), against
+// the trust of that moment: a JWT kept under an operator a reload stopped trusting is served
+// again after a reload that trusts it.
+func verifyStored(pub, token string) error {
+	ac, err := jwt.DecodeAccountClaims(token)
+	if err != nil {
+		return fmt.Errorf("not a valid account jwt: %w", err)
+	}
+	if ac.Subject != pub {
+		return fmt.Errorf("jwt subject %s does not match account %s", ac.Subject, pub)
+	}
+	if !nkeys.IsValidPublicOperatorKey(ac.Issuer) {
+		return fmt.Errorf("issuer %s is not an operator key: %w", ac.Issuer, ErrUntrusted)
+	}
+	return nil
+}
+
 // VerifyAccountJWT decodes token (checking its signature) and accepts it only if it is an
 // account JWT for expectedSub (when not empty), issued by op's key or one of its signing keys
 // (only the signing keys when op demands strict signing-key usage), and if validation reports
