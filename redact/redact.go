@@ -14,19 +14,33 @@ import (
 	"github.com/nats-io/nkeys"
 )
 
-// seedLike matches the text of an nkey seed: 'S', the key type, and 56 more base32 characters.
-var seedLike = regexp.MustCompile(`S[A-Z2-7]{57}`)
+// seedRun matches a run of base32 characters long enough to hold an nkey seed ('S', the key
+// type, and 56 more).
+var seedRun = regexp.MustCompile(`[A-Z2-7]{58,}`)
 
-// Seeds replaces every valid nkey seed in s by its first two characters and "…(redacted)".
+// seedLen is the length of an nkey seed's text.
+const seedLen = 58
+
+// Seeds replaces every valid nkey seed in s by its first two characters and "…(redacted)",
+// wherever it starts in a run of base32 characters ("TEST" or "S" right before it included).
 func Seeds(s string) string {
-	if len(s) < 58 {
+	if len(s) < seedLen {
 		return s
 	}
-	return seedLike.ReplaceAllStringFunc(s, func(m string) string {
-		if _, err := nkeys.FromSeed([]byte(m)); err != nil {
-			return m
+	return seedRun.ReplaceAllStringFunc(s, func(run string) string {
+		var b strings.Builder
+		for i := 0; i < len(run); {
+			if run[i] == 'S' && i+seedLen <= len(run) {
+				if _, err := nkeys.FromSeed([]byte(run[i : i+seedLen])); err == nil {
+					b.WriteString(run[i:i+2] + "…(redacted)")
+					i += seedLen
+					continue
+				}
+			}
+			b.WriteByte(run[i])
+			i++
 		}
-		return m[:2] + "…(redacted)"
+		return b.String()
 	})
 }
 
