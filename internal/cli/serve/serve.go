@@ -72,7 +72,8 @@ Configure it with a file in the NATS configuration format (-c, the keys of nats-
 with flags, or both: flags override the file. SIGHUP reloads the configuration (and re-reads a
 read-only store): account JWTs whose issuer the reloaded operator does not trust (another
 operator, a signing key it dropped) stay in the store but are served no more, until a reload
-trusts their issuer again. SIGINT/SIGTERM stop it cleanly.`,
+trusts their issuer again; they still count as their account's latest, so an older JWT does
+not replace them. SIGINT/SIGTERM stop it cleanly.`,
 		Example: `  signet serve --operator MyOperator --dir ./jwts --nats nats://localhost:4222 --creds sys.creds
   signet serve -c server.conf --http 0.0.0.0:9090
   signet serve -c nas.conf -hp 0.0.0.0:9090 -dir ./jwts -DV     (nats-account-server's command line)`,
