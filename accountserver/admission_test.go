@@ -259,8 +259,7 @@ func TestSigningModeTakesUpdatesFromAnAccountWhoseClockIsBehind(t *testing.T) {
 	t.Parallel()
 	cfg, okp, _ := signingModeConfig(t, SigningConfig{})
 	s := startServer(t, cfg)
-	akp, _ := nkeys.CreateAccount()
-	apub, _ := akp.PublicKey()
+	akp, apub := accountKeys(t)
 	now := time.Now().Unix()
 	version := func(name string, iat int64) string {
 		ac := jwt.NewAccountClaims(apub)

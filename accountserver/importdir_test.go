@@ -83,8 +83,25 @@ func writeJWTFile(t testing.TB, dir, pub, token string, shard bool) {
 }
 
 func newAccountKey(t testing.TB) string {
+	_, pub := accountKeys(t)
+	return pub
+}
+
+// accountKeys is a new account key pair and its public key.
+func accountKeys(t testing.TB) (nkeys.KeyPair, string) {
 	t.Helper()
 	kp, err := nkeys.CreateAccount()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub, _ := kp.PublicKey()
+	return kp, pub
+}
+
+// userKey is a new user public key.
+func userKey(t testing.TB) string {
+	t.Helper()
+	kp, err := nkeys.CreateUser()
 	if err != nil {
 		t.Fatal(err)
 	}
