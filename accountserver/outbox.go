@@ -70,7 +70,7 @@ func (s *Server) commitUpdate(pub, token string, rev uint64, self selfSigned) er
 		b.Records = []jwtstore.Record{{Area: outboxArea, Name: pub}}
 	}
 	if self.self != 0 {
-		data := strconv.FormatInt(self.self, 10) + " " + tokenHash(self.stored)
+		data := strconv.FormatInt(self.self, 10) + " " + hashName(sha256.Sum256([]byte(self.stored)))
 		b.Records = append(b.Records, jwtstore.Record{Area: selfArea, Name: pub, Data: []byte(data), Replace: true})
 	}
 	return s.durable.Commit(b)
@@ -83,11 +83,8 @@ type selfSigned struct {
 	stored string
 }
 
-// tokenHash names a stored JWT in a record: the hex sha256 of its text.
-func tokenHash(token string) string {
-	h := sha256.Sum256([]byte(token))
-	return hex.EncodeToString(h[:])
-}
+// hashName names a stored JWT in a record by the sha256 of its text (Entry.Hash), in hex.
+func hashName(h [sha256.Size]byte) string { return hex.EncodeToString(h[:]) }
 
 // selfSignedBase is the iat a self-signed update of pub must pass, given the stored JWT (old):
 // the account's own iat of its last self-signed JWT while the stored JWT is the very one made of
@@ -103,7 +100,7 @@ func (s *Server) selfSignedBase(pub string, old jwtstore.Entry) (int64, error) {
 	}
 	selfText, stored, _ := strings.Cut(strings.TrimSpace(string(data)), " ")
 	self, err := strconv.ParseInt(selfText, 10, 64)
-	if err != nil || stored != tokenHash(old.JWT) || self > old.IssuedAt {
+	if err != nil || stored != hashName(old.Hash) || self > old.IssuedAt {
 		return old.IssuedAt, nil
 	}
 	return self, nil
