@@ -65,9 +65,13 @@ const (
 
 // How a nats-server's holdings are known (Source.Resolver).
 const (
-	// ResolverDirectory: the server answers $SYS.REQ.CLAIMS.LIST (full or cache resolver): what
-	// it holds is its resolver directory, so an account it lacks is Missing.
+	// ResolverDirectory: the server runs a full resolver (it answers $SYS.REQ.CLAIMS.LIST and
+	// lookups): what it holds is its resolver directory, so an account it lacks is Missing.
 	ResolverDirectory = "directory"
+	// ResolverCache: the server runs a cache resolver (it answers LIST, not lookups): it holds
+	// the accounts it has fetched, so an account it lacks is not reported (it fetches the
+	// current JWT on first use); of those it holds, the loaded ones are compared.
+	ResolverCache = "cache"
 	// ResolverLoaded: the server does not answer LIST (URL or memory resolver): only the
 	// accounts it has loaded are known, so an account it lacks is not reported.
 	ResolverLoaded = "loaded"
@@ -113,7 +117,7 @@ type Source struct {
 	ID string `json:"id,omitempty"`
 	// URL is the URL the source was reached through.
 	URL string `json:"url"`
-	// Resolver is, for a nats-server, "directory" or "loaded" (see ResolverDirectory).
+	// Resolver is, for a nats-server, "directory", "cache" or "loaded" (see ResolverDirectory).
 	Resolver string `json:"resolver,omitempty"`
 	// Accounts is how many accounts the source holds (or has loaded).
 	Accounts int `json:"accounts"`
@@ -180,7 +184,8 @@ type holding struct {
 	accounts  map[string]string
 	ambiguous map[string]string
 	// complete is false when accounts is only part of what the source holds (loaded accounts
-	// of a URL-resolver server): an expected account absent from it is not Missing.
+	// of a URL-resolver server, a cache resolver's): an expected account absent from it is not
+	// Missing.
 	complete bool
 }
 

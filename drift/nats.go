@@ -14,6 +14,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nkeys"
 
+	"github.com/signet-dev/signet/internal/plural"
 	"github.com/signet-dev/signet/remote"
 )
 
@@ -22,6 +23,11 @@ import (
 const (
 	subjectAccountzPing   = "$SYS.REQ.SERVER.PING.ACCOUNTZ"
 	subjectAccountzDirect = "$SYS.REQ.SERVER.%s.ACCOUNTZ"
+	subjectSubszDirect    = "$SYS.REQ.SERVER.%s.SUBSZ"
+	// subjectLookupSub is the subscription a full resolver answers lookups on; a cache
+	// resolver has none (nats-server's CacheDirAccResolver.Start subscribes LIST, UPDATE and
+	// DELETE only).
+	subjectLookupSub = "$SYS.REQ.ACCOUNT.*.CLAIMS.LOOKUP"
 )
 
 // drainIdle is how long answers keep being read after every expected one arrived: a signet
@@ -32,10 +38,16 @@ const drainIdle = 150 * time.Millisecond
 type apiResponse struct {
 	Server remote.ServerInfo `json:"server"`
 	Data   struct {
-		Accounts []string `json:"accounts"`
-		Detail   *struct {
+		SystemAccount string   `json:"system_account"`
+		Accounts      []string `json:"accounts"`
+		Detail        *struct {
 			JWT string `json:"jwt"`
 		} `json:"account_detail"`
+		// Subs is a Subsz's subscriptions_list.
+		Subs []struct {
+			Subject string `json:"subject"`
+			Cid     uint64 `json:"cid"`
+		} `json:"subscriptions_list"`
 	} `json:"data"`
 	Error *struct {
 		Code        int    `json:"code"`
@@ -73,69 +85,82 @@ func askServers(ctx context.Context, url string, opts []nats.Option, timeout tim
 		byID[s.ID] = &hs[i]
 	}
 
-	// What each directory resolver holds. Answers of other responders (a signet serve on the
-	// same system account answers LIST as well) are left out: they are not in byID.
+	// What each full or cache resolver holds. Answers of other responders (a signet serve on
+	// the same system account answers LIST as well) are left out: they are not in byID.
 	lists, err := c.List(ctx)
 	if err != nil && !errors.Is(err, remote.ErrNoResponders) {
-		for i := range hs {
-			hs[i].source.Error = err.Error()
-		}
-		return hs
+		return failAll(hs, err)
 	}
-	holders := map[string][]*holding{}
+	listed := map[string][]string{}
 	for _, l := range lists.Servers {
-		h := byID[l.Server.ID]
-		if h == nil {
-			continue
-		}
-		h.source.Resolver = ResolverDirectory
-		h.complete = true
-		for _, pub := range l.Accounts {
-			h.accounts[pub] = ""
-			holders[pub] = append(holders[pub], h)
+		if byID[l.Server.ID] != nil {
+			listed[l.Server.ID] = l.Accounts
 		}
 	}
 
 	nc := c.Conn()
-	loaded, err := loadedAccounts(ctx, nc, byID, timeout)
+	loaded, system, err := loadedAccounts(ctx, nc, byID, timeout)
 	if err != nil {
-		for i := range hs {
-			hs[i].source.Error = err.Error()
-		}
-		return hs
+		return failAll(hs, err)
 	}
+	kinds, err := resolverKinds(ctx, nc, listed, system, timeout)
+	if err != nil {
+		return failAll(hs, err)
+	}
+	holders := map[string][]*holding{}
 	var direct []directAsk
+	nfull := 0
 	for i := range hs {
 		h := &hs[i]
-		if h.complete {
-			continue
-		}
-		for _, pub := range loaded[h.source.ID] {
-			direct = append(direct, directAsk{h: h, pub: pub})
+		id := h.source.ID
+		accs, isDir := listed[id]
+		switch {
+		case !isDir:
+			// URL or memory resolver: what it has loaded is all that can be seen.
+			for _, pub := range loaded[id] {
+				direct = append(direct, directAsk{h: h, pub: pub})
+			}
+		case kinds[id] == ResolverCache:
+			// A cache resolver answers no lookup: the JWT it holds is read through accountz, for
+			// the accounts it has loaded (it loads an account from its directory, so a loaded
+			// account runs the JWT it holds).
+			h.source.Resolver = ResolverCache
+			isLoaded := map[string]bool{}
+			for _, pub := range loaded[id] {
+				isLoaded[pub] = true
+			}
+			for _, pub := range accs {
+				h.accounts[pub] = ""
+				if isLoaded[pub] {
+					direct = append(direct, directAsk{h: h, pub: pub})
+				}
+			}
+		default:
+			h.source.Resolver = ResolverDirectory
+			h.complete = true
+			nfull++
+			if kinds[id] == "" {
+				h.source.Note = fmt.Sprintf("whether it runs a full or a cache resolver could not be told (no answer to %s): taken as a full resolver, so an account it lacks is missing", fmt.Sprintf(subjectSubszDirect, id))
+			}
+			for _, pub := range accs {
+				h.accounts[pub] = ""
+				holders[pub] = append(holders[pub], h)
+			}
 		}
 	}
 
-	ndir := 0
-	for i := range hs {
-		if hs[i].complete {
-			ndir++
-		}
-	}
 	pubs := make([]string, 0, len(holders))
 	for pub := range holders {
 		pubs = append(pubs, pub)
 	}
 	sort.Strings(pubs)
-	answers, err := lookup(ctx, nc, pubs, ndir, timeout)
+	answers, err := lookup(ctx, nc, pubs, nfull, timeout)
 	if err != nil {
-		for i := range hs {
-			hs[i].source.Error = err.Error()
-		}
-		return hs
+		return failAll(hs, err)
 	}
-	// A lookup answer does not say which server sent it. When the servers agree, every holder
-	// holds that JWT; when they do not, a holder that has the account loaded tells its own
-	// through accountz, and what is left is attributed by elimination.
+	// A lookup answer does not say which server sent it. When the full resolvers agree, every
+	// one that lists the account holds that JWT; when they do not, one that has the account
+	// loaded tells its own through accountz, and what is left is attributed by elimination.
 	var disputed []int
 	for i, pub := range pubs {
 		if d := distinct(answers[i]); len(d) == 1 {
@@ -152,10 +177,7 @@ func askServers(ctx context.Context, url string, opts []nats.Option, timeout tim
 		}
 	}
 	if err := accountz(ctx, nc, direct, timeout); err != nil {
-		for i := range hs {
-			hs[i].source.Error = err.Error()
-		}
-		return hs
+		return failAll(hs, err)
 	}
 	for _, i := range disputed {
 		pub := pubs[i]
@@ -179,16 +201,90 @@ func askServers(ctx context.Context, url string, opts []nats.Option, timeout tim
 	}
 	for i := range hs {
 		h := &hs[i]
-		if !h.complete {
-			// Loaded accounts without a JWT to show (accountz refused) are left out.
-			for pub, tok := range h.accounts {
-				if tok == "" {
-					delete(h.accounts, pub)
-				}
+		if h.complete {
+			continue
+		}
+		// Accounts without a JWT to show are left out: loaded ones whose accountz was refused,
+		// and a cache resolver's accounts that are not loaded.
+		unread := 0
+		for pub, tok := range h.accounts {
+			if tok == "" {
+				delete(h.accounts, pub)
+				unread++
 			}
+		}
+		if h.source.Resolver == ResolverCache && unread > 0 {
+			h.source.Note = fmt.Sprintf("%s in its cache not compared: a cache resolver answers no lookup, so only the JWTs of the accounts it has loaded can be read (it runs the others as cached when a user comes)", plural.N(unread, "account"))
 		}
 	}
 	return hs
+}
+
+// failAll marks every server's holding as unread, for err.
+func failAll(hs []holding, err error) []holding {
+	for i := range hs {
+		hs[i].source.Error = err.Error()
+	}
+	return hs
+}
+
+// resolverKinds tells, for each server that answered LIST, whether it runs a full resolver
+// (ResolverDirectory) or a cache resolver (ResolverCache); a server whose answers do not tell
+// is left out. Neither the LIST nor the lookup answer says which resolver sent it, and neither
+// varz nor accountz names the resolver; what differs is that a full resolver subscribes to
+// lookups and a cache resolver does not. So each server is asked for its own subscriptions to
+// the lookup subject ($SYS.REQ.SERVER.<id>.SUBSZ, a read-only monitoring request), and only
+// those of its system client count: clients have their own (a signet serve answers lookups
+// too). The system client is told by the one subscription no client has, the server's own
+// SUBSZ subject.
+func resolverKinds(ctx context.Context, nc *nats.Conn, listed map[string][]string, system map[string]string, idle time.Duration) (map[string]string, error) {
+	ids := make([]string, 0, len(listed))
+	for id := range listed {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	reqs := make([]request, 0, 2*len(ids))
+	for _, id := range ids {
+		subject := fmt.Sprintf(subjectSubszDirect, id)
+		for _, test := range []string{subject, fmt.Sprintf(remote.SubjectLookup, "ANY")} {
+			body, _ := json.Marshal(map[string]any{"subscriptions": true, "account": system[id], "test": test})
+			reqs = append(reqs, request{subject: subject, data: body, want: 1})
+		}
+	}
+	msgs, err := gather(ctx, nc, reqs, idle)
+	if err != nil {
+		return nil, fmt.Errorf("ask servers for their resolver subscriptions: %w", err)
+	}
+	// cids returns the client ids holding a subscription to exactly subject, from the answer.
+	cids := func(ms []*nats.Msg, subject string) map[uint64]bool {
+		out := map[uint64]bool{}
+		for _, m := range ms {
+			var r apiResponse
+			if json.Unmarshal(m.Data, &r) != nil || r.Error != nil {
+				continue
+			}
+			for _, sub := range r.Data.Subs {
+				if sub.Subject == subject {
+					out[sub.Cid] = true
+				}
+			}
+		}
+		return out
+	}
+	kinds := map[string]string{}
+	for i, id := range ids {
+		own := cids(msgs[2*i], fmt.Sprintf(subjectSubszDirect, id))
+		if len(own) == 0 {
+			continue
+		}
+		kinds[id] = ResolverCache
+		for cid := range cids(msgs[2*i+1], subjectLookupSub) {
+			if own[cid] {
+				kinds[id] = ResolverDirectory
+			}
+		}
+	}
+	return kinds, nil
 }
 
 // directAsk is one accountz question to one server about one account.
@@ -199,25 +295,26 @@ type directAsk struct {
 
 // loadedAccounts asks every server for the accounts it has loaded ($SYS.REQ.SERVER.PING.ACCOUNTZ)
 // and returns server id -> account public keys (names that are not account keys, like $G,
-// left out).
-func loadedAccounts(ctx context.Context, nc *nats.Conn, servers map[string]*holding, idle time.Duration) (map[string][]string, error) {
+// left out), and server id -> its system account.
+func loadedAccounts(ctx context.Context, nc *nats.Conn, servers map[string]*holding, idle time.Duration) (loaded map[string][]string, system map[string]string, err error) {
 	msgs, err := gather(ctx, nc, []request{{subject: subjectAccountzPing, data: []byte("{}"), want: len(servers)}}, idle)
 	if err != nil {
-		return nil, fmt.Errorf("ask servers for their loaded accounts: %w", err)
+		return nil, nil, fmt.Errorf("ask servers for their loaded accounts: %w", err)
 	}
-	out := map[string][]string{}
+	loaded, system = map[string][]string{}, map[string]string{}
 	for _, m := range msgs[0] {
 		var r apiResponse
 		if json.Unmarshal(m.Data, &r) != nil || servers[r.Server.ID] == nil || r.Error != nil {
 			continue
 		}
+		system[r.Server.ID] = r.Data.SystemAccount
 		for _, a := range r.Data.Accounts {
 			if nkeys.IsValidPublicAccountKey(a) {
-				out[r.Server.ID] = append(out[r.Server.ID], a)
+				loaded[r.Server.ID] = append(loaded[r.Server.ID], a)
 			}
 		}
 	}
-	return out, nil
+	return loaded, system, nil
 }
 
 // lookup asks for the JWT of each account ($SYS.REQ.ACCOUNT.<pub>.CLAIMS.LOOKUP) and returns,
