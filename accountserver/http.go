@@ -264,13 +264,17 @@ func (s *Server) handlePack(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header()["Content-Type"] = s.hdr.text
 	count := 0
-	var werr error
-	err := s.rangeServed(func(pub, token string) bool {
+	var (
+		line []byte // "pub|jwt\n", reused: a pack has a line per account
+		werr error
+	)
+	err := s.rangeServed(func(pub string, e jwtstore.Entry) bool {
 		if count == limit {
 			return false
 		}
 		count++
-		_, werr = fmt.Fprintf(w, "%s|%s\n", pub, token)
+		line = append(appendPackLine(line[:0], pub, e.JWT), '\n')
+		_, werr = w.Write(line)
 		return werr == nil
 	})
 	if err != nil {
@@ -301,11 +305,15 @@ func (s *Server) handleHelp(w http.ResponseWriter, _ *http.Request) {
 type health struct {
 	Status string `json:"status"`
 	Store  struct {
-		Readable bool   `json:"readable"`
-		Writable bool   `json:"writable"`
-		ReadOnly bool   `json:"readonly"`
-		Accounts int    `json:"accounts"`
-		Error    string `json:"error,omitempty"`
+		Readable bool `json:"readable"`
+		Writable bool `json:"writable"`
+		ReadOnly bool `json:"readonly"`
+		Accounts int  `json:"accounts"` // served: read, of a trusted issuer
+		// Unread is the number of accounts of a directory store whose file was not read yet:
+		// their issuer is checked when one is read (a GET, a LIST or pack, the store hash),
+		// and they join Accounts if it is trusted.
+		Unread int    `json:"unread"`
+		Error  string `json:"error,omitempty"`
 	} `json:"store"`
 	NATS struct {
 		Configured bool `json:"configured"`
@@ -329,7 +337,7 @@ func (s *Server) handleReady(w http.ResponseWriter, r *http.Request) {
 func (s *Server) writeHealth(w http.ResponseWriter, needNATS bool) {
 	var h health
 	h.Store.ReadOnly = s.store.ReadOnly()
-	h.Store.Accounts = s.servedLen()
+	h.Store.Accounts, h.Store.Unread = s.servedLen()
 	h.Store.Readable, h.Store.Writable = true, !h.Store.ReadOnly
 	if d, ok := s.store.(*jwtstore.Dir); ok {
 		if _, err := os.ReadDir(d.Path()); err != nil {

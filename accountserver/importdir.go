@@ -219,8 +219,8 @@ func (s *Server) ExportDir(dir string, shard, force bool) (ExportReport, error) 
 		return rep, fmt.Errorf("export: %s is not empty (%d entries): choose an empty or new directory, or pass --force to write over the account files in it", dir, len(ents))
 	}
 	tokens := map[string]string{}
-	if err := s.rangeServed(func(pub, token string) bool {
-		tokens[pub] = token
+	if err := s.rangeServed(func(pub string, e jwtstore.Entry) bool {
+		tokens[pub] = e.JWT
 		return true
 	}); err != nil {
 		return rep, fmt.Errorf("export: read the store: %w", err)

@@ -51,8 +51,11 @@ func newMetrics(s *Server) *metrics {
 	m.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m.reg.MustRegister(m.requests, m.latency, m.notifySent, m.notifyFailed, m.notifyReply, m.natsRequests, m.storeErrors,
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-			Name: "signet_store_accounts", Help: "Accounts in the store.",
-		}, func() float64 { return float64(s.servedLen()) }),
+			Name: "signet_store_accounts", Help: "Accounts served from the store (their JWT read, its issuer trusted).",
+		}, func() float64 { served, _ := s.servedLen(); return float64(served) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "signet_store_accounts_unread", Help: "Accounts of the directory store whose file was not read yet: their issuer is checked when read, and they count in signet_store_accounts if it is trusted.",
+		}, func() float64 { _, unread := s.servedLen(); return float64(unread) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "signet_nats_connected", Help: "1 when the NATS connection is up.",
 		}, func() float64 {

@@ -622,8 +622,8 @@ func (p *natsPeer) onAccountUpdate(m *nats.Msg) {
 
 func (p *natsPeer) onList(m *nats.Msg) {
 	p.s.metrics.natsRequests.WithLabelValues("list").Inc()
-	ids := make([]string, 0, p.s.servedLen())
-	if err := p.s.rangeServed(func(pub, _ string) bool { ids = append(ids, pub); return true }); err != nil {
+	ids := make([]string, 0, p.s.store.Len())
+	if err := p.s.rangeServed(func(pub string, _ jwtstore.Entry) bool { ids = append(ids, pub); return true }); err != nil {
 		p.s.log.Error("list request", "err", err)
 		return // let them time out, as nats-server does
 	}
@@ -647,11 +647,13 @@ func (p *natsPeer) onPack(m *nats.Msg) {
 		return
 	}
 	now := time.Now().Unix()
-	err = p.s.rangeServed(func(pub, token string) bool {
-		if e := jwtstore.NewEntry(token); e.Expires > 0 && e.Expires < now {
+	var line []byte // reused: Publish copies it
+	err = p.s.rangeServed(func(pub string, e jwtstore.Entry) bool {
+		if e.Expires > 0 && e.Expires < now {
 			return true
 		}
-		return p.nc.Publish(m.Reply, []byte(pub+"|"+token)) == nil
+		line = appendPackLine(line[:0], pub, e.JWT)
+		return p.nc.Publish(m.Reply, line) == nil
 	})
 	if err != nil {
 		p.s.log.Error("pack request", "err", err)

@@ -34,23 +34,38 @@ func (s *Server) lookup(pub string) (jwtstore.Entry, error) {
 
 func (ts *trustState) sysEntry() jwtstore.Entry { return jwtstore.NewEntry(ts.sysJWT) }
 
-// rangeServed calls fn for every stored JWT whose issuer is trusted, until fn returns false.
-func (s *Server) rangeServed(fn func(pub, token string) bool) error {
+// rangeServed calls fn for every stored JWT whose issuer is trusted, with its entry, until fn
+// returns false. The trust is the one in effect when each JWT is reached, so a reload that
+// returned during a long pack stops what it no longer trusts from going out. A Backend that does
+// not range by issuer (jwtstore.ByIssuer) has each JWT decoded for its issuer.
+func (s *Server) rangeServed(fn func(pub string, e jwtstore.Entry) bool) error {
+	keep := func(iss string) bool { return s.trust.Load().serves(iss) }
+	if b, ok := s.store.(jwtstore.ByIssuer); ok {
+		return b.RangeIssuedBy(keep, fn)
+	}
 	return s.store.Range(func(pub, token string) bool {
-		if !s.trust.Load().serves(jwtstore.Issuer(token)) {
-			return true
-		}
-		return fn(pub, token)
+		e := jwtstore.NewEntry(token)
+		return !keep(e.Issuer) || fn(pub, e)
 	})
 }
 
-// servedLen is the number of accounts served from the store. A Backend that does not count by
-// issuer (jwtstore.ByIssuer) is counted whole.
-func (s *Server) servedLen() int {
+// appendPackLine appends a pack's line, "pub|jwt", to buf: the HTTP pack ends each with a
+// newline, CLAIMS.PACK sends each as a message. A pack has a line per account, so its callers
+// reuse buf.
+func appendPackLine(buf []byte, pub, token string) []byte {
+	return append(append(append(buf, pub...), '|'), token...)
+}
+
+// servedLen is the number of accounts served from the store (served), and of those whose JWT
+// the store has not read yet (unread: a directory store reads a file when first asked for it),
+// whose issuer is not known yet: served does not count them, and reading every file to count
+// them would make a start, or the first /healthz, read all of a million-account folder. A
+// Backend that does not count by issuer (jwtstore.ByIssuer) is counted whole.
+func (s *Server) servedLen() (served, unread int) {
 	if b, ok := s.store.(jwtstore.ByIssuer); ok {
 		return b.LenIssuedBy(s.trust.Load().serves)
 	}
-	return s.store.Len()
+	return s.store.Len(), 0
 }
 
 // servedHash is the hash of the JWTs served from the store, the one compared with the full
@@ -64,11 +79,13 @@ func (s *Server) servedHash() ([sha256.Size]byte, error) {
 	return s.store.Hash()
 }
 
-// warnUnserved says how many stored JWTs are not served because their issuer is not trusted
-// (the directory store counts those it has read; it reports the others when it reads them).
+// warnUnserved says how many stored JWTs are not served because their issuer is not trusted,
+// among those the store has read (a directory store knows the issuer of a file once it read it;
+// the log line says how many it has not read).
 func (s *Server) warnUnserved() {
-	if n := s.store.Len() - s.servedLen(); n > 0 {
+	served, unread := s.servedLen()
+	if n := s.store.Len() - served - unread; n > 0 {
 		s.log.Warn("the store holds account jwts whose issuer the operator does not trust: they are kept, not served; "+
-			"push them again signed by the operator, or reload a configuration that trusts their issuer", "accounts", n)
+			"push them again signed by the operator, or reload a configuration that trusts their issuer", "accounts", n, "unread", unread)
 	}
 }

@@ -281,7 +281,8 @@ func (s *Server) StartHTTP() error {
 	}
 	s.httpErr = make(chan error, 1)
 	go func() { s.httpErr <- s.httpSrv.Serve(ln) }()
-	s.log.Info("account server is running", "http", s.HTTPAddr(), "accounts", s.servedLen())
+	served, unread := s.servedLen()
+	s.log.Info("account server is running", "http", s.HTTPAddr(), "accounts", served, "unread", unread)
 	s.log.Info("configure the nats-server with:")
 	s.log.Info(fmt.Sprintf("resolver: URL(%s)", s.ResolverURL()))
 	return nil

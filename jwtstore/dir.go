@@ -637,17 +637,36 @@ func (d *Dir) keys() []string {
 	return keys
 }
 
-// Range implements Store.
+// Range implements Store: it reads the files not read yet (as Get does).
 func (d *Dir) Range(fn func(pub, jwt string) bool) error {
+	return d.RangeIssuedBy(anyIssuer, func(pub string, e Entry) bool { return fn(pub, e.JWT) })
+}
+
+// RangeIssuedBy implements ByIssuer. An account read before whose issuer keep refuses is passed
+// over from the index, without reading its file (whose JWT may not be kept in memory).
+func (d *Dir) RangeIssuedBy(keep func(issuer string) bool, fn func(pub string, e Entry) bool) error {
 	for _, k := range d.keys() {
-		jwt, err := d.Get(k)
-		if errors.Is(err, ErrNotFound) {
+		d.mu.RLock()
+		it, ok := d.idx[k]
+		d.mu.RUnlock()
+		if !ok || (it.hashed && !keep(it.e.Issuer)) {
 			continue
 		}
-		if err != nil {
-			return err
+		e := it.e
+		if !it.cached {
+			var err error
+			e, err = d.load(k)
+			if errors.Is(err, ErrNotFound) {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			if !keep(e.Issuer) {
+				continue
+			}
 		}
-		if !fn(k, jwt) {
+		if !fn(k, e) {
 			return nil
 		}
 	}
@@ -671,12 +690,15 @@ func (d *Dir) Hash() ([sha256.Size]byte, error) {
 	return d.tally.hash, nil
 }
 
-// LenIssuedBy implements ByIssuer: accounts not read yet count.
-func (d *Dir) LenIssuedBy(keep func(issuer string) bool) int {
+// LenIssuedBy implements ByIssuer: it reads no file, so that opening a folder of a million
+// accounts and counting them (a start's log line, /healthz) stays a listing of the folder. The
+// accounts not read yet are counted apart, as unread, until something reads them (a GET, a
+// LIST or pack, the store hash).
+func (d *Dir) LenIssuedBy(keep func(issuer string) bool) (int, int) {
 	d.mu.RLock()
 	defer d.mu.RUnlock()
 	n, _ := d.tally.issuedBy(keep)
-	return n + d.unhashed
+	return n, d.unhashed
 }
 
 // HashIssuedBy implements ByIssuer. Like Hash, it reads every file not read yet.

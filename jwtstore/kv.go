@@ -533,12 +533,19 @@ func (k *KV) Len() int { return k.cache.Len() }
 // Hash implements Store.
 func (k *KV) Hash() ([32]byte, error) { return k.cache.Hash() }
 
-// LenIssuedBy implements ByIssuer.
-func (k *KV) LenIssuedBy(keep func(issuer string) bool) int { return k.cache.LenIssuedBy(keep) }
+// LenIssuedBy implements ByIssuer: the local copy has read every JWT it holds, none is unread.
+func (k *KV) LenIssuedBy(keep func(issuer string) bool) (int, int) {
+	return k.cache.LenIssuedBy(keep)
+}
 
 // HashIssuedBy implements ByIssuer.
 func (k *KV) HashIssuedBy(keep func(issuer string) bool) ([32]byte, error) {
 	return k.cache.HashIssuedBy(keep)
+}
+
+// RangeIssuedBy implements ByIssuer, over the local copy.
+func (k *KV) RangeIssuedBy(keep func(issuer string) bool, fn func(pub string, e Entry) bool) error {
+	return k.cache.RangeIssuedBy(keep, fn)
 }
 
 // ReadOnly implements Store: a KV store is writable (JetStream decides who may write).

@@ -265,3 +265,32 @@ func TestKVHistoryKeepsRevisionsAndAcceptFiltersWhatIsServed(t *testing.T) {
 		t.Fatalf("the store without Accept serves %q", got)
 	}
 }
+
+// TestKVRangesAndCountsByIssuerFromItsCopy: a KV store ranges over and counts the JWTs of the
+// issuers keep accepts from its local copy, each with its entry, none left unread.
+func TestKVRangesAndCountsByIssuerFromItsCopy(t *testing.T) {
+	js := natstest.StartJetStream(t)
+	op := natstest.NewOperator(t, "OP")
+	other := natstest.NewOperator(t, "OTHER")
+	k := openKV(t, connectTo(t, js), jwtstore.KVOptions{})
+	_, a, aTok := op.Account(t, "A")
+	_, b, bTok := other.Account(t, "B")
+	for pub, tok := range map[string]string{a: aTok, b: bTok} {
+		if err := k.Put(pub, tok); err != nil {
+			t.Fatal(err)
+		}
+	}
+	opOnly := func(iss string) bool { return iss == op.Pub }
+	got := map[string]jwtstore.Entry{}
+	if err := k.RangeIssuedBy(opOnly, func(pub string, e jwtstore.Entry) bool { got[pub] = e; return true }); err != nil {
+		t.Fatal(err)
+	}
+	e := got[a]
+	e.Revision = 0 // the copy's; a writer takes it from Entry
+	if len(got) != 1 || e != jwtstore.NewEntry(aTok) {
+		t.Fatalf("ranged over %d accounts (A with its entry: %v), want only A", len(got), e == jwtstore.NewEntry(aTok))
+	}
+	if n, unread := k.LenIssuedBy(opOnly); n != 1 || unread != 0 {
+		t.Fatalf("LenIssuedBy(OP) = %d, %d unread; want 1, 0", n, unread)
+	}
+}

@@ -65,16 +65,23 @@ func (m *Memory) Delete(pub string) error {
 
 // Range implements Store. It iterates over a snapshot, so fn may take its time.
 func (m *Memory) Range(fn func(pub, jwt string) bool) error {
+	return m.RangeIssuedBy(anyIssuer, func(pub string, e Entry) bool { return fn(pub, e.JWT) })
+}
+
+// RangeIssuedBy implements ByIssuer. Like Range, it iterates over a snapshot.
+func (m *Memory) RangeIssuedBy(keep func(issuer string) bool, fn func(pub string, e Entry) bool) error {
+	type held struct {
+		pub string
+		e   Entry
+	}
 	m.mu.RLock()
-	snap := make([]Entry, 0, len(m.entries))
-	keys := make([]string, 0, len(m.entries))
+	snap := make([]held, 0, len(m.entries))
 	for k, e := range m.entries {
-		keys = append(keys, k)
-		snap = append(snap, e)
+		snap = append(snap, held{k, e})
 	}
 	m.mu.RUnlock()
-	for i, k := range keys {
-		if !fn(k, snap[i].JWT) {
+	for _, h := range snap {
+		if keep(h.e.Issuer) && !fn(h.pub, h.e) {
 			return nil
 		}
 	}
@@ -95,12 +102,12 @@ func (m *Memory) Hash() ([sha256.Size]byte, error) {
 	return m.tally.hash, nil
 }
 
-// LenIssuedBy implements ByIssuer.
-func (m *Memory) LenIssuedBy(keep func(issuer string) bool) int {
+// LenIssuedBy implements ByIssuer: a memory store holds no JWT it has not read.
+func (m *Memory) LenIssuedBy(keep func(issuer string) bool) (int, int) {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	n, _ := m.tally.issuedBy(keep)
-	return n
+	return n, 0
 }
 
 // HashIssuedBy implements ByIssuer.

@@ -201,9 +201,6 @@ func NewEntry(token string) Entry {
 	return Entry{JWT: token, Hash: sha256.Sum256([]byte(token)), IssuedAt: c.IssuedAt, Expires: c.Expires, Issuer: c.Issuer}
 }
 
-// Issuer reads a JWT's iss claim without verifying the JWT (empty when it cannot be read).
-func Issuer(token string) string { return readClaims(token).Issuer }
-
 // storedClaims are the claims an Entry keeps.
 type storedClaims struct {
 	IssuedAt int64  `json:"iat"`
@@ -234,16 +231,28 @@ func readClaims(token string) storedClaims {
 	return c
 }
 
-// ByIssuer is a Store that counts and hashes its JWTs by issuer, so that a server trusting only
-// some of the issuers it holds JWTs of (its operator changed) can report and exchange what it
-// serves without reading every JWT.
+// ByIssuer is a Store that counts, hashes and ranges over its JWTs by issuer, so that a server
+// trusting only some of the issuers it holds JWTs of (its operator changed) can report, list and
+// exchange what it serves without decoding every JWT: each entry keeps its issuer.
 type ByIssuer interface {
-	// LenIssuedBy is Len counting only the JWTs whose issuer keep accepts. Accounts whose JWT
-	// was not read yet (directory store) count: whoever reads them checks them then.
-	LenIssuedBy(keep func(issuer string) bool) int
-	// HashIssuedBy is Hash over the JWTs whose issuer keep accepts.
+	// LenIssuedBy is Len counting only the JWTs whose issuer keep accepts (n), and the accounts
+	// whose JWT the store has not read yet (unread: the directory store reads a file when first
+	// asked for it), whose issuer it does not know: n does not count them. Reading them to
+	// count them would make counting read every file of a large folder once.
+	LenIssuedBy(keep func(issuer string) bool) (n, unread int)
+	// HashIssuedBy is Hash over the JWTs whose issuer keep accepts. It reads what was not read
+	// yet.
 	HashIssuedBy(keep func(issuer string) bool) ([sha256.Size]byte, error)
+	// RangeIssuedBy is Range over the JWTs whose issuer keep accepts, each with its Entry, so a
+	// caller needs no claim of the JWT decoded (a writer takes the Revision from Entry, which
+	// knows the latest). keep is asked just before fn would be called. JWTs not read yet are
+	// read, and keep asked then; one of an issuer known to be refused is passed over without
+	// being read again.
+	RangeIssuedBy(keep func(issuer string) bool, fn func(pub string, e Entry) bool) error
 }
+
+// anyIssuer is the keep of a Range: every JWT.
+func anyIssuer(string) bool { return true }
 
 // tally is the XOR of the hashes of a set of entries, in all and by issuer, with the number of
 // entries of each issuer.
