@@ -431,6 +431,11 @@ func TestDeleteRequestIsUsedOnceAcrossReplicas(t *testing.T) {
 	b := startReplica(t, kvConfig(t, op, 1, js))
 	_, pub, tok := op.Account(t, "B")
 	mustPost(t, a.Server, pub, tok)
+	// b must have the account before the delete, or its 404 below would not show the delete.
+	waitFor(t, 5*time.Second, "b to see the account", func() bool {
+		_, body, _ := getJWT(accountsURL(b.Server, pub))
+		return body == tok
+	})
 	req := deleteRequest(t, op.KP, time.Minute, pub)
 	if code := httpDelete(t, a.Server, pub, req); code != http.StatusOK {
 		t.Fatalf("delete: %d", code)
