@@ -45,6 +45,9 @@ func NewCmdInit(f *cmdutil.Factory, importOperator func(f *cmdutil.Factory, sour
 	return cmd
 }
 
+// defaultServiceURL is the operator service URL init records, as nsc's init does.
+const defaultServiceURL = "nats://localhost:4222"
+
 // RunInit creates the whole chain.
 func RunInit(f *cmdutil.Factory, o *InitOptions) error {
 	if o.Name == "" {
@@ -53,7 +56,11 @@ func RunInit(f *cmdutil.Factory, o *InitOptions) error {
 	if o.URL != "" || o.WellKnown != "" {
 		return initManaged(f, o)
 	}
-	if err := RunAddOperator(f, &AddOperatorOptions{Name: o.Name, Sys: true}); err != nil {
+	// nsc's init gives the operator a local server's URL, which `tool pub/sub` and the
+	// generated contexts and profiles connect to.
+	add := &AddOperatorOptions{Name: o.Name, Sys: true}
+	add.OperatorFlags.ServiceURLs = []string{defaultServiceURL}
+	if err := RunAddOperator(f, add); err != nil {
 		return err
 	}
 	return addAccountAndUser(f, o.Name)

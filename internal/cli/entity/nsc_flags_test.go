@@ -3,6 +3,7 @@ package entity_test
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -222,6 +223,30 @@ func TestInitDirCreatesTheOperatorThereAndRecordsIt(t *testing.T) {
 	e.MustRun("init", "-n", "B", "--remote-operator", "O")
 	if out := e.MustRun("list", "accounts", "--json"); !strings.Contains(out, `"name": "B"`) {
 		t.Errorf("init --remote-operator O did not add B to O:\n%s", out)
+	}
+}
+
+// TestInitGivesTheOperatorALocalServiceURL: nsc's init records nats://localhost:4222 as the
+// operator's service URL, which `tool pub/sub`, contexts and profiles connect to when no server
+// is named; a script written for nsc (init, generate config, start the server, tool pub) relies on it.
+func TestInitGivesTheOperatorALocalServiceURL(t *testing.T) {
+	t.Parallel()
+	e := clitest.New(t, cli.NewRootCmd)
+	e.MustRun("init", "-n", "O")
+	oc, _, err := openO(t, e).Operator()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"nats://localhost:4222"}; !slices.Equal(oc.OperatorServiceURLs, want) {
+		t.Errorf("operator service URLs %v, want %v", oc.OperatorServiceURLs, want)
+	}
+	e.MustRun("generate", "context", "-a", "O", "-u", "O", "--context", "local")
+	ctx, err := os.ReadFile(filepath.Join(e.Vars["XDG_CONFIG_HOME"], "nats", "context", "local.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(ctx), `"url": "nats://localhost:4222"`) {
+		t.Errorf("context without the operator's service URL:\n%s", ctx)
 	}
 }
 
