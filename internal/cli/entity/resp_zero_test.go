@@ -56,6 +56,61 @@ func TestAllowPubResponseZeroGivesNoResponsePermission(t *testing.T) {
 	}
 }
 
+// TestMaxResponsesThenAllowPubResponseZeroGivesAResponsePermission: nsc sets the response
+// permission whenever its deprecated --max-responses is given, whichever of it and
+// --allow-pub-response=0 comes last, with the count of the last one: `--max-responses 5
+// --allow-pub-response=0` gives resp {"max":0} on add user, edit user, edit signing-key, add
+// account and edit account, and the other order {"max":5}. On a real nats-server a user limited
+// to publishing on none.x then answers a request ({"max":0} is the server's default of one
+// response), as the user nsc makes does.
+func TestMaxResponsesThenAllowPubResponseZeroGivesAResponsePermission(t *testing.T) {
+	t.Parallel()
+	x := newEnforced(t)
+	last0 := []string{"--max-responses", "5", "--allow-pub-response=0"}
+	x.e.MustRun("add", "account", "A")
+	x.e.MustRun("add", "user", "asker", "-a", "A")
+	x.e.MustRun(append([]string{"add", "user", "added", "-a", "A", "--allow-pub", "none.x"}, last0...)...)
+	x.e.MustRun("add", "user", "reversed", "-a", "A", "--allow-pub", "none.x", "--allow-pub-response=0", "--max-responses", "5")
+	x.e.MustRun("add", "user", "edited", "-a", "A", "--allow-pub", "none.x")
+	x.e.MustRun(append([]string{"edit", "user", "edited", "-a", "A"}, last0...)...)
+	x.e.MustRun(append([]string{"edit", "signing-key", "-a", "A", "--sk", "generate", "--role", "svc", "--allow-pub", "none.x"}, last0...)...)
+	x.e.MustRun("add", "user", "scoped", "-a", "A", "-K", "svc")
+	x.e.MustRun(append([]string{"add", "account", "B"}, last0...)...)
+	x.e.MustRun("add", "account", "C")
+	x.e.MustRun(append([]string{"edit", "account", "C"}, last0...)...)
+	x.push("A")
+
+	want := func(what string, r *jwt.ResponsePermission, n int) {
+		t.Helper()
+		if r == nil || r.MaxMsgs != n {
+			t.Errorf("%s: response permission %+v, want max %d", what, r, n)
+		}
+	}
+	for u, n := range map[string]int{"added": 0, "reversed": 5, "edited": 0} {
+		uc, _, err := x.s.User("A", u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want("user "+u, uc.Resp, n)
+	}
+	a := x.account("A")
+	if us, ok := a.SigningKeys[ops.RoleKey(a, "svc")].(*jwt.UserScope); ok {
+		want("scope svc", us.Template.Resp, 0)
+	} else {
+		t.Errorf("no user scope with role svc: %+v", a.SigningKeys)
+	}
+	want("account B default permissions", x.account("B").DefaultPermissions.Resp, 0)
+	want("account C default permissions", x.account("C").DefaultPermissions.Resp, 0)
+
+	asker, err := x.dial("A", "asker", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range []string{"added", "reversed", "edited", "scoped"} {
+		x.mustAnswer(asker, "A", u, "--max-responses and --allow-pub-response=0")
+	}
+}
+
 // TestAllowPubResponseZeroAloneResignsAndKeepsTheResponsePermission: `edit user U
 // --allow-pub-response=0` alone (or `--response-ttl ""`) re-signs the user and exits 0, as nsc
 // does, and leaves the response permission it has as it is, as nsc does: the user still answers

@@ -79,13 +79,17 @@ func (v tierValue) Set(s string) error {
 }
 
 // countValue is an int flag that also records that it was given; it backs
-// --allow-pub-response[=n] and --max-responses. With zeroUnset a 0 records nothing: nsc reads
-// --allow-pub-response=0 (its default) as not given and leaves the response permission alone,
-// while a resp of {"max":0} would give the user nats-server's default of one response.
+// --allow-pub-response[=n] and --max-responses, which share the count as in nsc, so the last one
+// given sets it. nsc sets the response permission when --max-responses was given (in any place
+// on the command line, 0 included) or when the count is not 0: --allow-pub-response=0 alone, its
+// default, leaves the response permission alone, while a resp of {"max":0} would give the user
+// nats-server's default of one response. maxGiven, shared by both flags, is what makes the
+// result the same whichever of the two comes last.
 type countValue struct {
-	p         *int
-	set       *bool
-	zeroUnset bool
+	p        *int
+	set      *bool
+	maxGiven *bool
+	isMax    bool // this is --max-responses
 }
 
 func (v countValue) Type() string   { return "int" }
@@ -95,7 +99,8 @@ func (v countValue) Set(s string) error {
 	if err != nil {
 		return fmt.Errorf("%q is not a whole number", s)
 	}
-	*v.p, *v.set = n, n != 0 || !v.zeroUnset
+	*v.maxGiven = *v.maxGiven || v.isMax
+	*v.p, *v.set = n, n != 0 || *v.maxGiven
 	return nil
 }
 
@@ -108,11 +113,11 @@ func boolPtrFlag(fs *pflag.FlagSet, p **bool, name, usage string) {
 // "default permissions") goes into the help texts like nsc's.
 func addPermFlags(fs *pflag.FlagSet, o *authz.UserPermOptions, typeName string) {
 	fs.StringVar(&o.ResponseTTL, "response-ttl", "", fmt.Sprintf("the amount of time the %s is valid (global) - [#ms(millis) | #s(econds) | m(inutes) | h(ours)] - Default is no time limit.", typeName))
-	f := fs.VarPF(countValue{&o.AllowPubResponse, &o.AllowPubResponseSet, true}, "allow-pub-response", "",
+	maxGiven := new(bool)
+	f := fs.VarPF(countValue{&o.AllowPubResponse, &o.AllowPubResponseSet, maxGiven, false}, "allow-pub-response", "",
 		fmt.Sprintf("%s to limit how often a client can publish to reply subjects [with an optional count, --allow-pub-response=n] (global)", typeName))
 	f.NoOptDefVal = "1"
-	// nsc sets the response permission whenever --max-responses is given, 0 too.
-	f = fs.VarPF(countValue{&o.AllowPubResponse, &o.AllowPubResponseSet, false}, "max-responses", "",
+	f = fs.VarPF(countValue{&o.AllowPubResponse, &o.AllowPubResponseSet, maxGiven, true}, "max-responses", "",
 		fmt.Sprintf("%s to limit how often a client can publish to reply subjects [with an optional count] (global)", typeName))
 	compat.MarkRenamed(f, "--allow-pub-response or --allow-pub-response=n")
 

@@ -75,6 +75,33 @@ func TestAllowPubResponseZeroIsNotGiven(t *testing.T) {
 	}
 }
 
+// TestMaxResponsesSetsTheResponsePermissionWhicheverOrder: --max-responses and
+// --allow-pub-response share one count, and the last one given sets it, as in nsc; whether the
+// response permission is set does not depend on the order: nsc sets it whenever --max-responses
+// is given, so --allow-pub-response=0 after it leaves a count of 0, not "not given".
+func TestMaxResponsesSetsTheResponsePermissionWhicheverOrder(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		args []string
+		set  bool
+		n    int
+	}{
+		{[]string{"--max-responses", "5", "--allow-pub-response=0"}, true, 0},
+		{[]string{"--allow-pub-response=0", "--max-responses", "5"}, true, 5},
+		{[]string{"--max-responses", "5", "--allow-pub-response=3"}, true, 3},
+		{[]string{"--allow-pub-response=3", "--max-responses", "5"}, true, 5},
+		{[]string{"--max-responses", "5", "--allow-pub-response"}, true, 1},
+		{[]string{"--max-responses=0", "--allow-pub-response=0"}, true, 0},
+		{[]string{"--allow-pub-response=0", "--max-responses=0"}, true, 0},
+		{[]string{"--allow-pub-response=3", "--allow-pub-response=0"}, false, 0},
+	} {
+		o, err := userFlags(t, tc.args...)
+		if err != nil || o.AllowPubResponseSet != tc.set || o.AllowPubResponse != tc.n {
+			t.Errorf("%q: set %t, count %d (%v); want set %t, count %d", tc.args, o.AllowPubResponseSet, o.AllowPubResponse, err, tc.set, tc.n)
+		}
+	}
+}
+
 func TestUserPermFlagsApply(t *testing.T) {
 	t.Parallel()
 	o, err := userFlags(t, "--allow-sub", "{{account-name()}}.{{tag(team)}}.{{name()}}.>", "--allow-pub-response")
