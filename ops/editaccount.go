@@ -273,9 +273,9 @@ type EditAccountRequest struct {
 	Account string // the account's name or public key
 	Signer  string // operator key (-K); "" lets Signer choose
 	AccountSettings
-	// ResignAnyway re-signs an account the settings leave unchanged (nsc counts --js-enable -1,
-	// --allow-pub-response=0 and --response-ttl "" as an edit); without it, a request that
-	// changes nothing is an error.
+	// ResignAnyway re-signs an account the settings leave unchanged (nsc counts a flag whose
+	// value changes nothing, such as --js-enable -1, --description of the same text or --rm of
+	// a subject not there, as an edit); without it, a request that changes nothing is an error.
 	ResignAnyway bool
 	Now          time.Time // the clock for Header's relative times; zero is now
 }

@@ -96,6 +96,9 @@ type EditExportRequest struct {
 	// Service, when set, makes the export a service (true) or a stream (false): importers break.
 	Service *bool
 	ExportFields
+	// ResignAnyway re-signs the account when the request changes no field: nsc's edit export
+	// counts --subject, which names the export, as an edit.
+	ResignAnyway bool
 }
 
 // EditExport changes one export of an account and re-signs it. It takes the store's lock; bad
@@ -109,7 +112,7 @@ func (l *Locked) EditExport(req EditExportRequest) (*AccountChangeResult, error)
 	if err := CheckSubject("--subject", req.Subject); err != nil {
 		return nil, err
 	}
-	if req.Service == nil && req.ExportFields.empty() {
+	if req.Service == nil && req.ExportFields.empty() && !req.ResignAnyway {
 		return nil, errors.New("nothing to edit: give at least one flag (see `signet edit export --help`)")
 	}
 	return l.changeSharing(req.Account, req.Signer, func(name string, ac *jwt.AccountClaims) ([]string, []string, error) {

@@ -329,6 +329,9 @@ type EditOperatorRequest struct {
 	// themselves. It alone is an edit that does not re-sign the operator.
 	AutoPush *bool
 	Now      time.Time // the clock for Header's relative times; zero is now
+	// ResignAnyway re-signs the operator when the request changes nothing: nsc counts an edit
+	// flag whose value changes nothing (a service URL already there) as an edit.
+	ResignAnyway bool
 }
 
 // EditOperatorResult is what EditOperator did.
@@ -380,7 +383,7 @@ func (l *Locked) EditOperator(req EditOperatorRequest) (*EditOperatorResult, err
 		return nil, err
 	}
 	res := &EditOperatorResult{Name: s.Name(), PublicKey: oc.Subject, Changes: changes, AutoPush: req.AutoPush}
-	if len(changes) == 0 && !req.Header.Changed() {
+	if len(changes) == 0 && !req.Header.Changed() && !req.ResignAnyway {
 		if req.AutoPush == nil {
 			return nil, errors.New("nothing to edit: give at least one flag (see `signet edit operator --help`)")
 		}

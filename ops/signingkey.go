@@ -30,9 +30,6 @@ type EditSigningKeyRequest struct {
 	DescriptionSet bool
 	Permissions    authz.UserPermOptions // the template's permissions and limits
 	Signer         string                // operator key that re-signs the account; "" lets Signer choose
-	// ResignAnyway re-signs the account when the request leaves the scope unchanged: nsc counts
-	// --allow-pub-response=0 and --response-ttl "" (values that change nothing) as an edit.
-	ResignAnyway bool
 }
 
 // EditSigningKeyResult is the re-signed account and the scoped key.
@@ -47,8 +44,10 @@ type EditSigningKeyResult struct {
 
 // EditSigningKey adds or edits a scoped signing key of an account and re-signs the account
 // through UpdateAccount; a generated key, or one given as a seed new to the keystore, is stored
-// once the account is signed. It takes the store's lock; nothing is written when a check fails,
-// and an edit that changes nothing is an error.
+// once the account is signed. It takes the store's lock; nothing is written when a check fails.
+// A request that changes nothing is no error: as nsc's edit signing-key, it makes an unscoped
+// key scoped (its template allows everything until edited) and re-signs the account, so a
+// script that names only the key runs as it does with nsc.
 func EditSigningKey(s *store.Store, ks keystore.KeyStore, req EditSigningKeyRequest) (*EditSigningKeyResult, error) {
 	return withLock(s, ks, func(l *Locked) (*EditSigningKeyResult, error) { return l.EditSigningKey(req) })
 }
@@ -98,7 +97,7 @@ func (l *Locked) EditSigningKey(req EditSigningKeyRequest) (*EditSigningKeyResul
 // scope applies the request to the scope of signing key pub of account name (a new scope when
 // the key has none) and puts it in the claims.
 func (req *EditSigningKeyRequest) scope(name string, ac *jwt.AccountClaims, pub string) (changes, warnings []string, err error) {
-	changed := false // role or description; nsc reports only permission changes
+	// Only a new key and permission changes are reported, as nsc reports them.
 	if !ac.SigningKeys.Contains(pub) {
 		changes = append(changes, fmt.Sprintf("added signing key %q", pub))
 	}
@@ -119,20 +118,15 @@ func (req *EditSigningKeyRequest) scope(name string, ac *jwt.AccountClaims, pub 
 			return nil, nil, fmt.Errorf("--role %q: signing key %s of account %q already has that role; role names are unique within an account", req.Role, k, name)
 		}
 		scope.Role = req.Role
-		changed = true
 	}
-	if req.DescriptionSet && req.Description != scope.Description {
+	if req.DescriptionSet {
 		scope.Description = req.Description
-		changed = true
 	}
 	pm, err := req.Permissions.Apply(&scope.Template)
 	if err != nil {
 		return nil, nil, err
 	}
 	changes = append(changes, pm...)
-	if len(changes) == 0 && !changed && !req.ResignAnyway {
-		return nil, nil, fmt.Errorf("nothing to edit for signing key %s: give --role, --description or permission flags (see `signet edit signing-key --help`)", pub)
-	}
 	ac.SigningKeys.AddScopedSigner(scope)
 	return changes, templateWarnings(scope.Template), nil
 }

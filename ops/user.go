@@ -164,8 +164,9 @@ type EditUserRequest struct {
 	Header      Header
 	Permissions authz.UserPermOptions // permissions and limits; a scoped user refuses them without Signer
 	Now         time.Time             // the clock for Header's relative times; zero is now
-	// ResignAnyway re-signs a user the request leaves unchanged: nsc counts
-	// --allow-pub-response=0 and --response-ttl "" (values that change nothing) as an edit.
+	// ResignAnyway re-signs a user the request leaves unchanged: nsc counts a flag whose value
+	// changes nothing (--allow-pub of a subject already there, --rm of one that is not,
+	// --allow-pub-response=0) as an edit; without it, such a request is an error.
 	ResignAnyway bool
 }
 

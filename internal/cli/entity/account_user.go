@@ -17,7 +17,8 @@ type AccountOptions struct {
 	Signer    string
 	PublicKey string // add account --public-key/-k: the account's key instead of a new one
 	ops.AccountSettings
-	// ResignAnyway re-signs an unchanged account: a flag was given with its "no change" value.
+	// ResignAnyway re-signs an unchanged account (edit account): an edit flag was given with a
+	// value that changes nothing.
 	ResignAnyway bool
 }
 
@@ -109,8 +110,8 @@ type UserOptions struct {
 	PublicKey string // add user --public-key/-k: the user's key instead of a new one
 	Common    CommonOptions
 	Perms     authz.UserPermOptions
-	// ResignAnyway re-signs an unchanged user (edit user): a flag was given with its "no
-	// change" value.
+	// ResignAnyway re-signs an unchanged user (edit user): an edit flag was given with a value
+	// that changes nothing.
 	ResignAnyway bool
 }
 

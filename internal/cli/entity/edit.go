@@ -34,6 +34,9 @@ type EditOperatorOptions struct {
 	Signer string
 	// AutoPush is signet's own setting (not in the JWT): push saved accounts by themselves.
 	AutoPush, AutoPushSet bool
+	// ResignAnyway re-signs an unchanged operator: an edit flag was given with a value that
+	// changes nothing.
+	ResignAnyway bool
 }
 
 // NewCmdEditOperator builds `edit operator`.
@@ -43,7 +46,11 @@ func NewCmdEditOperator(f *cmdutil.Factory) *cobra.Command {
 		Use:   "operator",
 		Short: "Edit the current operator",
 		Args:  cobra.NoArgs,
-		RunE:  func(cmd *cobra.Command, args []string) error { return RunEditOperator(f, o) },
+		RunE: func(cmd *cobra.Command, args []string) error {
+			// --auto-push alone is signet's own setting, which re-signs nothing.
+			o.ResignAnyway = flags.EditFlagGiven(cmd.LocalNonPersistentFlags(), "private-key", "auto-push")
+			return RunEditOperator(f, o)
+		},
 	}
 	fs := cmd.Flags()
 	flags.AddHeaderFlags(fs, &o.Common)
@@ -70,7 +77,7 @@ func RunEditOperator(f *cmdutil.Factory, o *EditOperatorOptions) error {
 	if err != nil {
 		return err
 	}
-	req := ops.EditOperatorRequest{Header: o.Common, OperatorSettings: o.Operator, Signer: o.Signer, Now: f.Now()}
+	req := ops.EditOperatorRequest{Header: o.Common, OperatorSettings: o.Operator, Signer: o.Signer, Now: f.Now(), ResignAnyway: o.ResignAnyway}
 	if o.AutoPushSet {
 		req.AutoPush = &o.AutoPush
 	}
@@ -114,10 +121,7 @@ func NewCmdEditAccount(f *cmdutil.Factory) *cobra.Command {
 	o := &AccountOptions{}
 	var cmd *cobra.Command
 	cmd = nameCmd("account [NAME]", "Edit an account", func() error {
-		// nsc counts --js-enable -1 and --rm-js-tier -1 (its defaults, "no change") as an edit
-		// and re-signs: scripts that pass them alone must not fail with "nothing to edit".
-		o.ResignAnyway = cmd.Flags().Changed("js-enable") || cmd.Flags().Changed("rm-js-tier") ||
-			flags.ResponseFlagGiven(cmd.Flags())
+		o.ResignAnyway = flags.EditFlagGiven(cmd.LocalNonPersistentFlags(), "name", "account", "private-key")
 		return RunEditAccount(f, o)
 	})
 	o.addFlags(cmd)
@@ -151,7 +155,7 @@ func NewCmdEditUser(f *cmdutil.Factory) *cobra.Command {
 	o := &UserOptions{}
 	var cmd *cobra.Command
 	cmd = nameCmd("user [NAME]", "Edit a user and regenerate its creds", func() error {
-		o.ResignAnyway = flags.ResponseFlagGiven(cmd.Flags())
+		o.ResignAnyway = flags.EditFlagGiven(cmd.LocalNonPersistentFlags(), "name", "account", "private-key")
 		return RunEditUser(f, o)
 	})
 	o.addFlags(cmd)

@@ -65,7 +65,7 @@ func TestBadInputChangesNothing(t *testing.T) {
 		{"token position not on *", []string{"add", "export", "-a", "A", "-s", "s1.*", "--account-token-position", "1"}, "must match a *"},
 		{"export bad info url", []string{"add", "export", "-a", "A", "-s", "s1", "--info-url", "::nope"}, "account \"A\" would be invalid"},
 
-		{"edit nothing", []string{"edit", "export", "-a", "A", "-s", "help"}, "nothing to edit"},
+		{"edit no subject", []string{"edit", "export", "-a", "A", "--name", "x"}, "--subject is required"},
 		{"edit unknown", []string{"edit", "export", "-a", "A", "-s", "nope", "--name", "x"}, "no export with subject \"nope\""},
 		{"edit stream with service flag", []string{"edit", "export", "-a", "A", "-s", "news.>", "--response-type", "Chunked"}, "only to service exports"},
 		{"edit bad kind", []string{"edit", "export", "-a", "A", "-s", "help", "--kind", "queue", "--name", "x"}, "use service or stream"},

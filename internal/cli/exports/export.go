@@ -119,7 +119,8 @@ func RunEditExport(f *cmdutil.Factory, o *ExportOptions) error {
 	if err != nil {
 		return err
 	}
-	req := ops.EditExportRequest{Signer: o.Signer, Subject: o.Subject, Kind: kind, ExportFields: o.fields()}
+	// nsc re-signs the account when only --subject is given: it counts it as an edit flag.
+	req := ops.EditExportRequest{Signer: o.Signer, Subject: o.Subject, Kind: kind, ExportFields: o.fields(), ResignAnyway: true}
 	if o.Set["service"] {
 		req.Service = &o.Service
 	}

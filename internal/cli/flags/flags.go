@@ -6,6 +6,7 @@ package flags
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 
 	"github.com/signet-dev/signet/authz"
@@ -132,12 +133,18 @@ func addPermFlags(fs *pflag.FlagSet, o *authz.UserPermOptions, typeName string) 
 	list(&o.DenySub, "deny-sub", "deny subscribe")
 }
 
-// ResponseFlagGiven reports whether --allow-pub-response or --response-ttl was given. nsc counts
-// either as an edit and re-signs even when its value changes nothing (--allow-pub-response=0,
-// its default, or --response-ttl ""), so a script that passes one alone must not fail with
-// "nothing to edit".
-func ResponseFlagGiven(fs *pflag.FlagSet) bool {
-	return fs.Changed("allow-pub-response") || fs.Changed("response-ttl")
+// EditFlagGiven reports whether a flag of fs (a command's own flags: cmd.LocalNonPersistentFlags)
+// other than the selectors, the flags that name what to edit, was given. nsc's edit commands
+// re-sign when any of their edit flags is given, even with a value that changes nothing (a tag
+// or subject already there, --rm of one that is not, --allow-pub-response=0, --response-ttl "",
+// --js-enable -1), and say "specify an edit option" only when none is: a script that passes
+// one must not fail with "nothing to edit".
+func EditFlagGiven(fs *pflag.FlagSet, selectors ...string) bool {
+	given := false
+	fs.VisitAll(func(f *pflag.Flag) {
+		given = given || f.Changed && !slices.Contains(selectors, f.Name)
+	})
+	return given
 }
 
 func addPermRemoveFlags(fs *pflag.FlagSet, o *authz.UserPermOptions, typeName string) {

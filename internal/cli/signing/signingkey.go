@@ -21,8 +21,6 @@ type EditSigningKeyOptions struct {
 	Perms       authz.UserPermOptions
 	// descSet records whether --description was given (it may clear the description).
 	descSet bool
-	// resignAnyway re-signs an unchanged scope: a flag was given with its "no change" value.
-	resignAnyway bool
 }
 
 // NewCmdEditSigningKey builds `edit signing-key`.
@@ -35,7 +33,6 @@ func NewCmdEditSigningKey(f *cmdutil.Factory) *cobra.Command {
   signet edit signing-key -a sales --sk team-service --allow-sub "{{account-name()}}.{{tag(team)}}.{{name()}}.>"`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.descSet = cmd.Flags().Changed("description")
-			o.resignAnyway = flags.ResponseFlagGiven(cmd.Flags())
 			return RunEditSigningKey(f, o)
 		},
 	}
@@ -64,7 +61,6 @@ func RunEditSigningKey(f *cmdutil.Factory, o *EditSigningKeyOptions) error {
 		DescriptionSet: o.descSet,
 		Permissions:    o.Perms,
 		Signer:         o.Signer,
-		ResignAnyway:   o.resignAnyway,
 	})
 	if err != nil {
 		return err

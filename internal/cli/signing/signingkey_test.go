@@ -2,6 +2,7 @@ package signing_test
 
 import (
 	"maps"
+	"slices"
 	"strings"
 	"testing"
 
@@ -129,6 +130,43 @@ func TestEditSigningKeySeedOutput(t *testing.T) {
 	}
 }
 
+// TestEditSigningKeyWithOnlyTheKeyResignsTheAccountAsNscDoes: `edit signing-key -a A --sk K`
+// with no other flag exits 0 and re-signs the account, as nsc does: an unscoped key becomes
+// scoped (a template that allows everything, until edited), and a scoped key, named by its
+// role, keeps its scope as it was.
+func TestEditSigningKeyWithOnlyTheKeyResignsTheAccountAsNscDoes(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	sk := quoted(t, e.MustRunStatus("edit", "account", "A", "--sk", "generate"), "added signing key")
+	s := openStore(t, e)
+	resigns := func(args ...string) {
+		t.Helper()
+		before, err := s.AccountJWT("A")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if out := e.MustRunStatus(args...); !strings.Contains(out, `edited signing key "`+sk+`"`) {
+			t.Errorf("signet %s: %s", strings.Join(args, " "), out)
+		}
+		if after, err := s.AccountJWT("A"); err != nil || after == before {
+			t.Errorf("signet %s did not re-sign account A (%v)", strings.Join(args, " "), err)
+		}
+	}
+	resigns("edit", "signing-key", "-a", "A", "--sk", sk)
+	us := userScope(t, account(t, e, "A"), sk)
+	if us.Template.Subs != jwt.NoLimit || us.Template.Data != jwt.NoLimit || us.Template.Payload != jwt.NoLimit ||
+		len(us.Template.Pub.Allow)+len(us.Template.Pub.Deny)+len(us.Template.Sub.Allow)+len(us.Template.Sub.Deny) != 0 {
+		t.Errorf("scope made from an unscoped key: %+v", us)
+	}
+
+	e.MustRun("edit", "signing-key", "-a", "A", "--sk", sk, "--role", "svc", "--allow-pub", "svc.>")
+	was := *userScope(t, account(t, e, "A"), sk)
+	resigns("edit", "signing-key", "-a", "A", "svc")
+	if now := userScope(t, account(t, e, "A"), sk); now.Role != "svc" || !slices.Equal(now.Template.Pub.Allow, was.Template.Pub.Allow) || now.Template.Subs != was.Template.Subs {
+		t.Errorf("scope changed by an edit naming only the key: %+v, was %+v", now, was)
+	}
+}
+
 func TestEditSigningKeyGenerateRoleAndErrors(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
@@ -151,11 +189,6 @@ func TestEditSigningKeyGenerateRoleAndErrors(t *testing.T) {
 	}
 	if n := len(account(t, e, "A").SigningKeys); n != 1 {
 		t.Errorf("failed edit left %d signing keys", n)
-	}
-	// Nothing to edit.
-	msg = e.MustFail("edit", "signing-key", "-a", "A", "--sk", "team-service")
-	if !strings.Contains(msg, "nothing to edit") {
-		t.Errorf("no flags: %s", msg)
 	}
 	// The identity key is not a signing key.
 	msg = e.MustFail("edit", "signing-key", "-a", "A", "--sk", account(t, e, "A").Subject, "--role", "x")
