@@ -19,6 +19,7 @@ import (
 	"github.com/signet-dev/signet/drift"
 	"github.com/signet-dev/signet/history"
 	"github.com/signet-dev/signet/internal/plural"
+	"github.com/signet-dev/signet/ops"
 )
 
 // Page sizes: the account list and an account's users are paged so that a page costs what it
@@ -467,7 +468,7 @@ func (c *Console) userRow(ac *jwt.AccountClaims, account, name string) userRow {
 		row.Err = err.Error()
 		return row
 	}
-	row.Key, row.Issued, row.Expires, row.Bearer = uc.Subject, uc.IssuedAt, uc.Expires, uc.BearerToken
+	row.Key, row.Issued, row.Expires, row.Bearer = uc.Subject, uc.IssuedAt, uc.Expires, ops.IsBearerUser(uc, ac)
 	row.Revoked = ac.IsClaimRevoked(uc)
 	row.Signer = signerLabel(ac, uc)
 	return row
@@ -557,16 +558,14 @@ func (c *Console) userData(r *http.Request) (*userData, int, error) {
 	}
 	d.Expired = uc.Expires > 0 && uc.Expires < c.o.Now().Unix()
 	d.HasSeed = c.o.KeyStore.Has(uc.Subject)
-	if scope, ok := ac.SigningKeys[uc.Issuer]; ok {
-		if us, ok := scope.(*jwt.UserScope); ok && us != nil {
-			d.Scoped, d.Role = true, us.Role
-			lim, warnings, err := authz.ExpandScopedUser(us, uc, ac)
-			d.Warnings = warnings
-			if err != nil {
-				d.EffectiveErr = err.Error()
-			}
-			d.Effective, d.EffectiveFrom = lim, fmt.Sprintf("the template of scoped signing key %q, expanded for this user (the user's own permissions are ignored)", us.Role)
+	if us := ops.UserScope(uc, ac); us != nil {
+		d.Scoped, d.Role = true, us.Role
+		lim, warnings, err := authz.ExpandScopedUser(us, uc, ac)
+		d.Warnings = warnings
+		if err != nil {
+			d.EffectiveErr = err.Error()
 		}
+		d.Effective, d.EffectiveFrom = lim, fmt.Sprintf("the template of scoped signing key %q, expanded for this user (the user's own permissions are ignored)", us.Role)
 	}
 	if !d.Scoped {
 		d.Effective = uc.UserPermissionLimits

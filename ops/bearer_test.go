@@ -4,6 +4,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/nats-io/jwt/v2"
+	"github.com/nats-io/nkeys"
+
 	"github.com/signet-dev/signet/authz"
 	"github.com/signet-dev/signet/ops"
 )
@@ -120,5 +123,59 @@ func TestEditSigningKeyBearerRefusedWhereItsUsersWouldBeRefused(t *testing.T) {
 	}
 	if len(res.Warnings) != 1 || !strings.Contains(res.Warnings[0], `account "A" disallows bearer tokens`) {
 		t.Errorf("warnings: %q, want the disallow-bearer one", res.Warnings)
+	}
+}
+
+// TestIsBearerUserReadsAUserAsTheServerDoes: nats-server binds a user to the account its
+// issuer_account names (its issuer when empty), puts the template of that account's scoped
+// signing key that signed it in place of its own permissions, bearer included, and checks
+// bearer then. A user bound to another account, or to none, is no bearer user of this one.
+func TestIsBearerUserReadsAUserAsTheServerDoes(t *testing.T) {
+	t.Parallel()
+	key := func(create func() (nkeys.KeyPair, error)) string {
+		kp, err := create()
+		if err != nil {
+			t.Fatal(err)
+		}
+		pub, _ := kp.PublicKey()
+		return pub
+	}
+	acc, other, plain, upub := key(nkeys.CreateAccount), key(nkeys.CreateAccount), key(nkeys.CreateAccount), key(nkeys.CreateUser)
+	ac := jwt.NewAccountClaims(acc)
+	bearerScope := jwt.NewUserScope()
+	bearerScope.Key, bearerScope.Template.BearerToken = key(nkeys.CreateAccount), true
+	quietScope := jwt.NewUserScope()
+	quietScope.Key = key(nkeys.CreateAccount)
+	ac.SigningKeys.Add(plain)
+	ac.SigningKeys.AddScopedSigner(bearerScope)
+	ac.SigningKeys.AddScopedSigner(quietScope)
+	for _, tc := range []struct {
+		name                  string
+		issuer, issuerAccount string
+		own                   bool // the user's own bearer_token
+		bearer                bool
+		scope                 *jwt.UserScope
+	}{
+		{"identity key, own bearer", acc, "", true, true, nil},
+		{"identity key, no bearer", acc, "", false, false, nil},
+		{"identity key, issuer_account the account", acc, acc, true, true, nil},
+		{"unscoped signing key, own bearer", plain, acc, true, true, nil},
+		{"scope with bearer", bearerScope.Key, acc, false, true, bearerScope},
+		{"scope without bearer, own bearer", quietScope.Key, acc, true, false, quietScope},
+		{"scope with bearer, issuer_account another account", bearerScope.Key, other, false, false, nil},
+		{"scope with bearer, no issuer_account", bearerScope.Key, "", false, false, nil},
+		{"identity key, own bearer, issuer_account another account", acc, other, true, false, nil},
+	} {
+		uc := jwt.NewUserClaims(upub)
+		uc.Issuer, uc.IssuerAccount, uc.BearerToken = tc.issuer, tc.issuerAccount, tc.own
+		if got := ops.IsBearerUser(uc, ac); got != tc.bearer {
+			t.Errorf("%s: IsBearerUser = %t, want %t", tc.name, got, tc.bearer)
+		}
+		if got := ops.UserScope(uc, ac); got != tc.scope {
+			t.Errorf("%s: UserScope = %+v, want %+v", tc.name, got, tc.scope)
+		}
+	}
+	if ops.IsBearerUser(jwt.NewUserClaims(upub), nil) || ops.UserScope(jwt.NewUserClaims(upub), nil) != nil {
+		t.Error("a user of no account is a bearer or scoped user")
 	}
 }

@@ -16,5 +16,7 @@
 // A failed check leaves the store and keystore as they were.
 //
 // Beneath them is the one rule that decides which key signs an entity (Signer), and the
-// signing of operators, accounts and users that every change goes through.
+// signing of operators, accounts and users that every change goes through; beside it, the one
+// rule, nats-server's, for how the server reads a stored user (IsBearerUser, UserScope), which
+// the commands that sign, validate and the console share.
 package ops

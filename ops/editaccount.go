@@ -133,7 +133,7 @@ func noBearerUsers(s *store.Store, account string, ac *jwt.AccountClaims) error 
 	qa := shellquote.Quote(account)
 	var why []string
 	for _, u := range users {
-		if us := userScope(u.Claims, ac); us != nil {
+		if us := UserScope(u.Claims, ac); us != nil {
 			why = append(why, fmt.Sprintf("user %q of account %q is a bearer user through scoped signing key %s (role %q): clear bearer in the scope with `signet edit signing-key -a %s --sk %s --bearer=false`, or re-sign the user with another key (-K)",
 				u.Name, account, us.Key, us.Role, qa, scopeName(us)))
 			continue
@@ -176,7 +176,7 @@ type namedUser struct {
 }
 
 // bearerUsers are the stored users of account that nats-server reads as bearer users under the
-// account claims ac (isBearerUser).
+// account claims ac (IsBearerUser).
 func bearerUsers(s *store.Store, account string, ac *jwt.AccountClaims) ([]namedUser, error) {
 	names, err := s.UserNames(account)
 	if err != nil {
@@ -188,7 +188,7 @@ func bearerUsers(s *store.Store, account string, ac *jwt.AccountClaims) ([]named
 		if err != nil {
 			return nil, err
 		}
-		if isBearerUser(uc, ac) {
+		if IsBearerUser(uc, ac) {
 			out = append(out, namedUser{Name: u, Claims: uc})
 		}
 	}

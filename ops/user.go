@@ -243,38 +243,65 @@ func (l *Locked) EditUser(req EditUserRequest) (*UserResult, error) {
 // its connections. nsc refuses only --bearer; a user signed by a scoped signing key whose
 // template says --bearer is just as much a bearer user, and is refused too.
 func checkBearer(account, user string, uc *jwt.UserClaims, ac *jwt.AccountClaims) error {
-	if !ac.Limits.DisallowBearer || !isBearerUser(uc, ac) {
+	if !ac.Limits.DisallowBearer || !IsBearerUser(uc, ac) {
 		return nil
 	}
 	q := shellquote.Quote(account)
 	allow := fmt.Sprintf("or allow them with `signet edit account %s --disallow-bearer=false`", q)
-	if us := userScope(uc, ac); us != nil {
+	if us := UserScope(uc, ac); us != nil {
 		return fmt.Errorf("account %q forbids the use of bearer tokens (--disallow-bearer): user %q would be a bearer user, which the server refuses: it is signed by scoped signing key %s (role %q), whose template says --bearer; sign it with another key (-K), clear bearer in the scope with `signet edit signing-key -a %s --sk %s --bearer=false`, %s",
 			account, user, us.Key, us.Role, q, scopeName(us), allow)
 	}
 	return fmt.Errorf("account %q forbids the use of bearer tokens (--disallow-bearer): user %q cannot be a bearer user, the server would refuse it; leave out --bearer (or give --bearer=false), %s", account, user, allow)
 }
 
-// isBearerUser reports whether nats-server reads the user as a bearer user. A user signed by a
-// scoped signing key has the permissions and limits of the scope's template, bearer included:
-// the server puts the template in place of the user's own.
-func isBearerUser(uc *jwt.UserClaims, ac *jwt.AccountClaims) bool {
-	if isScopedUser(uc, ac) {
-		us := userScope(uc, ac)
+// IsBearerUser reports whether nats-server reads uc, a user stored in account ac, as a bearer
+// user of ac: the one rule for add user, edit user, edit account --disallow-bearer, edit
+// signing-key --bearer, validate and the console. The server binds a user to the account that its
+// issuer_account names (its issuer when issuer_account is empty); when a scoped signing key of
+// that account signed it, the scope's template takes the place of the user's permissions and
+// limits, bearer included; then it refuses a bearer user of an account that disallows bearer
+// tokens. A user the server binds to another account (or to none) is no bearer user of ac, its
+// own flag or its signer's template notwithstanding: it is refused for its issuer_account, which
+// validate reports on its own.
+func IsBearerUser(uc *jwt.UserClaims, ac *jwt.AccountClaims) bool {
+	scope, bound := serverScope(uc, ac)
+	if !bound {
+		return false
+	}
+	if scope != nil {
+		us, _ := scope.(*jwt.UserScope)
 		return us != nil && us.Template.BearerToken
 	}
 	return uc.BearerToken
 }
 
-// userScope is the user scope of the signing key that signed the user, nil when the user is
-// not scoped.
-func userScope(uc *jwt.UserClaims, ac *jwt.AccountClaims) *jwt.UserScope {
-	if !isScopedUser(uc, ac) {
-		return nil
-	}
-	scope, _ := ac.SigningKeys.GetScope(uc.Issuer)
+// UserScope is the user scope whose template nats-server puts in place of the permissions and
+// limits of uc, a user stored in account ac: that of the scoped signing key of ac that signed it.
+// It is nil when ac's identity key or an unscoped signing key signed it, and when the server
+// does not bind the user to ac (IsBearerUser).
+func UserScope(uc *jwt.UserClaims, ac *jwt.AccountClaims) *jwt.UserScope {
+	scope, _ := serverScope(uc, ac)
 	us, _ := scope.(*jwt.UserScope)
 	return us
+}
+
+// serverScope is the scope of ac's signing key that signed uc (nil for none), and whether the
+// server binds uc to ac at all: its issuer_account, or its issuer when that is empty, is ac. No
+// account (nil) binds nothing.
+func serverScope(uc *jwt.UserClaims, ac *jwt.AccountClaims) (scope jwt.Scope, bound bool) {
+	if ac == nil {
+		return nil, false
+	}
+	account := uc.IssuerAccount
+	if account == "" {
+		account = uc.Issuer
+	}
+	if account != ac.Subject {
+		return nil, false
+	}
+	scope, _ = ac.SigningKeys.GetScope(uc.Issuer)
+	return scope, true
 }
 
 // scopeName is how a command names a scoped key: its role, else its public key.

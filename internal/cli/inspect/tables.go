@@ -13,6 +13,7 @@ import (
 	"github.com/signet-dev/signet/authz"
 	"github.com/signet-dev/signet/internal/cli/cmdutil"
 	"github.com/signet-dev/signet/internal/plural"
+	"github.com/signet-dev/signet/ops"
 )
 
 // details is a two-column table of labelled values. A label with several values takes one row
@@ -290,19 +291,6 @@ func userLimitRows(d *details, u jwt.UserPermissionLimits) {
 	d.list("Connection Types", sortedStrings(u.AllowedConnectionTypes), "Any")
 }
 
-// scopeOf returns the scope of the key that signed uc, if ac holds it and it is scoped.
-func scopeOf(uc *jwt.UserClaims, ac *jwt.AccountClaims) *jwt.UserScope {
-	if ac == nil || uc.IssuerAccount == "" || uc.IssuerAccount != ac.Subject {
-		return nil
-	}
-	s, ok := ac.SigningKeys.GetScope(uc.Issuer)
-	if !ok || s == nil {
-		return nil
-	}
-	us, _ := s.(*jwt.UserScope)
-	return us
-}
-
 // renderUser prints a user JWT. When the account is known and the user is scoped, the
 // permissions the server will give it are expanded from the scope's template.
 func renderUser(w io.Writer, uc *jwt.UserClaims, ac *jwt.AccountClaims, now time.Time) {
@@ -317,7 +305,7 @@ func renderUser(w io.Writer, uc *jwt.UserClaims, ac *jwt.AccountClaims, now time
 	if uc.Expires != 0 && uc.Expires < now.Unix() {
 		d.add("Expired", "Yes")
 	}
-	scope := scopeOf(uc, ac)
+	scope := ops.UserScope(uc, ac)
 	if scope != nil {
 		d.add("Scoped", fmt.Sprintf("Yes (role %q)", scope.Role))
 		d.render(w)

@@ -19,6 +19,7 @@ import (
 	"github.com/signet-dev/signet/internal/cli/compat"
 	"github.com/signet-dev/signet/internal/plural"
 	"github.com/signet-dev/signet/internal/shellquote"
+	"github.com/signet-dev/signet/ops"
 	"github.com/signet-dev/signet/store"
 )
 
@@ -396,7 +397,7 @@ func validateUser(s *store.Store, account, name string, ac *jwt.AccountClaims) [
 		if uc.IssuerAccount != ac.Subject {
 			c.add(SeverityError, "signed by signing key %s but issuer_account is %q, not %s", uc.Issuer, uc.IssuerAccount, ac.Subject)
 		}
-		if scope := scopeOf(uc, ac); scope != nil {
+		if scope := ops.UserScope(uc, ac); scope != nil {
 			if err := scope.ValidateScopedSigner(uc); err != nil {
 				c.add(SeverityError, "scoped signing key %s (role %q): %v", uc.Issuer, scope.Role, err)
 			} else if _, warnings, err := authz.ExpandScopedUser(scope, uc, ac); err != nil {
@@ -413,15 +414,14 @@ func validateUser(s *store.Store, account, name string, ac *jwt.AccountClaims) [
 	if ac.Revocations.IsRevoked(uc.Subject, time.Unix(uc.IssuedAt, 0)) {
 		c.add(SeverityWarning, "revoked: the server refuses this JWT")
 	}
-	// A scoped user is a bearer user when its signing key's template says so, as the server
-	// reads it.
-	bearer, qa := uc.BearerToken, shellquote.Quote(account)
-	fix := fmt.Sprintf("signet edit user %s -a %s --bearer=false", shellquote.Quote(name), qa)
-	if scope := scopeOf(uc, ac); scope != nil {
-		bearer = scope.Template.BearerToken
-		fix = fmt.Sprintf("signet edit signing-key %s -a %s --bearer=false", uc.Issuer, qa)
-	}
-	if bearer && ac.Limits.DisallowBearer {
+	// ops' rule, the server's: a scoped user is a bearer user when its signing key's template
+	// says so; a user with a wrong issuer_account is no user of this account (reported above).
+	if ac.Limits.DisallowBearer && ops.IsBearerUser(uc, ac) {
+		qa := shellquote.Quote(account)
+		fix := fmt.Sprintf("signet edit user %s -a %s --bearer=false", shellquote.Quote(name), qa)
+		if scope := ops.UserScope(uc, ac); scope != nil {
+			fix = fmt.Sprintf("signet edit signing-key %s -a %s --bearer=false", uc.Issuer, qa)
+		}
 		c.add(SeverityError, "bearer token, but account %q disallows bearer tokens: the server refuses this user; clear it with `%s`, or allow them with `signet edit account %s --disallow-bearer=false`",
 			ac.Name, fix, qa)
 	}
