@@ -39,6 +39,7 @@ func TestDriftExitCodes(t *testing.T) {
 	e := clitest.New(t, cli.NewRootCmd)
 	e.Vars["SIGNET_NO_PUSH"] = "1"
 	e.MustRun("init", "-n", "O")
+	e.MustRun("edit", "operator", "--rm-service-url", "nats://localhost:4222") // init's: the test names its own server
 	e.MustRun("add", "account", "A")
 	s, err := (store.Stores{Dir: e.StoresDir()}).Open("O")
 	if err != nil {

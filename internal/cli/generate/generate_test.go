@@ -21,6 +21,7 @@ func newEnv(t *testing.T) *clitest.Env {
 	t.Helper()
 	e := clitest.New(t, cli.NewRootCmd)
 	e.MustRun("init", "-n", "O")
+	e.MustRun("edit", "operator", "--rm-service-url", "nats://localhost:4222") // init's: the test names its own server
 	return e
 }
 

@@ -21,6 +21,7 @@ func TestToolToAStoppedDevSuggestsSignetDev(t *testing.T) {
 	closed.Close()
 	e := clitest.New(t, cli.NewRootCmd)
 	e.MustRun("init", "-n", "O")
+	e.MustRun("edit", "operator", "--rm-service-url", "nats://localhost:4222") // init's: the test names its own server
 	e.MustRun("edit", "operator", "-n", deadURL)
 	msg := e.MustFail("tool", "pub", "a", "b")
 	if !strings.Contains(msg, "nothing is listening at "+deadURL+": start `signet dev`") || !strings.Contains(msg, "--nats") {

@@ -38,6 +38,7 @@ func newEnv(t *testing.T) *env {
 	t.Helper()
 	e := clitest.New(t, cli.NewRootCmd)
 	e.MustRun("init", "-n", "O")
+	e.MustRun("edit", "operator", "--rm-service-url", "nats://localhost:4222") // init's: the test names its own server
 	s, err := store.Stores{Dir: e.StoresDir()}.Open("O")
 	if err != nil {
 		t.Fatal(err)
@@ -214,6 +215,7 @@ func TestToolErrors(t *testing.T) {
 
 	fresh := clitest.New(t, cli.NewRootCmd)
 	fresh.MustRun("init", "-n", "F")
+	fresh.MustRun("edit", "operator", "--rm-service-url", "nats://localhost:4222") // init's: the test names its own server
 
 	for _, tc := range []struct {
 		name string

@@ -149,6 +149,7 @@ func TestCredsAndServerFlagsConnectAsTheNatsCLIDoes(t *testing.T) {
 	// A creds file of a user the store does not know still connects, given a server.
 	fresh := clitest.New(t, e.Root)
 	fresh.MustRun("init", "-n", "F")
+	fresh.MustRun("edit", "operator", "--rm-service-url", "nats://localhost:4222") // init's: the test names its own server
 	if r := fresh.Run("tool", "rtt", "--creds", bobCreds, "--server", e.ns.ClientURL()); r.Error != nil {
 		t.Errorf("--creds from another store with --server: %v", r.Error)
 	}
