@@ -23,6 +23,10 @@ import (
 // ErrNoKey is returned (wrapped) when the keystore does not hold the seed for a public key.
 var ErrNoKey = errors.New("key not in keystore")
 
+// ErrUnresolved is returned (wrapped) by ResolveKey for a value that names no key at all: not a
+// seed, not a valid public key, and no file by that name. nsc treats such a -K as absent.
+var ErrUnresolved = errors.New("not a seed, a valid public key, or an existing file")
+
 const gitignore = `# ignore all nk files
 **/*.nk
 
@@ -207,7 +211,7 @@ func (k KeyStore) ResolveKey(value string) (nkeys.KeyPair, error) {
 	data, err := os.ReadFile(expandHome(v))
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
-			return nil, fmt.Errorf("%q is not a seed, a public key, or an existing file", redact(v))
+			return nil, fmt.Errorf("%q is %w", redact(v), ErrUnresolved)
 		}
 		return nil, fmt.Errorf("read key file %q: %w", v, err)
 	}

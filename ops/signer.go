@@ -1,6 +1,7 @@
 package ops
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"sort"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/signet-dev/signet/internal/shellquote"
 	"github.com/signet-dev/signet/keystore"
+	"github.com/signet-dev/signet/store"
 )
 
 // Issuer describes the entity that signs: its identity key, its signing keys (with the role of
@@ -73,8 +75,19 @@ func AccountIssuer(name string, ac *jwt.AccountClaims, operatorStrict bool) Issu
 // signing key is at hand and signing keys are not required. A scoped key is picked by itself
 // only when nothing else can sign. When signing keys are required and the keystore holds none,
 // the error names the keys it needs.
+//
+// A spec that names no key at all (keystore.ErrUnresolved: say a mistyped seed, or a seed file
+// that is not there) is taken as the identity key, as nsc does, when iss may sign with it; under
+// strict signing-key usage it stays an error. SignerWarning says when that happened.
 func Signer(ks keystore.KeyStore, iss Issuer, spec, previous string) (nkeys.KeyPair, error) {
 	if spec != "" {
+		if ok, why := unresolvedSigner(ks, iss, spec); ok {
+			kp, err := explicitSigner(ks, iss, iss.Identity)
+			if err != nil {
+				return nil, fmt.Errorf("-K: %v, and the identity key cannot sign in its place: %w", why, err)
+			}
+			return kp, nil
+		}
 		return explicitSigner(ks, iss, spec)
 	}
 	var candidates []string
@@ -124,6 +137,46 @@ func MaySign(iss Issuer, pub string) error {
 		return fmt.Errorf("key %s is not the identity key or a signing key of %s %q", pub, iss.Kind, iss.Name)
 	}
 	return nil
+}
+
+// unresolvedSigner says whether spec names no key (not a role of iss, not a seed, a valid public
+// key or an existing file) and iss may sign with its identity key instead; the error is why
+// spec names no key.
+func unresolvedSigner(ks keystore.KeyStore, iss Issuer, spec string) (bool, error) {
+	if _, ok := iss.Roles[spec]; ok {
+		return false, nil
+	}
+	_, err := ks.ResolveKey(spec)
+	if !errors.Is(err, keystore.ErrUnresolved) || MaySign(iss, iss.Identity) != nil {
+		return false, nil
+	}
+	return true, err
+}
+
+// SignerWarning is the warning a command prints when Signer ignores its -K spec (one that names
+// no key) and signs with the identity key of the issuer instead, or "" when Signer uses spec.
+// account names the issuer, "" for the operator.
+func SignerWarning(s *store.Store, ks keystore.KeyStore, account, spec string) string {
+	if spec == "" {
+		return ""
+	}
+	oc, _, err := s.Operator()
+	if err != nil {
+		return ""
+	}
+	iss := OperatorIssuer(s.Name(), oc)
+	if account != "" {
+		ac, _, err := s.Account(account)
+		if err != nil {
+			return ""
+		}
+		iss = AccountIssuer(account, ac, oc.StrictSigningKeyUsage)
+	}
+	ok, why := unresolvedSigner(ks, iss, spec)
+	if !ok {
+		return ""
+	}
+	return fmt.Sprintf("-K ignored: %v; %s %q signs with its identity key %s, as nsc does", why, iss.Kind, iss.Name, iss.Identity)
 }
 
 // explicitSigner resolves -K and checks that iss may sign with it.

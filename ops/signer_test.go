@@ -254,3 +254,34 @@ func TestAccountVersionsGetStrictlyIncreasingIssueTimes(t *testing.T) {
 		t.Errorf("stored iat an hour ahead: %v", err)
 	}
 }
+
+// TestSignerTakesAKThatNamesNoKeyAsTheIdentityKeyUnlessStrict: a -K that names no key (a
+// mistyped seed, a seed file that is not there, a key with a bad checksum, a role the account
+// lacks) is taken as the identity key, as nsc takes it; under strict signing-key usage it stays
+// an error, and a -K that names a key is never replaced (a stranger's key is still refused).
+func TestSignerTakesAKThatNamesNoKeyAsTheIdentityKeyUnlessStrict(t *testing.T) {
+	t.Parallel()
+	ks := keystore.KeyStore{Dir: t.TempDir()}
+	id, sk, stranger := newKey(t, nkeys.CreateOperator), newKey(t, nkeys.CreateOperator), newKey(t, nkeys.CreateOperator)
+	store(t, ks, id, sk)
+	oc := jwt.NewOperatorClaims(id.pub)
+	oc.Name = "O"
+	oc.SigningKeys.Add(sk.pub)
+	badSum := []byte(id.pub) // one character off: the checksum no longer matches
+	badSum[10] = map[bool]byte{true: 'B', false: 'A'}[badSum[10] == 'A']
+	noKey := []string{"SOBADSEED", filepath.Join(t.TempDir(), "absent.nk"), string(badSum), "nosuchrole"}
+	for _, spec := range noKey {
+		if got := chosen(ks, ops.OperatorIssuer("O", oc), spec, ""); got != id.pub {
+			t.Errorf("-K %q: got %s, want the identity key", spec, got)
+		}
+	}
+	if got := chosen(ks, ops.OperatorIssuer("O", oc), stranger.pub, ""); !strings.Contains(got, "not the identity key or a signing key") {
+		t.Errorf("-K a stranger's public key: %s", got)
+	}
+	oc.StrictSigningKeyUsage = true
+	for _, spec := range noKey {
+		if got := chosen(ks, ops.OperatorIssuer("O", oc), spec, ""); !strings.HasPrefix(got, "error: -K") {
+			t.Errorf("strict, -K %q: got %s, want an error", spec, got)
+		}
+	}
+}

@@ -74,6 +74,7 @@ func RunAddAccount(f *cmdutil.Factory, o *AccountOptions) error {
 	if err != nil {
 		return err
 	}
+	warnSigner := f.IgnoredSigner(s, ks, "", o.Signer)
 	res, err := ops.AddAccount(s, ks, ops.AddAccountRequest{
 		Name:            o.Name,
 		Signer:          o.Signer,
@@ -84,6 +85,7 @@ func RunAddAccount(f *cmdutil.Factory, o *AccountOptions) error {
 	if err != nil {
 		return err
 	}
+	warnSigner()
 	reportAccount(f, res)
 	for _, m := range res.Changes {
 		f.IO.OK("%s", m)
@@ -143,6 +145,7 @@ func RunAddUser(f *cmdutil.Factory, o *UserOptions) error {
 	if err != nil {
 		return err
 	}
+	warnSigner := f.IgnoredSigner(t.Store, t.KeyStore, t.Account, o.Signer)
 	res, err := ops.AddUser(t.Store, t.KeyStore, ops.AddUserRequest{
 		Account:     t.Account,
 		Name:        o.Name,
@@ -155,6 +158,7 @@ func RunAddUser(f *cmdutil.Factory, o *UserOptions) error {
 	if err != nil {
 		return err
 	}
+	warnSigner()
 	reportUser(f, res)
 	return nil
 }

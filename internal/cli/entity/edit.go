@@ -137,6 +137,7 @@ func RunEditAccount(f *cmdutil.Factory, o *AccountOptions) error {
 	if err != nil {
 		return err
 	}
+	warnSigner := f.IgnoredSigner(t.Store, t.KeyStore, "", o.Signer)
 	res, err := ops.EditAccount(t.Store, t.KeyStore, ops.EditAccountRequest{
 		Account:         t.Account,
 		Signer:          o.Signer,
@@ -147,6 +148,7 @@ func RunEditAccount(f *cmdutil.Factory, o *AccountOptions) error {
 	if err != nil {
 		return err
 	}
+	warnSigner()
 	return f.AccountChanged(t.Store, res.Name, res.Warnings, append(res.Changes, fmt.Sprintf("edited account %q", res.Name)))
 }
 
@@ -169,6 +171,7 @@ func RunEditUser(f *cmdutil.Factory, o *UserOptions) error {
 	if err != nil {
 		return err
 	}
+	warnSigner := f.IgnoredSigner(t.Store, t.KeyStore, t.Account, o.Signer)
 	res, err := ops.EditUser(t.Store, t.KeyStore, ops.EditUserRequest{
 		Account:      t.Account,
 		User:         o.Name,
@@ -181,6 +184,7 @@ func RunEditUser(f *cmdutil.Factory, o *UserOptions) error {
 	if err != nil {
 		return err
 	}
+	warnSigner()
 	if res.CredsPath != "" {
 		f.IO.OK("generated user creds file %q", res.CredsPath)
 	}

@@ -32,6 +32,7 @@ func (e AccountEdit) Run(f *cmdutil.Factory) error {
 	if err != nil {
 		return err
 	}
+	warnSigner := f.IgnoredSigner(t.Store, t.KeyStore, "", e.Signer)
 	l, err := ops.Lock(t.Store, t.KeyStore)
 	if err != nil {
 		return err
@@ -59,6 +60,7 @@ func (e AccountEdit) Run(f *cmdutil.Factory) error {
 	if err != nil {
 		return err
 	}
+	warnSigner()
 	for _, w := range warnings {
 		f.IO.Warn("account %q: %s", res.Name, w)
 	}
