@@ -203,11 +203,6 @@ func applyAccountSigningKeys(ks keystore.KeyStore, ac *jwt.AccountClaims, add, r
 	if err != nil {
 		return nil, nil, err
 	}
-	for _, p := range rm {
-		if _, ok := ac.SigningKeys[p]; !ok {
-			return nil, nil, fmt.Errorf("--rm-sk: %s is not a signing key of account %q", p, ac.Name)
-		}
-	}
 	for _, p := range pubs {
 		if _, ok := ac.SigningKeys[p]; !ok {
 			ac.SigningKeys.Add(p)
@@ -215,10 +210,25 @@ func applyAccountSigningKeys(ks keystore.KeyStore, ac *jwt.AccountClaims, add, r
 		}
 	}
 	for _, p := range rm {
-		delete(ac.SigningKeys, p)
-		msgs = append(msgs, fmt.Sprintf("removed signing key %q", p))
+		if _, ok := ac.SigningKeys[p]; ok { // one that is not there is absentSigningKeys' warning
+			delete(ac.SigningKeys, p)
+			msgs = append(msgs, fmt.Sprintf("removed signing key %q", p))
+		}
 	}
 	return msgs, keys, nil
+}
+
+// absentSigningKeys warns of each --rm-sk value that is not a signing key of the entity, with
+// has telling which are. nsc removes what is there and exits 0 (so that a cleanup can run twice);
+// the warning keeps a mistyped key, left in place, from passing unseen.
+func absentSigningKeys(kind, name string, rm []string, has func(string) bool) []string {
+	var warnings []string
+	for _, p := range rm {
+		if p != "" && !has(p) {
+			warnings = append(warnings, fmt.Sprintf("--rm-sk %s: not a signing key of %s %q, nothing to remove", p, kind, name))
+		}
+	}
+	return warnings
 }
 
 // resolveSigningKeys resolves signing keys to add (public key, seed, seed file, or "generate"
@@ -305,6 +315,7 @@ func (l *Locked) EditAccount(req EditAccountRequest) (*EditAccountResult, error)
 		Signer:  req.Signer,
 		Change: func(name string, ac *jwt.AccountClaims) error {
 			var err error
+			warnings = absentSigningKeys("account", name, req.RmSigningKeys, func(p string) bool { _, ok := ac.SigningKeys[p]; return ok })
 			if msgs, keys, err = req.apply(l.KeyStore, ac, now(req.Now)); err != nil {
 				return err
 			}
@@ -312,7 +323,7 @@ func (l *Locked) EditAccount(req EditAccountRequest) (*EditAccountResult, error)
 				if err := noBearerUsers(l.Store, name, ac); err != nil {
 					return err
 				}
-				warnings = bearerScopeWarnings(name, ac)
+				warnings = append(warnings, bearerScopeWarnings(name, ac)...)
 			}
 			if len(msgs) == 0 && !req.Header.Changed() && req.Signer == "" && !req.ResignAnyway {
 				return errors.New("nothing to edit: give at least one flag (see `signet edit account --help`)")

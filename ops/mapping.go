@@ -98,7 +98,8 @@ type DeleteMappingRequest struct {
 }
 
 // DeleteMapping removes mapping destinations from an account and re-signs it. It takes the
-// store's lock; a mapping that is not there is an error that changes nothing.
+// store's lock. A mapping that is not there is a warning, and the account is re-signed all the
+// same, as nsc does (a cleanup script that runs twice still exits 0).
 func DeleteMapping(s *store.Store, ks keystore.KeyStore, req DeleteMappingRequest) (*AccountChangeResult, error) {
 	return withLock(s, ks, func(l *Locked) (*AccountChangeResult, error) { return l.DeleteMapping(req) })
 }
@@ -117,10 +118,10 @@ func (l *Locked) DeleteMapping(req DeleteMappingRequest) (*AccountChangeResult, 
 				have = append(have, fmt.Sprintf("%q", k))
 			}
 			if len(have) == 0 {
-				return nil, nil, fmt.Errorf("account %q has no mappings", name)
+				return nil, []string{fmt.Sprintf("account %q has no mappings: nothing deleted", name)}, nil
 			}
 			sort.Strings(have)
-			return nil, nil, fmt.Errorf("account %q has no mapping from %q (it maps %s)", name, req.From, strings.Join(have, ", "))
+			return nil, []string{fmt.Sprintf("account %q has no mapping from %q (it maps %s): nothing deleted", name, req.From, strings.Join(have, ", "))}, nil
 		}
 		if req.To == "" && req.Cluster == "" {
 			delete(ac.Mappings, from)
@@ -130,7 +131,7 @@ func (l *Locked) DeleteMapping(req DeleteMappingRequest) (*AccountChangeResult, 
 			return (req.To == "" || string(m.Subject) == req.To) && (req.Cluster == "" || m.Cluster == req.Cluster)
 		})
 		if len(kept) == len(list) {
-			return nil, nil, fmt.Errorf("account %q maps %q to %s, not to %q%s", name, req.From, describeMappings(list), req.To, clusterNote(req.Cluster))
+			return nil, []string{fmt.Sprintf("account %q maps %q to %s, not to %q%s: nothing deleted", name, req.From, describeMappings(list), req.To, clusterNote(req.Cluster))}, nil
 		}
 		if len(kept) == 0 {
 			delete(ac.Mappings, from)

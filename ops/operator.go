@@ -41,12 +41,11 @@ func (o *OperatorSettings) apply(ks keystore.KeyStore, oc *jwt.OperatorClaims) (
 	if err != nil {
 		return nil, nil, err
 	}
-	var rm []string
+	var rm []string // those that are there: absentSigningKeys warns of the others
 	for _, v := range o.RmSigningKeys {
-		if !slices.Contains(oc.SigningKeys, v) {
-			return nil, nil, fmt.Errorf("--rm-sk: %s is not a signing key of operator %q", v, oc.Name)
+		if slices.Contains(oc.SigningKeys, v) {
+			rm = append(rm, v)
 		}
-		rm = append(rm, v)
 	}
 	for _, u := range append(append([]string{}, o.ServiceURLs...), o.RmServiceURLs...) {
 		if err := validateServiceURL(u); err != nil {
@@ -340,6 +339,7 @@ type EditOperatorResult struct {
 	PublicKey string
 	JWT       string   // the operator's new JWT; "" when only AutoPush changed
 	Changes   []string // as status lines
+	Warnings  []string // --rm-sk keys that were not signing keys
 	AutoPush  *bool    // the AutoPush setting, when the request set it
 	// Resigned are the accounts and users re-signed for strict signing-key usage (RequireSK):
 	// the caller pushes the accounts. Creds are the creds files rewritten for those users.
@@ -378,11 +378,12 @@ func (l *Locked) EditOperator(req EditOperatorRequest) (*EditOperatorResult, err
 	if err := req.Header.ApplyGeneric(&oc.GenericFields, &oc.ClaimsData, now(req.Now)); err != nil {
 		return nil, err
 	}
+	warnings := absentSigningKeys("operator", oc.Name, settings.RmSigningKeys, func(p string) bool { return slices.Contains(oc.SigningKeys, p) })
 	changes, keys, err := settings.apply(ks, oc)
 	if err != nil {
 		return nil, err
 	}
-	res := &EditOperatorResult{Name: s.Name(), PublicKey: oc.Subject, Changes: changes, AutoPush: req.AutoPush}
+	res := &EditOperatorResult{Name: s.Name(), PublicKey: oc.Subject, Changes: changes, Warnings: warnings, AutoPush: req.AutoPush}
 	if len(changes) == 0 && !req.Header.Changed() && !req.ResignAnyway {
 		if req.AutoPush == nil {
 			return nil, errors.New("nothing to edit: give at least one flag (see `signet edit operator --help`)")

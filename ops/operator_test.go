@@ -165,7 +165,6 @@ func TestEditOperatorBadInputChangesNothing(t *testing.T) {
 		{"nothing to edit", ops.EditOperatorRequest{}, "nothing to edit"},
 		{"no such system account", ops.EditOperatorRequest{OperatorSettings: ops.OperatorSettings{SystemAccount: "B"}}, "--system-account"},
 		{"system account not an account key", ops.EditOperatorRequest{OperatorSettings: ops.OperatorSettings{SystemAccount: upub}}, "--system-account"},
-		{"remove a key it lacks", ops.EditOperatorRequest{OperatorSettings: ops.OperatorSettings{RmSigningKeys: []string{upub}}}, "--rm-sk"},
 		{"user key as signing key", ops.EditOperatorRequest{OperatorSettings: ops.OperatorSettings{SigningKeys: []string{upub}}}, "not an operator key"},
 		{"bad service url", ops.EditOperatorRequest{OperatorSettings: ops.OperatorSettings{RmServiceURLs: []string{"nats://"}}}, "service url"},
 		{"account server twice", ops.EditOperatorRequest{OperatorSettings: ops.OperatorSettings{AccountServer: "http://a", RmAccountServer: true}}, "exclusive"},

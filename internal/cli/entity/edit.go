@@ -85,6 +85,9 @@ func RunEditOperator(f *cmdutil.Factory, o *EditOperatorOptions) error {
 	if err != nil {
 		return err
 	}
+	for _, w := range res.Warnings {
+		f.IO.Warn("%s", w)
+	}
 	if res.AutoPush != nil {
 		f.IO.OK("automatic push of operator %q set to: %t", res.Name, *res.AutoPush)
 	}

@@ -27,7 +27,6 @@ func TestBadInputChangesNothing(t *testing.T) {
 		{"add", "account", "A", "--conns", "lots"},
 		{"add", "account", "A", "--sk", badSeed},
 		{"add", "account", ".hidden"},
-		{"edit", "account", "O", "--rm-sk", "ABCDEF"},
 		{"edit", "operator", "--service-url", "http://not-nats"},
 		{"edit", "operator", "--system-account", "NOPE"},
 		{"edit", "user", "O", "-a", "O", "--source-network", "300.1.1.1/8"},

@@ -70,6 +70,7 @@ func RunGenerateActivation(f *cmdutil.Factory, o *ActivationOptions) error {
 	if err != nil {
 		return err
 	}
+	warnSigner := f.IgnoredSigner(t.Store, t.KeyStore, t.Account, o.Signer)
 	res, err := ops.GenerateActivation(t.Store, t.KeyStore, ops.GenerateActivationRequest{
 		Account: t.Account, Signer: o.Signer, Target: o.TargetAccount, Subject: o.Subject,
 		Service: o.Service, Start: start, Expires: expires,
@@ -77,6 +78,7 @@ func RunGenerateActivation(f *cmdutil.Factory, o *ActivationOptions) error {
 	if err != nil {
 		return err
 	}
+	warnSigner()
 	for _, w := range res.Warnings {
 		f.IO.Warn("%s", w)
 	}
