@@ -4,9 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"maps"
 	"net/http"
 	"slices"
+	"strings"
 
 	"github.com/nats-io/jwt/v2"
 
@@ -34,7 +34,8 @@ type SaveStatus int
 const (
 	Saved     SaveStatus = iota // stored (new, or replacing the local JWT)
 	Same                        // the store already held this JWT
-	KeptNewer                   // the local JWT is newer and was kept
+	KeptNewer                   // the local JWT is newer and was kept: a failure, as in nsc
+	Missing                     // a local account the account server does not have (pull -A over HTTP): a failure, as in nsc
 )
 
 // PullRow is what became of one pulled account.
@@ -49,7 +50,7 @@ type PullRow struct {
 type PullResult struct {
 	URL    string
 	Rows   []PullRow
-	Failed bool // a row has an Err
+	Failed bool // a row has an Err, or is KeptNewer or Missing (nsc exits 1 for each)
 }
 
 // Pull fetches account JWTs from an account server or nats-server resolvers, then, under the
@@ -57,74 +58,89 @@ type PullResult struct {
 // requires them) issued, through SaveTrusted. A JWT that is refused is a row with Err, not an
 // error; servers that cannot be reached are a *ConnectError, and nothing is written.
 func Pull(ctx context.Context, s *store.Store, ks keystore.KeyStore, req PullRequest) (*PullResult, error) {
-	oc, u, fetched, err := fetchAccounts(ctx, s, ks, req)
+	f, err := fetchAccounts(ctx, s, ks, req)
 	if err != nil {
 		return nil, err
 	}
-	return withLock(s, ks, func(l *Locked) (*PullResult, error) { return l.savePulled(oc, u, fetched, req.OverwriteNewer) })
+	return withLock(s, ks, func(l *Locked) (*PullResult, error) { return l.savePulled(f, req.OverwriteNewer) })
 }
 
 // Pull is Pull within the caller's locked step: the servers are asked while the lock is held.
 func (l *Locked) Pull(ctx context.Context, req PullRequest) (*PullResult, error) {
-	oc, u, fetched, err := fetchAccounts(ctx, l.Store, l.KeyStore, req)
+	f, err := fetchAccounts(ctx, l.Store, l.KeyStore, req)
 	if err != nil {
 		return nil, err
 	}
-	return l.savePulled(oc, u, fetched, req.OverwriteNewer)
+	return l.savePulled(f, req.OverwriteNewer)
 }
 
-// fetchAccounts asks the servers for the account JWTs the request names (public key -> JWT).
-func fetchAccounts(ctx context.Context, s *store.Store, ks keystore.KeyStore, req PullRequest) (*jwt.OperatorClaims, string, map[string]string, error) {
+// fetched is what the servers answered a pull.
+type fetched struct {
+	oc   *jwt.OperatorClaims
+	url  string
+	jwts map[string]string // public key -> JWT
+	// want are the store's accounts (public key -> name) the servers were asked for one by
+	// one: pull -A from an account server, which nsc asks for every local account, and fails
+	// for each it lacks. A nats-server's pack is what it has; nsc asks for nothing more.
+	want map[string]string
+}
+
+// fetchAccounts asks the servers for the account JWTs the request names.
+func fetchAccounts(ctx context.Context, s *store.Store, ks keystore.KeyStore, req PullRequest) (*fetched, error) {
 	if req.Account != "" && req.All {
-		return nil, "", nil, errors.New("give either -a ACCOUNT or -A, not both")
+		return nil, errors.New("give either -a ACCOUNT or -A, not both")
 	}
 	if req.Account == "" && !req.All {
-		return nil, "", nil, errors.New("give the account to pull, or all of them")
+		return nil, errors.New("give the account to pull, or all of them")
 	}
 	if req.HTTP == nil {
 		req.HTTP = http.DefaultClient
 	}
 	oc, _, err := s.Operator()
 	if err != nil {
-		return nil, "", nil, err
+		return nil, err
 	}
 	u, err := ServerURL(oc, req.URL)
 	if err != nil {
-		return nil, "", nil, err
+		return nil, err
 	}
 	unreachable := func(err error) error { return &ConnectError{URL: u, Err: err} }
 	if !req.All {
 		name, err := s.FindAccount(req.Account)
 		if err != nil {
-			return nil, "", nil, err
+			return nil, err
 		}
 		ac, _, err := s.Account(name)
 		if err != nil {
-			return nil, "", nil, err
+			return nil, err
 		}
 		tok, err := pullOne(ctx, s, ks, oc, u, ac.Subject, req)
 		if err != nil {
-			return nil, "", nil, unreachable(err)
+			return nil, unreachable(err)
 		}
-		return oc, u, map[string]string{ac.Subject: tok}, nil
+		return &fetched{oc: oc, url: u, jwts: map[string]string{ac.Subject: tok}}, nil
 	}
 	if !IsNATSURL(u) {
-		fetched, err := remote.PackHTTP(ctx, req.HTTP, u)
+		jwts, err := remote.PackHTTP(ctx, req.HTTP, u)
 		if err != nil {
-			return nil, "", nil, unreachable(err)
+			return nil, unreachable(err)
 		}
-		return oc, u, fetched, nil
+		want, err := accountsByKey(s)
+		if err != nil {
+			return nil, err
+		}
+		return &fetched{oc: oc, url: u, jwts: jwts, want: want}, nil
 	}
 	c, err := DialResolver(s, ks, oc, u, req.Dial)
 	if err != nil {
-		return nil, "", nil, unreachable(err)
+		return nil, unreachable(err)
 	}
 	defer c.Close()
-	fetched, err := c.Pack(ctx)
+	jwts, err := c.Pack(ctx)
 	if err != nil {
-		return nil, "", nil, err
+		return nil, err
 	}
-	return oc, u, fetched, nil
+	return &fetched{oc: oc, url: u, jwts: jwts}, nil
 }
 
 func pullOne(ctx context.Context, s *store.Store, ks keystore.KeyStore, oc *jwt.OperatorClaims, u, pub string, req PullRequest) (string, error) {
@@ -145,18 +161,26 @@ func pullOne(ctx context.Context, s *store.Store, ks keystore.KeyStore, oc *jwt.
 }
 
 // savePulled stores the fetched JWTs that the operator issued.
-func (l *Locked) savePulled(oc *jwt.OperatorClaims, u string, fetched map[string]string, overwriteNewer bool) (*PullResult, error) {
+func (l *Locked) savePulled(f *fetched, overwriteNewer bool) (*PullResult, error) {
 	// One read of the store: finding each pulled key by scanning every account made pull -A
 	// quadratic (a minute and a half to restore 1,000 accounts).
 	known, err := accountsByKey(l.Store)
 	if err != nil {
 		return nil, err
 	}
-	res := &PullResult{URL: u}
-	for _, pub := range slices.Sorted(maps.Keys(fetched)) {
-		name, status, err := saveTrusted(l.Store, oc, fetched[pub], overwriteNewer, known)
+	res := &PullResult{URL: f.url}
+	for pub, name := range f.want {
+		if _, ok := f.jwts[pub]; !ok {
+			res.Rows = append(res.Rows, PullRow{Account: pub, Name: name, Status: Missing})
+		}
+	}
+	for pub, tok := range f.jwts {
+		name, status, err := saveTrusted(l.Store, f.oc, tok, overwriteNewer, known)
 		res.Rows = append(res.Rows, PullRow{Account: pub, Name: name, Status: status, Err: err})
-		res.Failed = res.Failed || err != nil
+	}
+	slices.SortFunc(res.Rows, func(a, b PullRow) int { return strings.Compare(a.Account, b.Account) })
+	for _, r := range res.Rows {
+		res.Failed = res.Failed || r.Err != nil || r.Status == KeptNewer || r.Status == Missing
 	}
 	return res, nil
 }

@@ -76,7 +76,9 @@ func RunPull(ctx context.Context, f *cmdutil.Factory, o *PullOptions) error {
 		case r.Err != nil:
 			fmt.Fprintf(f.IO.ErrOut, "[ERR ] account %s: %v\n", r.Account, r.Err)
 		case r.Status == ops.KeptNewer:
-			f.IO.Warn("kept local account %q: it is newer than the server's (pass --overwrite-newer to replace it)", r.Name)
+			fmt.Fprintf(f.IO.ErrOut, "[ERR ] kept local account %q: it is newer than the server's (pass --overwrite-newer to replace it)\n", r.Name)
+		case r.Status == ops.Missing:
+			fmt.Fprintf(f.IO.ErrOut, "[ERR ] account %q (%s): not on %s (push it with `signet push -a %s`)\n", r.Name, r.Account, res.URL, r.Name)
 		case r.Status == ops.Same:
 			f.IO.OK("account %q is up to date", r.Name)
 		default:

@@ -315,8 +315,9 @@ func TestPullRefusesJWTsTheOperatorDidNotIssue(t *testing.T) {
 }
 
 // TestPullKeepsNewerLocalJWTs: signet serve holds an older JWT of C (edited locally since) and a
-// newer JWT of D. pull keeps the local C and says so (a warning, not a failure) unless
-// --overwrite-newer, and takes D.
+// newer JWT of D. pull keeps the local C and fails for it with exit status 1, as nsc does (so
+// that `pull || pull --overwrite-newer` is a script's way to choose), unless --overwrite-newer;
+// pull -A still takes D.
 func TestPullKeepsNewerLocalJWTs(t *testing.T) {
 	t.Parallel()
 	x := newPullFixture(t)
@@ -326,12 +327,12 @@ func TestPullKeepsNewerLocalJWTs(t *testing.T) {
 	}
 	u := accountServer(t, opJWT, x.olderC, x.newerD)
 
-	r := x.pull(t, false, nil, "-a", "C", "-u", u)
-	if !strings.Contains(r.Err, `kept local account "C"`) {
+	r := x.pull(t, true, nil, "-a", "C", "-u", u)
+	if !strings.Contains(r.Err, `[ERR ] kept local account "C"`) {
 		t.Errorf("pull -a C does not say it kept the newer local C:\n%s", r.Err)
 	}
-	r = x.pull(t, false, []string{"accounts/D/D.jwt"}, "-A", "-u", u)
-	if !strings.Contains(r.Err, `kept local account "C"`) {
+	r = x.pull(t, true, []string{"accounts/D/D.jwt"}, "-A", "-u", u)
+	if !strings.Contains(r.Err, `[ERR ] kept local account "C"`) {
 		t.Errorf("pull -A does not say it kept the newer local C:\n%s", r.Err)
 	}
 	x.has(t, "D", x.newerD)
@@ -425,7 +426,7 @@ func TestPullOverNATSTrustsOnlyTheOperator(t *testing.T) {
 	r = x.pull(t, true, []string{"accounts/D/D.jwt"}, "-A", "-u", u)
 	refused(t, r, b.Subject)
 	refused(t, r, x.foreignPub)
-	if !strings.Contains(r.Err, `kept local account "C"`) {
+	if !strings.Contains(r.Err, `[ERR ] kept local account "C"`) {
 		t.Errorf("pull -A over NATS does not say it kept the newer local C:\n%s", r.Err)
 	}
 	x.has(t, "D", x.newerD)
@@ -433,4 +434,34 @@ func TestPullOverNATSTrustsOnlyTheOperator(t *testing.T) {
 	refused(t, r, b.Subject)
 	refused(t, r, x.foreignPub)
 	x.has(t, "C", x.olderC)
+}
+
+// TestPullAllFailsForEachLocalAccountTheServerLacks: nsc's pull -A asks the account server for
+// every account of the store and exits 1 with an error for each one it does not have (a 404);
+// signet's does the same and changes nothing for them, still takes what the server has, and
+// exits 0 once the server has them all.
+func TestPullAllFailsForEachLocalAccountTheServerLacks(t *testing.T) {
+	t.Parallel()
+	x := newPullFixture(t)
+	opJWT, err := x.s.OperatorJWT()
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := accountServer(t, opJWT, x.newerD)
+	r := x.pull(t, true, []string{"accounts/D/D.jwt"}, "-A", "-u", u)
+	for _, name := range []string{"B", "C", "SYS"} {
+		ac, _ := accountClaims(t, x.s, name)
+		if !strings.Contains(r.Err, fmt.Sprintf("[ERR ] account %q (%s): not on %s", name, ac.Subject, u)) {
+			t.Errorf("pull -A does not report %s as missing from the server:\n%s", name, r.Err)
+		}
+	}
+	if strings.Contains(r.Err, `account "D" (`) {
+		t.Errorf("pull -A reports D, which the server has, as missing:\n%s", r.Err)
+	}
+	for _, name := range []string{"B", "C", "SYS"} {
+		if _, err := remote.PushHTTP(context.Background(), http.DefaultClient, u, accountJWT(t, x.s, name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	x.pull(t, false, nil, "-A", "-u", u)
 }
