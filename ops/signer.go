@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strings"
 
 	"github.com/nats-io/jwt/v2"
 	"github.com/nats-io/nkeys"
@@ -78,7 +79,8 @@ func AccountIssuer(name string, ac *jwt.AccountClaims, operatorStrict bool) Issu
 //
 // A spec that names no key at all (keystore.ErrUnresolved: say a mistyped seed, or a seed file
 // that is not there) is taken as the identity key, as nsc does, when iss may sign with it; under
-// strict signing-key usage it stays an error. SignerWarning says when that happened.
+// strict signing-key usage, or when iss has scoped signing keys (a mistyped role would drop the
+// user's scope), it stays an error. SignerWarning says when that happened.
 func Signer(ks keystore.KeyStore, iss Issuer, spec, previous string) (nkeys.KeyPair, error) {
 	if spec != "" {
 		if ok, why := unresolvedSigner(ks, iss, spec); ok {
@@ -141,9 +143,11 @@ func MaySign(iss Issuer, pub string) error {
 
 // unresolvedSigner says whether spec names no key (not a role of iss, not a seed, a valid public
 // key or an existing file) and iss may sign with its identity key instead; the error is why
-// spec names no key.
+// spec names no key. An issuer with scoped signing keys gets no such fallback (unlike nsc): the
+// -K may have meant one of them, mistyped, and the identity key would sign the user without
+// the scope's limits, so it stays an error (explicitSigner's).
 func unresolvedSigner(ks keystore.KeyStore, iss Issuer, spec string) (bool, error) {
-	if _, ok := iss.Roles[spec]; ok {
+	if _, ok := iss.Roles[spec]; ok || len(iss.Scoped) > 0 {
 		return false, nil
 	}
 	_, err := ks.ResolveKey(spec)
@@ -186,6 +190,10 @@ func explicitSigner(ks keystore.KeyStore, iss Issuer, spec string) (nkeys.KeyPai
 	}
 	kp, err := ks.ResolveKey(spec)
 	if err != nil {
+		if errors.Is(err, keystore.ErrUnresolved) && len(iss.Scoped) > 0 {
+			return nil, fmt.Errorf("-K: %w, nor a role of %s %q (%s): with scoped signing keys, a -K that names no key is not taken as the identity key, which would sign without a scope",
+				err, iss.Kind, iss.Name, rolesOf(iss))
+		}
 		return nil, fmt.Errorf("-K: %w", err)
 	}
 	pub, _ := kp.PublicKey()
@@ -196,4 +204,17 @@ func explicitSigner(ks keystore.KeyStore, iss Issuer, spec string) (nkeys.KeyPai
 		return nil, fmt.Errorf("%w for %s: the keystore has no seed for %s; pass its seed or seed file with -K", keystore.ErrMissingKey, iss.Kind, pub)
 	}
 	return kp, nil
+}
+
+// rolesOf lists the role names of iss's scoped signing keys, for messages.
+func rolesOf(iss Issuer) string {
+	if len(iss.Roles) == 0 {
+		return "its scoped keys have no role names"
+	}
+	roles := make([]string, 0, len(iss.Roles))
+	for r := range iss.Roles {
+		roles = append(roles, r)
+	}
+	sort.Strings(roles)
+	return "roles: " + strings.Join(roles, ", ")
 }

@@ -68,10 +68,20 @@ func (l *Locked) EditSigningKey(req EditSigningKeyRequest) (*EditSigningKeyResul
 				return err
 			}
 			newKey, res.Key = kp, pub
+			old, had := ac.SigningKeys.GetScope(pub)
 			changes, warnings, err := req.scope(name, ac, pub)
 			res.Changes, res.Warnings = changes, warnings
 			if err != nil {
 				return err
+			}
+			if had && old == nil {
+				w, err := checkNewlyScoped(l.Store, name, pub, len(changes) > 0 || req.Role != "" || req.DescriptionSet)
+				if w != "" {
+					res.Warnings = append(res.Warnings, w)
+				}
+				if err != nil {
+					return err
+				}
 			}
 			w, err := checkBearerScope(l.Store, name, ac, pub)
 			if w != "" {
@@ -129,6 +139,36 @@ func (req *EditSigningKeyRequest) scope(name string, ac *jwt.AccountClaims, pub 
 	changes = append(changes, pm...)
 	ac.SigningKeys.AddScopedSigner(scope)
 	return changes, templateWarnings(scope.Template), nil
+}
+
+// checkNewlyScoped is called when the edit makes pub, an unscoped signing key of the account,
+// a scoped one: from then on the server gives the users pub signed the scope's template in place
+// of their own permissions. With such users stored and nothing given for the scope (its template
+// allows everything) the edit is refused, naming them; with a scope given it warns of them.
+func checkNewlyScoped(s *store.Store, account, pub string, scopeGiven bool) (warning string, err error) {
+	names, err := s.UserNames(account)
+	if err != nil {
+		return "", err
+	}
+	var signed []string
+	for _, u := range names {
+		uc, _, err := s.User(account, u)
+		if err != nil {
+			return "", err
+		}
+		if uc.Issuer == pub {
+			signed = append(signed, strconv.Quote(u))
+		}
+	}
+	if len(signed) == 0 {
+		return "", nil
+	}
+	users := strings.Join(signed, ", ")
+	if !scopeGiven {
+		return "", fmt.Errorf("signing key %s of account %q is unscoped and signs user(s) %s: made scoped with nothing given for its scope, it would give them an allow-everything template in place of their own permissions; give the scope's permissions (--allow-pub, --allow-sub, ...) or a --role, or make a new scoped key with --sk generate",
+			pub, account, users)
+	}
+	return fmt.Sprintf("signing key %s is now scoped: the user(s) it signed, %s, take the scope's permissions in place of their own", pub, users), nil
 }
 
 // checkBearerScope checks scoped signing key pub of an account that disallows bearer tokens

@@ -43,6 +43,17 @@ func TestKThatNamesNoKeyIsIgnoredWithAWarning(t *testing.T) {
 		t.Fatalf("user U: %v, want signed by the account identity key with its tag", err)
 	}
 
+	// An account with a scoped signing key takes no -K that names no key for its users: it may
+	// be a mistyped role, and the identity key would sign the user without the scope's limits.
+	e.MustRun("edit", "signing-key", "-a", "A", "--sk", "generate", "--role", "svc", "--allow-pub", "svc.>")
+	msg := e.MustFail("add", "user", "V", "-a", "A", "-K", "scv")
+	if !strings.Contains(msg, "roles: svc") || !strings.Contains(msg, "without a scope") {
+		t.Errorf("-K naming no key, account with a scoped key: %s", msg)
+	}
+	if _, _, err := s.User("A", "V"); err == nil {
+		t.Error("user V added with a -K that names no key, where the account has a scoped key")
+	}
+
 	e.MustRun("edit", "operator", "--sk", "generate")
 	e.MustRun("edit", "account", "A", "--sk", "generate")
 	e.MustRun("edit", "operator", "--require-signing-keys")

@@ -167,6 +167,40 @@ func TestEditSigningKeyWithOnlyTheKeyResignsTheAccountAsNscDoes(t *testing.T) {
 	}
 }
 
+// TestMakingAnUnscopedKeyThatSignsUsersScopedNeedsAScope: the users an unscoped signing key
+// signed take the template of its scope once it is scoped, in place of their own permissions.
+// Naming only the key (which re-signs a key without users, as in nsc) would give them a template
+// that allows everything: it is refused, naming them, and changes nothing; given a scope, the
+// edit goes through and warns of them.
+func TestMakingAnUnscopedKeyThatSignsUsersScopedNeedsAScope(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	sk := quoted(t, e.MustRunStatus("edit", "account", "A", "--sk", "generate"), "added signing key")
+	e.MustRun("add", "user", "u", "-a", "A", "-K", sk, "--allow-pub", "foo", "--allow-sub", "foo")
+	s := openStore(t, e)
+	before, err := s.AccountJWT("A")
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg := e.MustFail("edit", "signing-key", "-a", "A", "--sk", sk)
+	if !strings.Contains(msg, `"u"`) || !strings.Contains(msg, "allow-everything") {
+		t.Errorf("refusal does not name the user and why: %s", msg)
+	}
+	if after, _ := s.AccountJWT("A"); after != before {
+		t.Error("the refused edit changed the account")
+	}
+	if sc, ok := account(t, e, "A").SigningKeys.GetScope(sk); !ok || sc != nil {
+		t.Errorf("key scoped by the refused edit: %+v", sc)
+	}
+	r := e.Run("edit", "signing-key", "-a", "A", "--sk", sk, "--allow-pub", "foo")
+	if r.Error != nil || !strings.Contains(r.Err, `"u"`) || !strings.Contains(r.Err, "in place of their own") {
+		t.Errorf("edit with a scope: %v\n%s", r.Error, r.Err)
+	}
+	if us := userScope(t, account(t, e, "A"), sk); !slices.Equal(us.Template.Pub.Allow, []string{"foo"}) {
+		t.Errorf("scope %+v", us)
+	}
+}
+
 func TestEditSigningKeyGenerateRoleAndErrors(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
