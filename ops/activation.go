@@ -35,7 +35,6 @@ type ActivationResult struct {
 	Target     string // the importing account's public key
 	TargetName string // its name, when it belongs to the operator
 	Export     *jwt.Export
-	Warnings   []string
 }
 
 // TargetLabel names the importing account in messages: its quoted name, or its public key.
@@ -77,10 +76,10 @@ func (l *Locked) GenerateActivation(req GenerateActivationRequest) (*ActivationR
 	if err != nil {
 		return nil, err
 	}
-	res := &ActivationResult{Account: name, Target: target.pub, TargetName: target.name, Export: e}
 	if !e.TokenReq {
-		res.Warnings = append(res.Warnings, fmt.Sprintf("%s export %q of account %q is public: any account can import it without an activation", e.Type, e.Subject, name))
+		return nil, fmt.Errorf("%s export %q of account %q is public: any account imports it without an activation; make it private first with `signet edit export -a %s -s %s --private`", e.Type, e.Subject, name, shellquote.Quote(name), shellquote.Quote(string(e.Subject)))
 	}
+	res := &ActivationResult{Account: name, Target: target.pub, TargetName: target.name, Export: e}
 	res.Token, err = SignActivation(l.KeyStore, Activation{
 		Target: target.pub, Subject: req.Subject, Export: e, Start: req.Start, Expires: req.Expires,
 		OperatorStrict: oc.StrictSigningKeyUsage, Signer: req.Signer, ExportingName: name, ExportingClaims: ac,
@@ -92,7 +91,7 @@ func (l *Locked) GenerateActivation(req GenerateActivationRequest) (*ActivationR
 }
 
 // exportFor finds the export that covers subject; with both kinds covering it, the stream wins
-// unless service is set.
+// unless service is set or the service alone is private (nsc chooses among private exports).
 func exportFor(account string, ac *jwt.AccountClaims, subject string, service bool) (*jwt.Export, error) {
 	stream, svc := CoveringExports(ac, subject)
 	switch {
@@ -100,7 +99,7 @@ func exportFor(account string, ac *jwt.AccountClaims, subject string, service bo
 		return svc, nil
 	case service:
 		return nil, fmt.Errorf("account %q exports no service matching %q: add one with `signet add export -a %s -s %s --service --private`", account, subject, shellquote.Quote(account), shellquote.Quote(subject))
-	case stream != nil:
+	case stream != nil && (stream.TokenReq || svc == nil || !svc.TokenReq):
 		return stream, nil
 	case svc != nil:
 		return svc, nil

@@ -167,6 +167,11 @@ func (req *AddImportRequest) settle() (*activation, error) {
 	}
 	req.RemoteSubject = string(act.ImportSubject)
 	req.Service = act.IsService()
+	if req.Service && req.LocalSubject == "" {
+		// nsc writes a service import made from a token with its local subject set to the
+		// subject; the server routes it the same either way, a diff of the claims would not.
+		req.LocalSubject = req.RemoteSubject
+	}
 	req.SrcAccount = act.Issuer
 	if act.IssuerAccount != "" {
 		req.SrcAccount = act.IssuerAccount

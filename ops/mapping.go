@@ -45,13 +45,12 @@ func (l *Locked) AddMapping(req AddMappingRequest) (*AccountChangeResult, error)
 	if err := authz.CheckMapping(req.From, req.To); err != nil {
 		return nil, fmt.Errorf("mapping %q to %q: %w", req.From, req.To, err)
 	}
-	weight := req.Weight
-	if weight == 0 {
-		weight = 100 // nsc's default value, which jwt/v2 reads as 100
+	// 0 (nsc's default) is stored as it is, left out of the JWT as nsc leaves it: jwt/v2 and
+	// nats-server read a missing weight as 100.
+	if req.Weight < 0 || req.Weight > 100 {
+		return nil, fmt.Errorf("--weight %d: must be a percentage from 1 to 100 (0 means 100)", req.Weight)
 	}
-	if weight < 1 || weight > 100 {
-		return nil, fmt.Errorf("--weight %d: must be a percentage from 1 to 100", weight)
-	}
+	weight := uint8(req.Weight)
 	return l.changeSharing(req.Account, req.Signer, func(name string, ac *jwt.AccountClaims) ([]string, []string, error) {
 		if ac.Mappings == nil {
 			ac.Mappings = jwt.Mapping{}
@@ -63,10 +62,10 @@ func (l *Locked) AddMapping(req AddMappingRequest) (*AccountChangeResult, error)
 			return string(m.Subject) == req.To && m.Cluster == req.Cluster
 		})
 		if i >= 0 {
-			list[i].Weight = uint8(weight)
+			list[i].Weight = weight
 			verb = "updated"
 		} else {
-			list = append(list, jwt.WeightedMapping{Subject: jwt.Subject(req.To), Weight: uint8(weight), Cluster: req.Cluster})
+			list = append(list, jwt.WeightedMapping{Subject: jwt.Subject(req.To), Weight: weight, Cluster: req.Cluster})
 		}
 		total := 0
 		for _, m := range list {
@@ -83,7 +82,7 @@ func (l *Locked) AddMapping(req AddMappingRequest) (*AccountChangeResult, error)
 				req.From, where, total, describeMappings(ac.Mappings[from]), shellquote.Quote(name), shellquote.Quote(req.From))
 		}
 		ac.Mappings[from] = list
-		return []string{fmt.Sprintf("%s mapping %q -> %q (%d%%%s) in account %q", verb, req.From, req.To, weight, clusterNote(req.Cluster), name)}, nil, nil
+		return []string{fmt.Sprintf("%s mapping %q -> %q (%d%%%s) in account %q", verb, req.From, req.To, (&jwt.WeightedMapping{Weight: weight}).GetWeight(), clusterNote(req.Cluster), name)}, nil, nil
 	})
 }
 

@@ -79,9 +79,6 @@ func RunGenerateActivation(f *cmdutil.Factory, o *ActivationOptions) error {
 		return err
 	}
 	warnSigner()
-	for _, w := range res.Warnings {
-		f.IO.Warn("%s", w)
-	}
 	token := res.Token
 	decorated, err := jwt.DecorateJWT(token)
 	if err != nil {

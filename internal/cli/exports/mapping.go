@@ -39,7 +39,7 @@ func NewCmdAddMapping(f *cmdutil.Factory) *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error { return RunAddMapping(f, o) },
 	}
 	o.addFlags(cmd, "subject the messages are delivered on (may use mapping functions)")
-	cmd.Flags().IntVarP(&o.Weight, "weight", "w", 100, "percentage of the messages sent to --to (1-100; 0, nsc's default, means 100)")
+	cmd.Flags().IntVarP(&o.Weight, "weight", "w", 0, "percentage of the messages sent to --to, 1-100 (default 100; 0 means 100)")
 	return cmd
 }
 

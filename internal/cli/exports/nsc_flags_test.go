@@ -45,12 +45,21 @@ func TestEditExportRmLatencySamplingIsNscNameOfRmLatency(t *testing.T) {
 	}
 }
 
-func TestMappingWeightZeroIsNscDefaultOfHundred(t *testing.T) {
+// TestMappingWithoutWeightLeavesItOutAsNscDoes: with no --weight, or --weight 0, the mapping
+// carries no weight, as nsc writes it; jwt/v2 and nats-server read that as 100
+// (TestMappingRewritesSubject shows the server sends every message there). --weight 100 is
+// written as given.
+func TestMappingWithoutWeightLeavesItOutAsNscDoes(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	e.MustRun("add", "mapping", "-a", "A", "-f", "q", "-t", "q.v2", "--weight", "0")
-	if m := account(t, e, "A").Mappings["q"]; len(m) != 1 || m[0].Weight != 100 {
-		t.Errorf("mapping: %+v", m)
+	e.MustRun("add", "mapping", "-a", "A", "-f", "q", "-t", "q.v2")
+	e.MustRun("add", "mapping", "-a", "A", "-f", "r", "-t", "r.v2", "--weight", "0")
+	e.MustRun("add", "mapping", "-a", "A", "-f", "s", "-t", "s.v2", "--weight", "100")
+	m := account(t, e, "A").Mappings
+	for from, want := range map[string]uint8{"q": 0, "r": 0, "s": 100} {
+		if l := m[jwt.Subject(from)]; len(l) != 1 || l[0].Weight != want || l[0].GetWeight() != 100 {
+			t.Errorf("mapping of %s: %+v, want weight %d (read as 100)", from, l, want)
+		}
 	}
 }
 
