@@ -314,10 +314,22 @@ func (l *Locked) EditAccount(req EditAccountRequest) (*EditAccountResult, error)
 		Account: req.Account,
 		Signer:  req.Signer,
 		Change: func(name string, ac *jwt.AccountClaims) error {
-			var err error
+			oc, _, err := l.Store.Operator()
+			if err != nil {
+				return err
+			}
+			if err := refuseSystemJetStream(name, oc, ac, &req.Limits); err != nil {
+				return err
+			}
 			warnings = absentSigningKeys("account", name, req.RmSigningKeys, func(p string) bool { _, ok := ac.SigningKeys[p]; return ok })
 			if msgs, keys, err = req.apply(l.KeyStore, ac, now(req.Now)); err != nil {
 				return err
+			}
+			if err := CheckSystemAccountJetStream(oc, ac); err != nil {
+				return err
+			}
+			if oc.SystemAccount != ac.Subject {
+				nscGlobalJetStreamDefaults(ac, &req.Limits)
 			}
 			if d := req.Limits.DisallowBearer; d != nil && *d {
 				if err := noBearerUsers(l.Store, name, ac); err != nil {
@@ -336,4 +348,49 @@ func (l *Locked) EditAccount(req EditAccountRequest) (*EditAccountResult, error)
 		return nil, err
 	}
 	return &EditAccountResult{AccountResult: *acc, Changes: msgs, Warnings: warnings}, nil
+}
+
+// CheckSystemAccountJetStream reports JetStream turned on in ac when ac is oc's system account:
+// nats-server refuses to enable JetStream there ("jetstream can not be enabled on the system
+// account"), and nsc refuses such limits too.
+func CheckSystemAccountJetStream(oc *jwt.OperatorClaims, ac *jwt.AccountClaims) error {
+	if oc == nil || oc.SystemAccount == "" || oc.SystemAccount != ac.Subject {
+		return nil
+	}
+	return systemJetStream(ac)
+}
+
+// systemJetStream reports JetStream turned on in ac, an account meant to be the system account.
+func systemJetStream(ac *jwt.AccountClaims) error {
+	if !ac.Limits.IsJSEnabled() {
+		return nil
+	}
+	return fmt.Errorf("account %q has JetStream enabled, which nats-server refuses on the system account: remove it with `signet edit account %s --js-disable`", ac.Name, shellquote.Quote(ac.Name))
+}
+
+// refuseSystemJetStream refuses JetStream options other than --js-disable and --rm-js-tier on
+// the system account before anything is applied, as nsc does (even values that would leave
+// JetStream off): the system account has no use for them.
+func refuseSystemJetStream(name string, oc *jwt.OperatorClaims, ac *jwt.AccountClaims, lim *authz.AccountLimitOptions) error {
+	if oc.SystemAccount == "" || oc.SystemAccount != ac.Subject {
+		return nil
+	}
+	if lim.HasJetStreamChanges() && !lim.JSDisable && lim.RmJSTier == nil {
+		return fmt.Errorf("system account %q cannot have JetStream: nats-server refuses to enable it on the system account; rerun without the --js-* options", name)
+	}
+	return nil
+}
+
+// nscGlobalJetStreamDefaults gives an edited account without global JetStream limits the ones
+// nsc's edit account writes (streams, consumers, max ack pending and stream sizes unlimited,
+// no storage, so JetStream stays off), unless the edit enables, removes or disables JetStream
+// or sets a tier: the claims then match nsc's.
+func nscGlobalJetStreamDefaults(ac *jwt.AccountClaims, lim *authz.AccountLimitOptions) {
+	if lim.JSEnable != nil || lim.RmJSTier != nil || lim.JSDisable || lim.JSTier != 0 {
+		return
+	}
+	if ac.Limits.JetStreamLimits != (jwt.JetStreamLimits{}) {
+		return
+	}
+	ac.Limits.JetStreamLimits = jwt.JetStreamLimits{Streams: -1, Consumer: -1, MaxAckPending: -1, MemoryMaxStreamBytes: -1, DiskMaxStreamBytes: -1}
 }

@@ -375,6 +375,15 @@ func (l *Locked) EditOperator(req EditOperatorRequest) (*EditOperatorResult, err
 		}
 		settings.SystemAccount = ac.Subject
 	}
+	if settings.SystemAccount != "" {
+		if name, err := s.FindAccount(settings.SystemAccount); err == nil {
+			if ac, _, err := s.Account(name); err == nil {
+				if err := systemJetStream(ac); err != nil {
+					return nil, fmt.Errorf("--system-account: %w", err)
+				}
+			}
+		}
+	}
 	if err := req.Header.ApplyGeneric(&oc.GenericFields, &oc.ClaimsData, now(req.Now)); err != nil {
 		return nil, err
 	}

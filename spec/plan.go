@@ -207,6 +207,14 @@ func MakePlan(s *store.Store, l *Loaded, o Options) (*Plan, error) {
 			return nil, err
 		}
 	}
+	sys := sp.SystemAccount
+	if sys == "" {
+		sys = byPub[oc.SystemAccount]
+	}
+	// nats-server refuses to enable JetStream on the system account, and nsc to set it there.
+	if st, ok := steps[sys]; ok && st.claims.Limits.IsJSEnabled() {
+		prob.add([]any{"accounts", sys, "jetstream"}, "account %q is the system account, where nats-server refuses to enable JetStream: remove its jetstream", sys)
+	}
 	if err := prob.err(); err != nil {
 		return nil, err
 	}

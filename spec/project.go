@@ -38,8 +38,14 @@ func accountOf(ac *jwt.AccountClaims, names map[string]string) *Account {
 		l.WildcardExports = boolp(false)
 	}
 	a.Limits = l
-	if lim.JetStreamLimits != (jwt.JetStreamLimits{}) || len(lim.JetStreamTieredLimits) > 0 {
-		js := &JetStream{JetStreamLimits: jsOf(lim.JetStreamLimits)}
+	global := lim.JetStreamLimits
+	if len(lim.JetStreamTieredLimits) == 0 && global.MemoryStorage == 0 && global.DiskStorage == 0 {
+		// No storage: JetStream is off, whatever the counts say (nsc's edit account writes
+		// them as -1, and so does signet's, as nsc).
+		global = jwt.JetStreamLimits{}
+	}
+	if global != (jwt.JetStreamLimits{}) || len(lim.JetStreamTieredLimits) > 0 {
+		js := &JetStream{JetStreamLimits: jsOf(global)}
 		for tier, tl := range lim.JetStreamTieredLimits {
 			if js.Tiers == nil {
 				js.Tiers = map[string]*JetStreamLimits{}
@@ -194,8 +200,8 @@ func (a *Account) canonical() *Account {
 			js.Tiers[tier] = &v
 		}
 		c.JetStream = &js
-		if js.JetStreamLimits == (JetStreamLimits{}) && len(js.Tiers) == 0 {
-			c.JetStream = nil
+		if len(js.Tiers) == 0 && js.MemStorage == nil && js.DiskStorage == nil {
+			c.JetStream = nil // no storage: JetStream is off, as in accountOf
 		}
 	}
 	c.Exports = nil

@@ -26,7 +26,8 @@ func TestJSEnableMinusOneIsNscsNoChangeOnAddAndEditAccount(t *testing.T) {
 		t.Errorf("edit account --js-enable -1: %q", out)
 	}
 	after := accountClaims(t, s, "A")
-	if !reflect.DeepEqual(after.Limits, before.Limits) {
+	// Only nsc's JetStream defaults of an edit are new (TestEditAccountWritesNscsJetStreamDefaults).
+	if !reflect.DeepEqual(after.Limits.AccountLimits, before.Limits.AccountLimits) || !reflect.DeepEqual(after.Limits.NatsLimits, before.Limits.NatsLimits) || after.Limits.IsJSEnabled() {
 		t.Errorf("--js-enable -1 changed the limits:\n%+v\n%+v", before.Limits, after.Limits)
 	}
 	e.MustRun("edit", "account", "A", "--rm-js-tier", "-1")

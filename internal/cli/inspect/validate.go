@@ -324,12 +324,20 @@ func validateOperator(s *store.Store, rep *Report) *jwt.OperatorClaims {
 	case oc.SystemAccount == "":
 		c.add(SeverityWarning, "no system account: servers need one for monitoring and the nats resolver; set one with `signet edit operator --system-account PUBKEY`")
 	default:
-		if _, err := s.FindAccount(oc.SystemAccount); err != nil {
+		name, err := s.FindAccount(oc.SystemAccount)
+		if err != nil {
 			sev := SeverityError
 			if s.Info.Managed {
 				sev = SeverityWarning // a managed operator's system account lives with the operator's owner
 			}
 			c.add(sev, "system account %s is not in the store", oc.SystemAccount)
+			break
+		}
+		// Checked with the operator, so that validating one other account reports it too.
+		if ac, _, err := s.Account(name); err == nil {
+			if err := ops.CheckSystemAccountJetStream(oc, ac); err != nil {
+				c.add(SeverityError, "%v", err)
+			}
 		}
 	}
 	return oc
