@@ -129,20 +129,20 @@ func TestEditAndDelete(t *testing.T) {
 	e.MustRun("add", "export", "-a", "A", "-s", "help.*", "--service", "--private", "-n", "Help",
 		"--response-type", "stream", "--description", "the help desk", "--info-url", "https://example.com/help")
 	e.MustRun("edit", "export", "-a", "A", "-s", "help.*", "--response-type", "Chunked", "--latency", "lat.help",
-		"--sampling", "headers", "--response-threshold", "2s", "--account-token-position", "2", "--advertise")
+		"--sampling", "headers", "--response-threshold", "2s", "--private=false", "--account-token-position", "2", "--advertise")
 	ex := account(t, e, "A").Exports
 	if len(ex) != 1 {
 		t.Fatalf("want one export, have %d", len(ex))
 	}
 	x := ex[0]
-	if x.Name != "Help" || !x.TokenReq || x.ResponseType != jwt.ResponseTypeChunked || x.Latency == nil ||
+	if x.Name != "Help" || x.TokenReq || x.ResponseType != jwt.ResponseTypeChunked || x.Latency == nil ||
 		x.Latency.Results != "lat.help" || x.Latency.Sampling != jwt.Headers || x.ResponseThreshold != 2*time.Second ||
 		x.AccountTokenPosition != 2 || !x.Advertise || x.Description != "the help desk" || x.InfoURL != "https://example.com/help" {
 		t.Fatalf("export after edit: %+v (latency %+v)", x, x.Latency)
 	}
-	e.MustRun("edit", "export", "-a", "A", "-s", "help.*", "--private=false", "--rm-latency")
+	e.MustRun("edit", "export", "-a", "A", "-s", "help.*", "--rm-latency")
 	x = account(t, e, "A").Exports[0]
-	if x.TokenReq || x.Latency != nil || x.ResponseType != jwt.ResponseTypeChunked {
+	if x.TokenReq || x.AccountTokenPosition != 2 || x.Latency != nil || x.ResponseType != jwt.ResponseTypeChunked {
 		t.Fatalf("export after second edit: %+v", x)
 	}
 
