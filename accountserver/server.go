@@ -95,6 +95,11 @@ type Server struct {
 	scheme  string
 
 	peer atomic.Pointer[natsPeer]
+
+	// readAll stops the background read of a directory store's unread files (StartHTTP), and
+	// readDone is closed when it has stopped; both nil when there is none.
+	readAll  context.CancelFunc
+	readDone chan struct{}
 }
 
 // New checks cfg, loads the operator (and system account) and opens the store. It does not
@@ -229,6 +234,7 @@ func (s *Server) Start() error {
 // abandonStore closes the store of a server that failed to start, and removes its folder when
 // this server made it and nothing was stored in it: a refused start changes nothing on disk.
 func (s *Server) abandonStore() {
+	s.stopReadAll()
 	empty := s.store != nil && s.store.Len() == 0
 	if err := s.closeStore(); err != nil {
 		s.log.Warn("close store", "err", err)
@@ -285,7 +291,38 @@ func (s *Server) StartHTTP() error {
 	s.log.Info("account server is running", "http", s.HTTPAddr(), "accounts", served, "unread", unread)
 	s.log.Info("configure the nats-server with:")
 	s.log.Info(fmt.Sprintf("resolver: URL(%s)", s.ResolverURL()))
+	if d, ok := s.store.(*jwtstore.Dir); ok && unread > 0 {
+		s.startReadAll(d)
+	}
 	return nil
+}
+
+// stopReadAll stops the background read of startReadAll, if any, and waits for it.
+func (s *Server) stopReadAll() {
+	if s.readAll != nil {
+		s.readAll()
+		<-s.readDone
+	}
+}
+
+// startReadAll reads a directory store's unread files in the background, so that the counts of
+// /healthz and /metrics reach every account the store holds (a folder is opened without reading
+// its files, to serve at once), and says how many it holds once done.
+func (s *Server) startReadAll(d *jwtstore.Dir) {
+	ctx, cancel := context.WithCancel(context.Background())
+	s.readAll, s.readDone = cancel, make(chan struct{})
+	go func() {
+		defer close(s.readDone)
+		if err := d.ReadAll(ctx); err != nil {
+			if ctx.Err() == nil {
+				s.log.Warn("reading the store's account files", "err", err)
+			}
+			return
+		}
+		served, _ := s.servedLen()
+		s.log.Info("read every account file of the store", "accounts", served)
+		s.warnUnserved()
+	}()
 }
 
 // StartNATS is the second half of Start: it starts the NATS connection of the notifications and
@@ -393,6 +430,7 @@ func (s *Server) Reload(cfg Config) error {
 // notifications if NATS is up, drains the NATS connection and closes the store.
 func (s *Server) Shutdown(ctx context.Context) error {
 	var errs []error
+	s.stopReadAll()
 	if s.httpSrv != nil {
 		if err := s.httpSrv.Shutdown(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("http shutdown: %w", err))

@@ -1,6 +1,7 @@
 package jwtstore
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
@@ -713,7 +714,13 @@ func (d *Dir) HashIssuedBy(keep func(issuer string) bool) ([sha256.Size]byte, er
 }
 
 // hashAll reads the files of the accounts not read yet, so that every one is in the tally.
-func (d *Dir) hashAll() error {
+func (d *Dir) hashAll() error { return d.ReadAll(context.Background()) }
+
+// ReadAll reads every file not read yet (a folder is opened without reading its files), so that
+// its counts, hash and issuers are known, until ctx is done. An account server runs it in the
+// background after it starts: /healthz and metrics then count every account without a first
+// GET of each, and the first pack or store hash finds them read.
+func (d *Dir) ReadAll(ctx context.Context) error {
 	d.mu.RLock()
 	pending := d.unhashed
 	d.mu.RUnlock()
@@ -721,6 +728,9 @@ func (d *Dir) hashAll() error {
 		return nil
 	}
 	for _, k := range d.keys() {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		d.mu.RLock()
 		it, ok := d.idx[k]
 		d.mu.RUnlock()
