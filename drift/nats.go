@@ -247,7 +247,9 @@ func resolverKinds(ctx context.Context, nc *nats.Conn, listed map[string][]strin
 	for _, id := range ids {
 		subject := fmt.Sprintf(subjectSubszDirect, id)
 		for _, test := range []string{subject, fmt.Sprintf(remote.SubjectLookup, "ANY")} {
-			body, _ := json.Marshal(map[string]any{"subscriptions": true, "account": system[id], "test": test})
+			// The limit (1024 by default) applies after the test filter: a large one keeps a
+			// system account with many wildcard subscribers from cutting the server's own off.
+			body, _ := json.Marshal(map[string]any{"subscriptions": true, "account": system[id], "test": test, "limit": 1 << 20})
 			reqs = append(reqs, request{subject: subject, data: body, want: 1})
 		}
 	}
