@@ -290,11 +290,12 @@ func (x *ExportFields) apply(e *jwt.Export) error {
 	}
 	if x.AccountTokenPosition != nil {
 		e.AccountTokenPosition = *x.AccountTokenPosition
-		// nats-server checks the token position before an activation and never reads one,
-		// so a private export with a position would not be private: nsc refuses it too.
-		if e.AccountTokenPosition != 0 && e.TokenReq {
-			return fmt.Errorf("--account-token-position is only valid for public exports, and %q is private: the importing account's key in the subject is the access check (drop --private, or the position)", e.Subject)
-		}
+	}
+	// nats-server checks the token position before an activation and never reads one, so a
+	// private export with a position would not be private: nsc refuses it too. Checked on the
+	// export as edited, whichever flag made it so (--private on an export that has a position).
+	if e.AccountTokenPosition != 0 && e.TokenReq {
+		return fmt.Errorf("--account-token-position is only valid for public exports, and %q is private: the importing account's key in the subject is the access check (drop --private, or the position)", e.Subject)
 	}
 	if x.Advertise != nil {
 		e.Advertise = *x.Advertise

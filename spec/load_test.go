@@ -85,6 +85,7 @@ func TestBadSpecsNameFileAndLine(t *testing.T) {
 		{"mapping nats-server cannot install", "accounts:\n  A:\n    mappings:\n      \"a.*\": [{to: \"b.{{wildcard(5)}}\"}]\n", `bad.yaml:4: mapping "a.*" to "b.{{wildcard(5)}}"`},
 		{"bad subject", "accounts:\n  A:\n    exports: [{subject: \"a..b\"}]\n", `bad.yaml:3: export subject:`},
 		{"bearer user where bearer is disallowed", "accounts:\n  A:\n    limits: {disallow_bearer: true}\n    users:\n      u: {bearer: true}\n", `bad.yaml:5: user "u" is a bearer user, and account "A" disallows bearer tokens`},
+		{"private export with an account token position", "accounts:\n  A:\n    exports: [{subject: \"a.*\", type: service, token_required: true, account_token_position: 2}]\n", `bad.yaml:3: a private export (token_required) cannot have an account token position`},
 		{"bearer through a scope where bearer is disallowed", "accounts:\n  A:\n    limits: {disallow_bearer: true}\n    signing_keys: {svc: {bearer: true}}\n    users:\n      u: {signing_key: svc}\n", `bad.yaml:6: user "u" is a bearer user through role "svc"`},
 	}
 	for _, c := range cases {

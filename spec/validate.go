@@ -203,6 +203,10 @@ func validateExport(p *problems, path []any, e *Export, seen map[string]bool) {
 			p.add(at(path, "latency", "sampling"), "%v", err)
 		}
 	}
+	if e.AccountTokenPosition > 0 && e.TokenRequired {
+		// nats-server checks the position before an activation: the export would not be private.
+		p.add(at(path, "account_token_position"), "a private export (token_required) cannot have an account token position: the importing account's key in the subject is the access check")
+	}
 	if e.AccountTokenPosition > 0 {
 		tokens := strings.Split(e.Subject, ".")
 		if int(e.AccountTokenPosition) > len(tokens) || tokens[e.AccountTokenPosition-1] != "*" {

@@ -18,11 +18,15 @@ func TestPrivateExportWithTokenPositionIsRefusedAsNscDoes(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	e.MustRun("add", "export", "-a", "A", "-s", "priv.*", "--service", "--private")
+	e.MustRun("add", "export", "-a", "A", "-s", "pos.*", "--service", "--account-token-position", "2")
 	before := clitest.Snapshot(t, e.StoresDir(), e.KeysDir())
 	for _, args := range [][]string{
 		{"add", "export", "-a", "A", "-s", "bad.*", "--service", "--private", "--account-token-position", "2"},
 		{"add", "export", "-a", "A", "-s", "bad.*", "--private", "--account-token-position", "2"},
 		{"edit", "export", "-a", "A", "-s", "priv.*", "--account-token-position", "2"},
+		// made private after the position was given: any account could still import its own
+		// subject without an activation (the server checks the position first).
+		{"edit", "export", "-a", "A", "-s", "pos.*", "--private"},
 	} {
 		if msg := e.MustFail(args...); !strings.Contains(msg, "only valid for public exports") {
 			t.Errorf("%v: %s", args, msg)
