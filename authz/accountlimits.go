@@ -146,7 +146,10 @@ func (o *AccountLimitOptions) validateJS(ac *jwt.AccountClaims) error {
 	if target == 0 && len(tiered) > 0 {
 		return fmt.Errorf("cannot set a jetstream global limit when a configuration has tiered limits %v - remove them with --rm-js-tier or --js-disable", keys)
 	}
-	if target > 0 && globalSet {
+	// --js-enable N alone passes over global limits without storage (JetStream off: the -1
+	// counts nsc's and signet's edits write), as nsc's check does; global storage it refuses.
+	globalStorage := ac.Limits.MemoryStorage != 0 || ac.Limits.DiskStorage != 0
+	if target > 0 && ((set && globalSet) || globalStorage) {
 		return errors.New("cannot set a jetstream tier limit when a configuration has a global limit - remove it with --rm-js-tier 0 or --js-disable")
 	}
 	return nil

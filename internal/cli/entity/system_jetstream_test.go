@@ -83,6 +83,18 @@ func TestEditAccountWritesNscsJetStreamDefaults(t *testing.T) {
 	if out := strings.TrimSpace(e.MustRun("describe", "account", "D", "-F", "nats.limits.streams")); out != "-1" {
 		t.Errorf("describe -F nats.limits.streams: %q, want -1", out)
 	}
+	// Those counts, without storage, are JetStream off: a tier can still be enabled, as in nsc.
+	e.MustRun("add", "account", "T")
+	e.MustRun("edit", "account", "T", "--conns", "5")
+	e.MustRun("edit", "account", "T", "--js-enable", "1")
+	if l := accountClaims(t, openStore(t, e, "O"), "T").Limits; !l.IsJSEnabled() || l.JetStreamTieredLimits["R1"].MemoryStorage != -1 {
+		t.Errorf("--js-enable 1 after an edit: %+v", l)
+	}
+	// Global storage is refused beside a tier.
+	e.MustRun("add", "account", "G", "--js-mem-storage", "1G")
+	if msg := e.MustFail("edit", "account", "G", "--js-enable", "1"); !strings.Contains(msg, "global limit") {
+		t.Errorf("--js-enable 1 beside global storage: %s", msg)
+	}
 	// Set counts are kept; the system account gets none.
 	e.MustRun("edit", "account", "D", "--js-streams", "4")
 	e.MustRun("edit", "account", "D", "--conns", "6")
