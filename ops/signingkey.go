@@ -75,11 +75,7 @@ func (l *Locked) EditSigningKey(req EditSigningKeyRequest) (*EditSigningKeyResul
 				return err
 			}
 			if had && old == nil {
-				w, err := checkNewlyScoped(l.Store, name, pub, len(changes) > 0 || req.Role != "" || req.DescriptionSet)
-				if w != "" {
-					res.Warnings = append(res.Warnings, w)
-				}
-				if err != nil {
+				if err := checkNewlyScoped(l.Store, name, pub); err != nil {
 					return err
 				}
 			}
@@ -142,33 +138,29 @@ func (req *EditSigningKeyRequest) scope(name string, ac *jwt.AccountClaims, pub 
 }
 
 // checkNewlyScoped is called when the edit makes pub, an unscoped signing key of the account,
-// a scoped one: from then on the server gives the users pub signed the scope's template in place
-// of their own permissions. With such users stored and nothing given for the scope (its template
-// allows everything) the edit is refused, naming them; with a scope given it warns of them.
-func checkNewlyScoped(s *store.Store, account, pub string, scopeGiven bool) (warning string, err error) {
+// a scoped one. The users pub signed carry permissions and limits of their own, and nats-server
+// refuses a user of a scoped key that does (jwt's ValidateScopedSigner): they would all be locked
+// out. With such users stored the edit is refused, naming them (nsc makes the key scoped).
+func checkNewlyScoped(s *store.Store, account, pub string) error {
 	names, err := s.UserNames(account)
 	if err != nil {
-		return "", err
+		return err
 	}
 	var signed []string
 	for _, u := range names {
 		uc, _, err := s.User(account, u)
 		if err != nil {
-			return "", err
+			return err
 		}
 		if uc.Issuer == pub {
 			signed = append(signed, strconv.Quote(u))
 		}
 	}
 	if len(signed) == 0 {
-		return "", nil
+		return nil
 	}
-	users := strings.Join(signed, ", ")
-	if !scopeGiven {
-		return "", fmt.Errorf("signing key %s of account %q is unscoped and signs user(s) %s: made scoped with nothing given for its scope, it would give them an allow-everything template in place of their own permissions; give the scope's permissions (--allow-pub, --allow-sub, ...) or a --role, or make a new scoped key with --sk generate",
-			pub, account, users)
-	}
-	return fmt.Sprintf("signing key %s is now scoped: the user(s) it signed, %s, take the scope's permissions in place of their own", pub, users), nil
+	return fmt.Errorf("signing key %s of account %q is unscoped and signs user(s) %s: once it is scoped, nats-server refuses them (a user of a scoped key may carry no permissions or limits of its own); sign them with another key first (`signet edit user NAME -a %s -K KEY`), or make a new scoped key with --sk generate",
+		pub, account, strings.Join(signed, ", "), shellquote.Quote(account))
 }
 
 // checkBearerScope checks scoped signing key pub of an account that disallows bearer tokens
