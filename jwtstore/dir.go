@@ -727,6 +727,7 @@ func (d *Dir) ReadAll(ctx context.Context) error {
 	if pending == 0 {
 		return nil
 	}
+	var first error // a file that cannot be read does not stop the others
 	for _, k := range d.keys() {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -737,11 +738,11 @@ func (d *Dir) ReadAll(ctx context.Context) error {
 		if !ok || it.hashed {
 			continue
 		}
-		if _, err := d.load(k); err != nil && !errors.Is(err, ErrNotFound) {
-			return err
+		if _, err := d.load(k); err != nil && !errors.Is(err, ErrNotFound) && first == nil {
+			first = err
 		}
 	}
-	return nil
+	return first
 }
 
 // ReadOnly implements Store.
