@@ -17,6 +17,10 @@ func TestConsoleShowsABearerUserAsTheServerReadsIt(t *testing.T) {
 	e, s, ks := fixture(t)
 	e.MustRun("edit", "signing-key", "-a", "A", "--sk", "generate", "--role", "svc", "--bearer")
 	e.MustRun("add", "user", "carol", "-a", "A", "-K", "svc")
+	// dave's scope does not expand for him (no tag team, in a deny list): the server refuses him,
+	// and he is a bearer user all the same; the page says so though it has no permissions to show.
+	e.MustRun("edit", "signing-key", "-a", "A", "--sk", "generate", "--role", "team", "--bearer", "--deny-pub", "{{tag(team)}}.x")
+	e.MustRun("add", "user", "dave", "-a", "A", "-K", "team")
 	c, srv := serve(t, console.Options{Store: s, KeyStore: ks})
 	b := newBrowser(t, srv)
 	b.get(c.LoginPath())
@@ -39,7 +43,7 @@ func TestConsoleShowsABearerUserAsTheServerReadsIt(t *testing.T) {
 	if r := row(page, "alice"); strings.Contains(r, "bearer") {
 		t.Errorf("alice is marked bearer: %s", r)
 	}
-	for user, want := range map[string]string{"carol": "yes", "alice": "no"} {
+	for user, want := range map[string]string{"carol": "yes", "dave": "yes", "alice": "no"} {
 		_, page := b.get("/accounts/A/users/" + user)
 		if !strings.Contains(page, "<th>Bearer token</th><td>"+want+"</td>") {
 			t.Errorf("user page of %s does not say Bearer token %s", user, want)

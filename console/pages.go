@@ -483,8 +483,8 @@ func signerLabel(ac *jwt.AccountClaims, uc *jwt.UserClaims) string {
 	if iss == ac.Subject {
 		return "identity key"
 	}
-	if scope, ok := ac.SigningKeys[iss]; ok {
-		if us, ok := scope.(*jwt.UserScope); ok && us != nil {
+	if _, ok := ac.SigningKeys[iss]; ok {
+		if us := ops.UserScope(uc, ac); us != nil {
 			return "scoped key " + us.Role
 		}
 		return "signing key"
@@ -512,6 +512,7 @@ type userData struct {
 	Claims        *jwt.UserClaims
 	AccountClaims *jwt.AccountClaims
 	Signer        string
+	Bearer        bool
 	Scoped        bool
 	Role          string
 	Set           jwt.UserPermissionLimits
@@ -549,6 +550,7 @@ func (c *Console) userData(r *http.Request) (*userData, int, error) {
 	}
 	d := &userData{Account: account, Name: name, Claims: uc, AccountClaims: ac, Live: c.live.enabled()}
 	d.Signer = signerLabel(ac, uc)
+	d.Bearer = ops.IsBearerUser(uc, ac) // as the server reads it, even when the template does not expand
 	d.Set = uc.UserPermissionLimits
 	d.Revoked = ac.IsClaimRevoked(uc)
 	if at, ok := ac.Revocations[uc.Subject]; ok {
