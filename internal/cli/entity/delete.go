@@ -53,6 +53,7 @@ func RunDeleteUser(f *cmdutil.Factory, o *DeleteUserOptions) error {
 	if err != nil {
 		return err
 	}
+	warnSigner := f.IgnoredSigner(t.Store, t.KeyStore, "", o.Signer)
 	res, err := ops.DeleteUser(t.Store, t.KeyStore, ops.DeleteUserRequest{
 		Account: t.Account,
 		Users:   o.Names,
@@ -65,6 +66,7 @@ func RunDeleteUser(f *cmdutil.Factory, o *DeleteUserOptions) error {
 	if err != nil {
 		return err
 	}
+	warnSigner()
 	if res.Revoked != nil {
 		for _, r := range res.Revoked.Revocations {
 			f.IO.OK("revoked user %q", r.PublicKey)

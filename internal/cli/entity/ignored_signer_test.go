@@ -28,6 +28,9 @@ func TestKThatNamesNoKeyIsIgnoredWithAWarning(t *testing.T) {
 		{"edit", "account", "A", "--conns", "3", "-K", absent},
 		{"add", "user", "U", "-a", "A", "-K", "nosuchrole"},
 		{"edit", "user", "U", "-a", "A", "--tag", "x", "-K", absent},
+		{"revocations", "add-user", "-a", "A", "-n", "U", "-K", "SOBADSEED"},
+		{"revocations", "delete-user", "-a", "A", "-n", "U", "-K", absent},
+		{"edit", "signing-key", "-a", "A", "--sk", "generate", "-K", "SOBADSEED"},
 	} {
 		out := e.MustRunStatus(args...)
 		if !strings.Contains(out, "[WARN] -K ignored") || !strings.Contains(out, "identity key") {

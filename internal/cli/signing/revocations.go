@@ -27,10 +27,12 @@ func revokeUsers(f *cmdutil.Factory, op func(*store.Store, keystore.KeyStore, op
 		return err
 	}
 	req.Account = t.Account
+	warnSigner := f.IgnoredSigner(t.Store, t.KeyStore, "", req.Signer)
 	res, err := op(t.Store, t.KeyStore, req)
 	if err != nil {
 		return err
 	}
+	warnSigner()
 	for _, r := range res.Revocations {
 		f.IO.OK("%s", line(r))
 	}
@@ -245,12 +247,14 @@ func (o *ActivationRevocationOptions) run(f *cmdutil.Factory, op func(*store.Sto
 	if err != nil {
 		return err
 	}
+	warnSigner := f.IgnoredSigner(t.Store, t.KeyStore, "", o.Signer)
 	res, err := op(t.Store, t.KeyStore, ops.ActivationRevocationRequest{
 		Account: t.Account, Signer: o.Signer, Target: o.Target, Subject: o.Subject, Service: o.Service,
 	})
 	if err != nil {
 		return err
 	}
+	warnSigner()
 	return f.AccountChanged(t.Store, res.Name, res.Warnings, res.Changes)
 }
 

@@ -70,6 +70,7 @@ func RunRotateAccountKey(f *cmdutil.Factory, o *RotateOptions) error {
 	if err != nil {
 		return err
 	}
+	warnSigner := f.IgnoredSigner(t.Store, t.KeyStore, "", o.Signer)
 	res, err := ops.RotateSigningKey(t.Store, t.KeyStore, ops.RotateSigningKeyRequest{Account: t.Account, Old: o.Old, New: o.New, Signer: o.Signer})
 	if res != nil {
 		if res.KeyAdded {
@@ -89,6 +90,7 @@ func RunRotateAccountKey(f *cmdutil.Factory, o *RotateOptions) error {
 	if err != nil {
 		return err
 	}
+	warnSigner()
 	for _, u := range res.KeptRevoked {
 		f.IO.OK("kept user %q revoked", u)
 	}

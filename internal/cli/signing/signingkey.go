@@ -53,6 +53,7 @@ func RunEditSigningKey(f *cmdutil.Factory, o *EditSigningKeyOptions) error {
 	if err != nil {
 		return err
 	}
+	warnSigner := f.IgnoredSigner(t.Store, t.KeyStore, "", o.Signer)
 	res, err := ops.EditSigningKey(t.Store, t.KeyStore, ops.EditSigningKeyRequest{
 		Account:        t.Account,
 		Key:            o.Key,
@@ -65,5 +66,6 @@ func RunEditSigningKey(f *cmdutil.Factory, o *EditSigningKeyOptions) error {
 	if err != nil {
 		return err
 	}
+	warnSigner()
 	return f.AccountChanged(t.Store, res.Name, res.Warnings, append(res.Changes, fmt.Sprintf("edited signing key %q", res.Key)))
 }
