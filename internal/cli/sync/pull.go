@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/signet-dev/signet/internal/cli/cmdutil"
+	"github.com/signet-dev/signet/internal/shellquote"
 	"github.com/signet-dev/signet/ops"
 )
 
@@ -78,7 +79,7 @@ func RunPull(ctx context.Context, f *cmdutil.Factory, o *PullOptions) error {
 		case r.Status == ops.KeptNewer:
 			fmt.Fprintf(f.IO.ErrOut, "[ERR ] kept local account %q: it is newer than the server's (pass --overwrite-newer to replace it)\n", r.Name)
 		case r.Status == ops.Missing:
-			fmt.Fprintf(f.IO.ErrOut, "[ERR ] account %q (%s): not on %s (push it with `signet push -a %s`)\n", r.Name, r.Account, res.URL, r.Name)
+			fmt.Fprintf(f.IO.ErrOut, "[ERR ] account %q (%s): not on %s (push it with `signet push -a %s`)\n", r.Name, r.Account, res.URL, shellquote.Quote(r.Name))
 		case r.Status == ops.Same:
 			f.IO.OK("account %q is up to date", r.Name)
 		default:
