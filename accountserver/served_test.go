@@ -124,9 +124,9 @@ func storeHealth(t testing.TB, s *Server) (accounts, unread int) {
 
 // TestUnreadFilesOfAnUntrustedOperatorAreNotCountedAsServed: signet serve restarted on a
 // directory store under another operator does not count the files it has not read yet as
-// served (/healthz, /metrics, the start's log line); it reports them as unread, reading none of
-// them to count them (a million files would take minutes to read), and counts each where it
-// belongs once read: by a GET, or when a reload trusts its issuer again.
+// served (/healthz, /metrics, the start's log line); it reports them as unread (reading a million
+// files to count them would take minutes) while it reads them in the background, then counts
+// each where it belongs: not served, until a reload trusts its issuer again.
 func TestUnreadFilesOfAnUntrustedOperatorAreNotCountedAsServed(t *testing.T) {
 	t.Parallel()
 	o1 := natstest.NewOperator(t, "O1")

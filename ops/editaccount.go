@@ -3,6 +3,7 @@ package ops
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -178,6 +179,11 @@ type namedUser struct {
 // bearerUsers are the stored users of account that nats-server reads as bearer users under the
 // account claims ac (IsBearerUser).
 func bearerUsers(s *store.Store, account string, ac *jwt.AccountClaims) ([]namedUser, error) {
+	return storedUsers(s, account, func(uc *jwt.UserClaims) bool { return IsBearerUser(uc, ac) })
+}
+
+// storedUsers are the stored users of account that keep accepts.
+func storedUsers(s *store.Store, account string, keep func(*jwt.UserClaims) bool) ([]namedUser, error) {
 	names, err := s.UserNames(account)
 	if err != nil {
 		return nil, err
@@ -188,11 +194,20 @@ func bearerUsers(s *store.Store, account string, ac *jwt.AccountClaims) ([]named
 		if err != nil {
 			return nil, err
 		}
-		if IsBearerUser(uc, ac) {
+		if keep(uc) {
 			out = append(out, namedUser{Name: u, Claims: uc})
 		}
 	}
 	return out, nil
+}
+
+// quotedNames lists users' names, quoted, for messages.
+func quotedNames(users []namedUser) string {
+	q := make([]string, len(users))
+	for i, u := range users {
+		q[i] = strconv.Quote(u.Name)
+	}
+	return strings.Join(q, ", ")
 }
 
 // applyAccountSigningKeys adds (public key, seed, seed file, or "generate") and removes account

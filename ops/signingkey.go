@@ -4,8 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strconv"
-	"strings"
 
 	"github.com/nats-io/jwt/v2"
 	"github.com/nats-io/nkeys"
@@ -142,25 +140,12 @@ func (req *EditSigningKeyRequest) scope(name string, ac *jwt.AccountClaims, pub 
 // refuses a user of a scoped key that does (jwt's ValidateScopedSigner): they would all be locked
 // out. With such users stored the edit is refused, naming them (nsc makes the key scoped).
 func checkNewlyScoped(s *store.Store, account, pub string) error {
-	names, err := s.UserNames(account)
-	if err != nil {
+	signed, err := storedUsers(s, account, func(uc *jwt.UserClaims) bool { return uc.Issuer == pub })
+	if err != nil || len(signed) == 0 {
 		return err
 	}
-	var signed []string
-	for _, u := range names {
-		uc, _, err := s.User(account, u)
-		if err != nil {
-			return err
-		}
-		if uc.Issuer == pub {
-			signed = append(signed, strconv.Quote(u))
-		}
-	}
-	if len(signed) == 0 {
-		return nil
-	}
 	return fmt.Errorf("signing key %s of account %q is unscoped and signs user(s) %s: once it is scoped, nats-server refuses them (a user of a scoped key may carry no permissions or limits of its own); sign them with another key first (`signet edit user NAME -a %s -K KEY`), or make a new scoped key with --sk generate",
-		pub, account, strings.Join(signed, ", "), shellquote.Quote(account))
+		pub, account, quotedNames(signed), shellquote.Quote(account))
 }
 
 // checkBearerScope checks scoped signing key pub of an account that disallows bearer tokens
@@ -177,22 +162,16 @@ func checkBearerScope(s *store.Store, account string, ac *jwt.AccountClaims, pub
 	if !ok {
 		return "", nil
 	}
-	users, err := bearerUsers(s, account, ac)
+	signed, err := storedUsers(s, account, func(uc *jwt.UserClaims) bool { return uc.Issuer == pub && IsBearerUser(uc, ac) })
 	if err != nil {
 		return "", err
-	}
-	var signed []string
-	for _, u := range users {
-		if u.Claims.Issuer == pub {
-			signed = append(signed, strconv.Quote(u.Name))
-		}
 	}
 	if len(signed) == 0 {
 		return warning, nil
 	}
 	q := shellquote.Quote(account)
 	return "", fmt.Errorf("account %q forbids the use of bearer tokens (--disallow-bearer), and scoped signing key %s (role %q) signs user(s) %s: with --bearer in its template the server would refuse them; leave out --bearer (or give --bearer=false), or allow them with `signet edit account %s --disallow-bearer=false`",
-		account, pub, us.Role, strings.Join(signed, ", "), q)
+		account, pub, us.Role, quotedNames(signed), q)
 }
 
 // resolveScopedKey turns a request's Key into an account signing key. It returns the key pair
